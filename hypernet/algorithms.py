@@ -87,7 +87,8 @@ def hyper_objective(problem, hypernet):
 
 def valid_objective(problem, hypernet):
     """g(lam (H,), phi, batch) = L_Valid(w_phi(lam), batch): its gradient in lam is the hypergradient."""
-    return lambda lam, phi, batch: problem.valid_loss(hypernet.apply(phi, lam[None, :]), batch)[0]
+    # np.sum of the single value: the gradient of [0] goes through np.add.at, which is slow
+    return lambda lam, phi, batch: np.sum(problem.valid_loss(hypernet.apply(phi, np.reshape(lam, (1, -1))), batch))
 
 
 # ---- Algorithm 1 ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """MNIST from data/mnist.npz (shipped with the repository; no network access) and the splits
 each figure of the paper uses. Pixels are scaled to [0, 1] (/255), targets are one-hot."""
 import zipfile
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -43,7 +44,7 @@ def load_mnist(path=MNIST_PATH):
     try:
         with np.load(path) as f:
             arrays = {k: f[k] for k in SHAPES}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, OSError, EOFError) as e:
         _fail(path, f"cannot be read ({type(e).__name__}: {e})")
     for k, shape in SHAPES.items():
         if arrays[k].shape != shape or arrays[k].dtype != np.uint8:

@@ -7,9 +7,7 @@
 """
 from typing import Callable, NamedTuple
 
-import autograd.numpy as np
-
-from .ops import cols
+from .ops import affine, two_layer
 
 
 class Hypernet(NamedTuple):
@@ -37,27 +35,26 @@ def linear(n_hyper, n_weights):
     H, D = n_hyper, n_weights
 
     def apply(phi, lams):
-        return np.dot(lams, cols(phi, 0, H * D).reshape(H, D)) + cols(phi, H * D, H * D + D)
+        return affine(lams, phi, 0, H, D)  # A = phi[:H D] as (H, D), c = phi[H D:]
     return Hypernet(_init(H * D + D), apply, H * D + D, H, D, f"linear {H}->{D}")
 
 
-def _two_layer(n_hyper, n_hidden, n_weights, activation, name):
+def _two_layer(n_hyper, n_hidden, n_weights, relu, name):
     _check(n_hyper=n_hyper, n_hidden=n_hidden, n_weights=n_weights)
     H, K, D = n_hyper, n_hidden, n_weights
-    i1, i2, i3 = H * K, H * K + K, H * K + K + K * D
 
-    def apply(phi, lams):
-        hidden = activation(np.dot(lams, cols(phi, 0, i1).reshape(H, K)) + cols(phi, i1, i2))
-        return np.dot(hidden, cols(phi, i2, i3).reshape(K, D)) + cols(phi, i3, i3 + D)
-    return Hypernet(_init(i3 + D), apply, i3 + D, H, D, f"{name} {H}->{K}->{D}")
+    def apply(phi, lams):  # phi = [A (H, K), a (K), B (K, D), c (D)], each row-major
+        return two_layer(lams, phi, K, D, relu)
+    n = H * K + K + K * D + D
+    return Hypernet(_init(n), apply, n, H, D, f"{name} {H}->{K}->{D}")
 
 
 def factorised(n_hyper, n_bottleneck, n_weights):
     """Linear map factorised through a linear bottleneck of K units; 7850 -> 10 -> 7850 has
     164,860 parameters (Fig 5)."""
-    return _two_layer(n_hyper, n_bottleneck, n_weights, lambda z: z, "factorised")
+    return _two_layer(n_hyper, n_bottleneck, n_weights, False, "factorised")
 
 
 def mlp(n_hyper, n_hidden, n_weights):
     """One hidden layer of ReLU units; 1 -> 50 -> 7850 has 400,450 parameters (Fig 2)."""
-    return _two_layer(n_hyper, n_hidden, n_weights, lambda z: np.maximum(z, 0.0), "mlp")
+    return _two_layer(n_hyper, n_hidden, n_weights, True, "mlp")

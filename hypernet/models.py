@@ -8,8 +8,10 @@ Every function here takes a batch of S weight vectors, W of shape (S, D), and re
 from typing import Callable, NamedTuple
 
 import autograd.numpy as np
+import numpy as onp
+from autograd.extend import defvjp, primitive
 
-from .ops import cols
+from .ops import affine, cols, weighted_sq_sum
 
 LOG_2PI = 1.8378770664093453
 
@@ -38,22 +40,29 @@ def flatten(layers):
 
 
 def predict(W, X, layer_sizes):
-    """Outputs of S networks on one shared input batch: W (S, D), X (N, n0) -> (S, N, nL)."""
-    layers = unflatten(W, layer_sizes)
-    M, b = layers[0]
-    S, n_in, n_out = M.shape
-    # The first layer of all S networks is one matmul: X (N, n0) @ (n0, S * n1).
-    H = np.dot(X, np.transpose(M, (1, 0, 2)).reshape(n_in, S * n_out)).reshape(len(X), S, n_out)
-    H = np.transpose(H, (1, 0, 2)) + b[:, None, :]
-    for M, b in layers[1:]:
-        H = np.matmul(np.maximum(H, 0.0), M) + b[:, None, :]
+    """Outputs of S networks on one shared input batch: W (S, D), X (N, n0) -> (S, N, nL).
+    Each layer is one ops.affine primitive; the first one is a single matmul for all S networks."""
+    H, start = X, 0
+    for i, (a, b) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        H = affine(H if i == 0 else np.maximum(H, 0.0), W, start, a, b)
+        start += (a + 1) * b
     return H
 
 
 # Prediction losses: P (S, N, K) predictions, T (N, K) targets -> (S,) losses.
+@primitive
 def mse(P, T):
-    """Plain mean squared error over all N x K outputs (Fig 5's y-axis)."""
-    return np.mean((P - T) ** 2, axis=(1, 2))
+    """Plain mean squared error over all N x K outputs (Fig 5's y-axis). A primitive with its
+    gradient below: autograd's cost per operation is a large part of a small step."""
+    D = P - T
+    return onp.einsum("snk,snk->s", D, D) / (D.shape[1] * D.shape[2])
+
+
+def _mse_vjp_P(ans, P, T):
+    return lambda g: (2.0 / (np.shape(P)[1] * np.shape(P)[2])) * np.reshape(g, (-1, 1, 1)) * (P - T)
+
+
+defvjp(mse, _mse_vjp_P, lambda ans, P, T: lambda g: -np.sum(_mse_vjp_P(ans, P, T)(g), axis=0))
 
 
 def gaussian_nll(P, T, noise_sd=0.1):
@@ -67,24 +76,24 @@ def gaussian_nll(P, T, noise_sd=0.1):
 # decay it stands for, exp(lam), stays positive.
 def l2_norm_penalty(W, log_decay):
     """exp(lam) * ||w||_2 over all weights and biases, unsquared (the original code's, Figs 2, 4)."""
-    return np.exp(log_decay[:, 0]) * np.sqrt(np.sum(W ** 2, axis=1))
+    return np.exp(log_decay[:, 0]) * np.sqrt(np.sum(np.square(W), axis=1))
 
 
 def sq_l2_penalty(W, log_decay):
     """exp(lam) * ||w||_2^2 (ridge regression's penalty)."""
-    return np.exp(log_decay[:, 0]) * np.sum(W ** 2, axis=1)
+    return np.exp(log_decay[:, 0]) * np.sum(np.square(W), axis=1)
 
 
 def per_weight_penalty(W, log_decay):
     """sum_j exp(lam_j) * w_j^2: one decay per weight, H = D (Fig 5)."""
-    return np.sum(np.exp(log_decay) * W ** 2, axis=1)
+    return weighted_sq_sum(W, np.exp(log_decay))  # one primitive instead of four
 
 
 def per_class_penalty(W, log_decay, n_in=784, n_classes=10):
     """(1/10) * sum_i exp(lam_i) * ||W[:, i]||_2 over the n_in x 10 weight matrix of a linear
     model, biases excluded, unsquared: one decay per digit class (Fig 6)."""
     M = cols(W, 0, n_in * n_classes).reshape(-1, n_in, n_classes)
-    return np.mean(np.exp(log_decay) * np.sqrt(np.sum(M ** 2, axis=1)), axis=1)
+    return np.mean(np.exp(log_decay) * np.sqrt(np.sum(np.square(M), axis=1)), axis=1)
 
 
 LOSSES = {"nll": gaussian_nll, "mse": mse}

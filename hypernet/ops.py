@@ -1,9 +1,16 @@
-"""A column slice with a fast gradient. autograd's own gradient of indexing scatters with
-np.add.at, which costs more than the rest of a training step; a slice of contiguous columns only
-needs its gradient written into a block of zeros. The two primitives below are each other's
-gradient, so they can be differentiated to any order (the unrolled baseline needs the second)."""
+"""Primitives for the hot path of hyper-training, each with a hand-written gradient that stays
+differentiable to any order (the unrolled baseline needs the second).
+
+cols: a column slice. autograd's own gradient of indexing scatters with np.add.at, which costs
+more than the rest of a training step; a slice of contiguous columns only needs its gradient
+written into a block of zeros. cols and pad_cols are each other's gradient.
+affine: a dense layer whose weights and biases are a block of a flat parameter vector.
+At first order the gradient with respect to a flat vector is returned as a sparse block that
+autograd adds in place, so the blocks of one vector cost one pass over it, not one each."""
+import autograd.numpy as np
 import numpy as onp
-from autograd.extend import defvjp, primitive
+from autograd.extend import SparseObject, defvjp, primitive, vspace
+from autograd.tracer import isbox
 
 
 @primitive
@@ -20,5 +27,161 @@ def pad_cols(g, n, start):
     return out
 
 
-defvjp(cols, lambda ans, A, start, stop: lambda g: pad_cols(g, onp.shape(A)[-1], start))
+def _cols_vjp(ans, A, start, stop):
+    vs = vspace(A)
+
+    def vjp(g):
+        if isbox(g):  # a higher-order derivative is being traced: stay differentiable
+            return pad_cols(g, vs.shape[-1], start)
+
+        # First order: autograd adds such sparse gradients in place into one array of zeros, so
+        # the slices of a flat parameter vector cost one pass over it instead of one per slice.
+        def mut_add(out):
+            out[..., start:stop] += g
+            return out
+        return SparseObject(vs, mut_add)
+    return vjp
+
+
+defvjp(cols, _cols_vjp)
 defvjp(pad_cols, lambda ans, g, n, start: lambda h: cols(h, start, start + onp.shape(g)[-1]))
+
+
+# ---- an affine layer stored in a flat parameter vector --------------------------------------
+def _blocks(P, start, n_in, n_out):
+    """The weight matrix (..., n_in, n_out) and biases (..., n_out) stored row-major in
+    P[..., start:start + (n_in + 1) * n_out]."""
+    mid = start + n_in * n_out
+    return (np.reshape(cols(P, start, mid), np.shape(P)[:-1] + (n_in, n_out)),
+            cols(P, mid, mid + n_out))
+
+
+@primitive
+def affine(Z, P, start, n_in, n_out):
+    """Z @ M + b, with the weights M and biases b of the layer read from P (see _blocks).
+    P (n,): one layer, Z (..., n_in) -> (..., n_out) (a hypernetwork's layer).
+    P (S, n): S layers, Z (N, n_in) shared or (S, N, n_in) -> (S, N, n_out) (S elementary models).
+    One primitive instead of about ten: autograd's cost per primitive is a large part of a step."""
+    M, b = _blocks(P, start, n_in, n_out)
+    if P.ndim == 1:
+        return onp.dot(Z, M) + b
+    if Z.ndim == 2:  # all S layers in one matmul, as (S n_out, n_in) @ (n_in, N): BLAS's faster shape here
+        S, N = len(P), len(Z)
+        out = onp.dot(M.transpose(0, 2, 1).reshape(S * n_out, n_in), Z.T).reshape(S, n_out, N).transpose(0, 2, 1)
+        out += b[:, None, :]
+        return out
+    return onp.matmul(Z, M) + b[:, None, :]
+
+
+def _affine_vjp_Z(ans, Z, P, start, n_in, n_out):
+    shape_Z = np.shape(Z)
+
+    def vjp(g):
+        M, _ = _blocks(P, start, n_in, n_out)
+        if np.ndim(P) == 1:
+            return np.dot(g, np.transpose(M))
+        Mt = np.transpose(M, (0, 2, 1))
+        if len(shape_Z) == 2:  # Z shared by the S layers: sum their contributions
+            S, n = np.shape(P)[0], shape_Z[0]
+            return np.dot(np.reshape(np.transpose(g, (1, 0, 2)), (n, S * n_out)), np.reshape(Mt, (S * n_out, n_in)))
+        return np.matmul(g, Mt)
+    return vjp
+
+
+def _affine_vjp_P(ans, Z, P, start, n_in, n_out):
+    vs, shape_Z = vspace(P), np.shape(Z)
+
+    def vjp(g):
+        if len(vs.shape) == 1:
+            Z2, g2 = np.reshape(Z, (-1, n_in)), np.reshape(g, (-1, n_out))
+            gM, gb = np.dot(np.transpose(Z2), g2), np.sum(g2, axis=0)
+        elif len(shape_Z) == 2:
+            S, n = vs.shape[0], shape_Z[0]
+            gT = np.reshape(np.transpose(g, (0, 2, 1)), (S * n_out, n))
+            gM = np.transpose(np.reshape(np.dot(gT, Z), (S, n_out, n_in)), (0, 2, 1))
+            gb = np.sum(g, axis=1)
+        else:
+            gM, gb = np.matmul(np.transpose(Z, (0, 2, 1)), g), np.sum(g, axis=1)
+        gM = np.reshape(gM, vs.shape[:-1] + (n_in * n_out,))
+        if isbox(gM) or isbox(gb):  # a higher-order derivative is being traced
+            return pad_cols(np.concatenate([gM, gb], axis=-1), vs.shape[-1], start)
+
+        def mut_add(out):
+            out[..., start:start + n_in * n_out] += gM
+            out[..., start + n_in * n_out:start + (n_in + 1) * n_out] += gb
+            return out
+        return SparseObject(vs, mut_add)
+    return vjp
+
+
+defvjp(affine, _affine_vjp_Z, _affine_vjp_P)
+
+
+# ---- a two-layer network stored in all of a flat parameter vector ---------------------------
+def _two_layer_blocks(P, n_in, n_hidden, n_out):
+    i1, i2, i3 = n_in * n_hidden, (n_in + 1) * n_hidden, (n_in + 1 + n_out) * n_hidden
+    return (np.reshape(cols(P, 0, i1), (n_in, n_hidden)), cols(P, i1, i2),
+            np.reshape(cols(P, i2, i3), (n_hidden, n_out)), cols(P, i3, i3 + n_out))
+
+
+@primitive
+def two_layer(Z, P, n_hidden, n_out, relu):
+    """act(Z @ A + a) @ B + c for Z (S, n_in), with P = [A (n_in, n_hidden), a, B (n_hidden, n_out), c]
+    (each row-major) and act = ReLU if relu else the identity. One primitive, and its gradient
+    with respect to P is written straight into one new array: no zeros, no sums of blocks."""
+    A, a, B, c = _two_layer_blocks(P, Z.shape[1], n_hidden, n_out)
+    pre = onp.dot(Z, A) + a
+    return onp.dot(onp.maximum(pre, 0.0) if relu else pre, B) + c
+
+
+def _two_layer_backward(Z, P, n_hidden, n_out, relu, g, blocks=True):
+    """The gradients of the four blocks of P (if blocks) and the gradient with respect to Z, from
+    differentiable operations."""
+    A, a, B, _ = _two_layer_blocks(P, np.shape(Z)[1], n_hidden, n_out)
+    pre = np.dot(Z, A) + a if relu or blocks else None  # the hidden units' input
+    gh = np.dot(g, np.transpose(B))
+    if relu:
+        gh = gh * (pre > 0)
+        pre = np.maximum(pre, 0.0)
+    gZ = np.dot(gh, np.transpose(A))
+    if not blocks:
+        return None, gZ
+    return (np.dot(np.transpose(Z), gh), np.sum(gh, axis=0), np.dot(np.transpose(pre), g), np.sum(g, axis=0)), gZ
+
+
+def _two_layer_vjp_P(ans, Z, P, n_hidden, n_out, relu):
+    def vjp(g):
+        if isbox(g) or isbox(Z) or isbox(P):  # a higher-order derivative is being traced
+            blocks, _ = _two_layer_backward(Z, P, n_hidden, n_out, relu, g)
+            return np.concatenate([np.ravel(b) for b in blocks])
+        n_in, i1 = Z.shape[1], Z.shape[1] * n_hidden
+        i2, i3 = i1 + n_hidden, i1 + n_hidden + n_hidden * n_out
+        A, a, B, _ = _two_layer_blocks(P, n_in, n_hidden, n_out)
+        out = onp.empty_like(P)
+        pre = onp.dot(Z, A) + a
+        gh = onp.dot(g, B.T)
+        if relu:
+            gh *= pre > 0
+            onp.maximum(pre, 0.0, out=pre)
+        onp.dot(pre.T, g, out=out[i2:i3].reshape(n_hidden, n_out))
+        onp.sum(g, axis=0, out=out[i3:])
+        onp.dot(Z.T, gh, out=out[:i1].reshape(n_in, n_hidden))
+        onp.sum(gh, axis=0, out=out[i1:i2])
+        return out
+    return vjp
+
+
+defvjp(two_layer, lambda ans, Z, P, n_hidden, n_out, relu:
+       lambda g: _two_layer_backward(Z, P, n_hidden, n_out, relu, g, blocks=False)[1], _two_layer_vjp_P)
+
+
+# ---- a weighted sum of squares --------------------------------------------------------------
+@primitive
+def weighted_sq_sum(W, E):
+    """sum_j E_j W_j^2 over the last axis, for W and E of one shape (a per-weight penalty)."""
+    return onp.einsum("...j,...j->...", E * W, W)
+
+
+defvjp(weighted_sq_sum,
+       lambda ans, W, E: lambda g: (2.0 * np.expand_dims(g, -1)) * (E * W),
+       lambda ans, W, E: lambda g: np.expand_dims(g, -1) * (W * W))

@@ -4,6 +4,8 @@ differentiated through (x_new = x - step, never in place)."""
 from typing import NamedTuple
 
 import autograd.numpy as np
+import numpy as onp
+from autograd.tracer import isbox
 
 
 class AdamState(NamedTuple):
@@ -17,11 +19,34 @@ def adam_init(x):
 
 
 def adam_update(g, state, lr, b1=0.9, b2=0.999, eps=1e-8):
-    """Returns (step, new_state); apply as x = x - step."""
+    """Returns (step, new_state); apply as x = x - step. The inputs are never modified."""
     if lr <= 0:
         raise ValueError(f"Adam step size lr must be positive, got {lr}")
     t = state.t + 1
-    m = b1 * state.m + (1 - b1) * g
-    v = b2 * state.v + (1 - b2) * g ** 2
-    mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)
-    return lr * mhat / (np.sqrt(vhat) + eps), AdamState(m, v, t)
+    plain = isinstance(g, onp.ndarray) and g.ndim > 0 and g.dtype.kind == "f"
+    if not plain or isbox(state.m) or isbox(state.v):  # being differentiated, or a scalar: formulas
+        m = b1 * state.m + (1 - b1) * g
+        v = b2 * state.v + (1 - b2) * g ** 2
+        mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        return lr * mhat / (np.sqrt(vhat) + eps), AdamState(m, v, t)
+    return _adam_arrays(g, state, lr, b1, b2, eps, t)
+
+
+def _adam_arrays(g, state, lr, b1, b2, eps, t):
+    """The same update on plain arrays in 11 passes over fresh arrays instead of 14 with 9
+    temporaries: a hypernetwork has 20 x more parameters than the model, so this is a large part
+    of a hyper-training step. Uses lr * mhat / (sqrt(vhat) + eps)
+    = lr * c / (1 - b1^t) * m / (sqrt(v) + eps * c) with c = sqrt(1 - b2^t)."""
+    m = g - state.m
+    m *= 1 - b1
+    m += state.m                  # b1 m + (1 - b1) g
+    v = g * g
+    v -= state.v
+    v *= 1 - b2
+    v += state.v                  # b2 v + (1 - b2) g^2
+    c = (1 - b2 ** t) ** 0.5
+    step = onp.sqrt(v)
+    step += eps * c
+    onp.divide(m, step, out=step)
+    step *= lr * c / (1 - b1 ** t)
+    return step, AdamState(m, v, t)

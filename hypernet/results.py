@@ -69,14 +69,16 @@ def check_finite_metrics(figure, metrics):
                                  "The run diverged: lower the step sizes and run again.")
 
 
-def _leaves(d, prefix=""):
-    for k, v in d.items():
-        if isinstance(v, dict):
-            yield from _leaves(v, f"{prefix}{k}.")
-        elif isinstance(v, list):
-            yield from ((f"{prefix}{k}[{i}]", x) for i, x in enumerate(v))
-        else:
-            yield f"{prefix}{k}", v
+def _leaves(x, prefix=""):
+    """(path, value) of every scalar in nested dicts and lists."""
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _leaves(v, f"{prefix}[{i}]")
+    else:
+        yield prefix, x
 
 
 def save_results(out, figure, config_name, config, metrics, timings, arrays):
@@ -85,11 +87,16 @@ def save_results(out, figure, config_name, config, metrics, timings, arrays):
     check_finite_metrics(figure, metrics)
     record = {"figure": figure, "config_name": config_name, "config": jsonable(config), "metrics": metrics,
               "timings_s": jsonable(timings), "versions": versions()}
+    text = json.dumps(record, indent=1, allow_nan=False) + "\n"  # fails here, before any file is written
     out = Path(out)
-    atomic_write(out / f"{figure}.npz", lambda tmp: np.savez_compressed(open(tmp, "wb"), **arrays))
-    atomic_write(out / f"{figure}.json",
-                 lambda tmp: Path(tmp).write_text(json.dumps(record, indent=1, allow_nan=False) + "\n"))
+    atomic_write(out / f"{figure}.npz", lambda tmp: _savez(tmp, arrays))
+    atomic_write(out / f"{figure}.json", lambda tmp: Path(tmp).write_text(text))
     return record
+
+
+def _savez(path, arrays):
+    with open(path, "wb") as f:  # closed before the rename
+        np.savez_compressed(f, **arrays)
 
 
 def load_results(out, figure):

@@ -1,0 +1,154 @@
+"""Cost of one hyper-training step relative to one plain gradient step of the same model.
+
+    python bench/step_cost.py            (about a minute; add --reps 5 for a quick look)
+
+The paper (Section 4.3) counts a step of hyper-training the 7,850-hyperparameter model of Figure 5
+with a factorised hypernetwork (bottleneck 10, two lam samples) as 2 x 10 = 20 plain steps. This
+script measures the ratio on MNIST for three cases:
+
+  (a) 1 hyperparameter (exp(lam) * ||w||_2, Gaussian NLL loss, Figs 2 and 4), linear hypernetwork
+      1 -> 7850, S = 2 lam samples per step, batch 1,000;
+  (b) 7,850 per-weight hyperparameters (sum_j exp(lam_j) w_j^2, MSE loss, Fig 5), factorised
+      hypernetwork 7850 -> 10 -> 7850, S = 2, batch 100 and batch 1,000.
+
+A hyper-training step is one full iteration of Algorithm 3 as hypernet.algorithms.hypertrain_local
+runs it: draw S samples lam ~ N(lam_hat, sigma^2), one Adam step on phi on a training batch, then
+one Adam step on lam_hat of the validation loss on a validation batch of the same size.
+A plain step is what one would write without hypernetworks: autograd's gradient of
+loss(X @ W + b, T) + penalty(W, b) with W (784, 10) and b (10,) as arrays and a fixed lam, then the
+same Adam update (hypernet.optim) on W and b, on the same training batch.
+
+Both are timed in blocks of `--steps` steps; plain and hyper blocks alternate (the order flips each
+round) for `--reps` rounds, and each cost is the median over rounds, which resists the noise of
+other processes on the machine. Each block is timed twice: wall-clock time, and the CPU time of
+this process, which leaves out the time other processes hold the CPU (on a busy machine the two
+differ; on an idle one they agree). BLAS runs single-threaded (OPENBLAS_NUM_THREADS etc. default
+to 1 here) so that both kinds of step are timed on one core. The ratios use wall-clock time; the
+last line is `max ratio: X.XX` (target: at most 3.0).
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy starts its BLAS threads
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as onp  # noqa: E402
+import autograd.numpy as np  # noqa: E402
+from autograd import value_and_grad  # noqa: E402
+
+from hypernet import algorithms, data, hypernets, models, optim  # noqa: E402
+
+SIGMA = 1e-5 ** 0.5  # p(lam | lam_hat) of Fig 4: variance 1e-5
+LR, LR_LAM = 1e-4, 1e-3
+
+
+def plain_step_runner(X, T, loss, penalty, lr=LR, seed=0):
+    """steps(n): n plain Adam steps of the 784-10 model written directly with W, b arrays."""
+    def objective(params):
+        W, b = params
+        return loss(np.dot(X, W) + b, T) + penalty(W, b)
+    grad = value_and_grad(objective)
+    rng = onp.random.default_rng(seed)
+    W0, b0 = 0.01 * rng.standard_normal((784, 10)), 0.01 * rng.standard_normal(10)
+
+    def steps(n):
+        W, b, sW, sb = W0, b0, optim.adam_init(W0), optim.adam_init(b0)
+        for _ in range(n):
+            _, (gW, gb) = grad((W, b))
+            dW, sW = optim.adam_update(gW, sW, lr)
+            db, sb = optim.adam_update(gb, sb, lr)
+            W, b = W - dW, b - db
+        return W
+    return steps
+
+
+def hyper_step_runner(problem, hypernet, lam0, train, valid, seed=0):
+    """steps(n): n iterations of Algorithm 3 (S = 2), always on the same two batches."""
+    phi = hypernet.init(onp.random.default_rng(seed), 0.01)
+
+    def steps(n):
+        return algorithms.hypertrain_local(problem, hypernet, phi, lam0, lambda step: train, lambda step: valid,
+                                           n, 2, SIGMA, LR, LR_LAM, seed).lam
+    return steps
+
+
+def cases(batches):
+    """(label, plain runner, hyper runner) for the three cases, each on its batch size."""
+    out = []
+    nll_const = onp.log(0.1) + 0.5 * models.LOG_2PI
+    lam_a = -3.5  # lam_hat's start in Fig 4
+    for B in batches["a"]:
+        (X, T), valid = batches["train"](B), batches["valid"](B)
+        plain = plain_step_runner(
+            X, T, lambda P, T: 50.0 * np.mean((P - T) ** 2) + nll_const,
+            lambda W, b: np.exp(lam_a) * np.sqrt(np.sum(W ** 2) + np.sum(b ** 2)))
+        hyper = hyper_step_runner(models.make_problem((784, 10), "nll", "l2_norm"), hypernets.linear(1, 7850),
+                                  onp.array([lam_a]), (X, T), valid)
+        out.append((f"(a) 1 hyperparameter, linear 1->7850, S=2, batch {B}", plain, hyper))
+    lam_b = onp.full(7850, -3.0)
+    lam_W, lam_bias = lam_b[:7840].reshape(784, 10), lam_b[7840:]
+    for B in batches["b"]:
+        (X, T), valid = batches["train"](B), batches["valid"](B)
+        plain = plain_step_runner(
+            X, T, lambda P, T: np.mean((P - T) ** 2),
+            lambda W, b: np.sum(np.exp(lam_W) * W ** 2) + np.sum(np.exp(lam_bias) * b ** 2))
+        hyper = hyper_step_runner(models.make_problem((784, 10), "mse", "per_weight"),
+                                  hypernets.factorised(7850, 10, 7850), lam_b, (X, T), valid)
+        out.append((f"(b) 7850 hyperparameters, factorised 7850->10->7850, S=2, batch {B}", plain, hyper))
+    return out
+
+
+def per_step(run, n):
+    """(wall-clock seconds, CPU seconds) per step of run(n)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    run(n)
+    return (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
+
+
+def measure(plain, hyper, steps, reps):
+    """Per-step times of plain and hyper steps over `reps` alternating rounds: arrays (reps, 2) of
+    (wall, cpu) seconds."""
+    plain(2), hyper(2)  # warm up caches and allocator
+    tp, th = [], []
+    for r in range(reps):
+        first, second = (plain, hyper) if r % 2 == 0 else (hyper, plain)
+        a, b = per_step(first, steps), per_step(second, steps)
+        tp.append(a if first is plain else b)
+        th.append(b if first is plain else a)
+    return onp.array(tp), onp.array(th)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--reps", type=int, default=21, help="alternating rounds per case (default 21)")
+    p.add_argument("--steps", type=int, default=20, help="steps per timed block (default 20)")
+    args = p.parse_args(argv)
+    splits = data.mnist_splits(1000, 1000, 1)
+    batches = {"a": [1000], "b": [100, 1000],
+               "train": lambda B: (splits.train.X[:B], splits.train.T[:B]),
+               "valid": lambda B: (splits.valid.X[:B], splits.valid.T[:B])}
+    threads = {k: os.environ.get(k, "unset") for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"hyper step = one iteration of Algorithm 3 (phi step on a training batch + lam step on a validation "
+          f"batch of the same size); {args.reps} alternating rounds of {args.steps} steps; threads {threads}; "
+          f"load average {load:.2f} on {os.cpu_count()} cores")
+    ratios = []
+    for label, plain, hyper in cases(batches):
+        tp, th = measure(plain, hyper, args.steps, args.reps)
+        (wp, cp), (wh, ch) = onp.median(tp, axis=0), onp.median(th, axis=0)
+        q1, q3 = onp.percentile(th[:, 0] / tp[:, 0], [25, 75])
+        ratios.append(wh / wp)
+        print(f"{label}:\n    wall: plain {wp * 1e3:.3f} ms, hyper {wh * 1e3:.3f} ms, ratio {wh / wp:.2f} "
+              f"(per-round quartiles {q1:.2f}-{q3:.2f}); CPU: plain {cp * 1e3:.3f} ms, hyper {ch * 1e3:.3f} ms, "
+              f"ratio {ch / cp:.2f}", flush=True)
+    print(f"max ratio: {max(ratios):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""Figure 5 of Lorraine & Duvenaud (2018): optimising thousands of hyperparameters.
+
+Every model has a separate L2 decay on each weight, penalty sum_j exp(lam_j) w_j^2 with plain MSE
+(so there are as many hyperparameters as weights). Top: the linear 784-10 model (7,850
+hyperparameters), Algorithm 3 with a factorised linear hypernetwork 7850 -> 10 -> 7850 (164,860
+parameters) against unrolled reverse-mode differentiation through training (hypernet/unrolled.py).
+Bottom: Algorithm 3 on 784-10, 784-100-10 and 784-100-100-10 (7,850 / 79,510 / 89,610
+hyperparameters), each beside a "hand-tuned" line: the best single global decay of Algorithm 1.
+
+    python experiments/fig5_many.py [--quick] [--seed 7] [--out figures/] [--plot-only]
+
+Settings the paper left open, chosen here:
+- x-axis: each method's own compute seconds. Every run gets the same budget (`budget_s`); the
+  current weights (the hypernetwork's w_phi(lam_hat); the unrolled run's last final inner weights)
+  are evaluated on the full validation and test sets every budget_s / n_grid seconds, and the
+  evaluation time is measured and taken off the method's clock. Runs go `workers` at a time, one
+  process and one BLAS thread each (two on the two cores of the reference machine).
+- Initial hyperparameters: every decay starts at exp(-9) ~ 1.2e-4 for every method (weak: a global
+  decay of exp(-9) is 2 lam-units below the best one; training works from it).
+- Algorithm 3 as Figure 4: p(lam | lam_hat) = N(lam_hat, 1e-5 I), 2 samples per step, Adam 1e-4
+  for phi; Adam `lr_lam` for lam_hat (see the README for why not 1e-4); one validation minibatch
+  of `valid_batch` points per lam step; hypernetwork init randn * 0.01.
+- Unrolled: T steps of SGD with momentum 0.9 from one fixed init (randn * 0.01), restarted every
+  hyper-iteration on the same T training minibatches (Maclaurin et al.; Franceschi et al.), the
+  full validation set for the hypergradient, outer Adam on lam. The candidates in `unrolled`
+  (T, inner step, outer step) all run with the full budget; the figure shows the one with the
+  lowest final validation loss and the others faintly.
+- Hand-tuned: Algorithm 1 on a grid of global log decays (penalty exp(lam) ||w||^2, i.e. all
+  per-weight decays equal), all grid models at once, Adam 1e-4 on minibatches of 100 for as many
+  steps as the hypernetwork took in its budget: the same optimiser, step size, data and number of
+  updates as the hypernetwork's weights had. The line is the best grid point's validation loss.
+"""
+import dataclasses
+import multiprocessing
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from hypernet import algorithms, data, hypernets, models, plotting, results, unrolled  # noqa: E402
+
+FIGURE = "fig5_many"
+FIGURES = results.FIGURES
+TOP = (784, 10)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    seed: int = 7
+    n_train: int = 10000
+    n_valid: int = 10000
+    n_test: int = 10000
+    batch: int = 100                 # training minibatch of every method
+    budget_s: float = 150.0          # compute seconds per run (evaluation excluded)
+    n_grid: int = 50                 # evaluations per run, every budget_s / n_grid seconds
+    log_decay0: float = -9.0         # initial lam of every weight, every method
+    init_scale: float = 0.01         # randn * scale for elementary weights and phi
+    archs: tuple = ((784, 10), (784, 100, 10), (784, 100, 100, 10))
+    bottleneck: int = 10             # hidden units of the factorised hypernetwork
+    centre: bool = True              # feed the hypernetwork lam - log_decay0 (see hyper_job)
+    n_samples: int = 2               # lam samples per hypernetwork step
+    sigma: float = 1e-5 ** 0.5       # p(lam | lam_hat) = N(lam_hat, sigma^2 I)
+    lr_phi: float = 1e-4
+    lr_lam: float = 1e-3
+    valid_batch: int = 1000          # validation points per lam step of Algorithm 3
+    momentum: float = 0.9            # inner SGD momentum of the unrolled baseline
+    unrolled: tuple = ((50, 0.05, 0.01), (200, 0.05, 0.01), (200, 0.02, 0.03), (800, 0.02, 0.03))
+    cv_log_decays: tuple = (-11.0, -10.0, -9.0, -8.0, -7.0, -6.0, -5.0)
+    cv_lr: float = 1e-4
+    workers: int = 2
+
+
+PAPER = Config()
+QUICK = dataclasses.replace(PAPER, n_train=2000, n_valid=2000, n_test=2000, budget_s=3.0, n_grid=10,
+                            archs=((784, 10), (784, 20, 10)), unrolled=((10, 0.05, 0.03), (30, 0.05, 0.03)),
+                            cv_log_decays=(-9.0, -7.0, -5.0))
+
+
+def arch_name(sizes):
+    return "-".join(map(str, sizes))
+
+
+# ---- the time-budgeted clock every method runs under ------------------------------------------
+class Clock:
+    """callback(step, state) for the training loops: keeps the method's own compute time (the time
+    since it started minus the time spent evaluating), evaluates the current weights on valid and
+    test every budget / n_grid seconds of it, and returns True once the budget is used up.
+    timer: the process's CPU seconds by default. A run uses one thread, so on a free core these
+    are its wall-clock seconds, and they stay so when other processes share the machine."""
+
+    def __init__(self, budget, n_grid, weights, evaluate, timer=time.process_time):
+        self.budget, self.dt, self.weights, self.evaluate = budget, budget / n_grid, weights, evaluate
+        self.t, self.valid, self.test, self.steps, self.next = [], [], [], 0, 0.0
+        self.timer, self.excluded = timer, 0.0
+        self.start = timer()
+
+    def __call__(self, step, state):
+        now, self.steps = self.timer() - self.start - self.excluded, step + 1
+        done = now >= self.budget
+        if now >= self.next or done:
+            t_eval = self.timer()
+            v, te = self.evaluate(self.weights(state))
+            self.t.append(now), self.valid.append(v), self.test.append(te)
+            self.next = (np.floor(now / self.dt) + 1) * self.dt
+            self.excluded += self.timer() - t_eval
+        return done
+
+    def curves(self):
+        return {"t": np.array(self.t), "valid": np.array(self.valid), "test": np.array(self.test),
+                "steps": self.steps}
+
+
+# ---- one run of each method (each a job for a worker process) ---------------------------------
+def _setup(config, sizes, penalty="per_weight"):
+    splits = data.mnist_splits(config.n_train, config.n_valid, config.n_test)
+    problem = models.make_problem(sizes, loss="mse", penalty=penalty)
+    full = lambda split: (split.X, split.T)  # noqa: E731
+
+    def evaluate(w):
+        W = np.asarray(w).reshape(1, -1)
+        return float(problem.valid_loss(W, full(splits.valid))[0]), float(problem.valid_loss(W, full(splits.test))[0])
+    return splits, problem, full, evaluate
+
+
+def centred(hn, offset):
+    """The hypernetwork of lam - offset: the same function class (the offset folds into the first
+    layer's bias), but Adam's steps on the first layer no longer move every bottleneck unit by
+    |offset| * H * lr at once (9 * 7850 * 1e-4 ~ 7 for 784-10 if lam ~ -9 went in raw)."""
+    return hn._replace(apply=lambda phi, lams: hn.apply(phi, lams - offset))
+
+
+def hyper_job(config, sizes):
+    """Algorithm 3 on one architecture under the budget."""
+    splits, problem, full, evaluate = _setup(config, sizes)
+    D = problem.n_weights
+    hn = hypernets.factorised(D, config.bottleneck, D)
+    if config.centre:
+        hn = centred(hn, config.log_decay0)
+    phi = hn.init(np.random.default_rng([config.seed, 1]), config.init_scale)
+    clock = Clock(config.budget_s, config.n_grid, lambda s: hn.apply(s["phi"], s["lam"][None, :]), evaluate)
+    res = algorithms.hypertrain_local(
+        problem, hn, phi, np.full(D, config.log_decay0), data.minibatcher(splits.train, config.batch, config.seed),
+        data.minibatcher(splits.valid, config.valid_batch, config.seed + 1), 10 ** 9, config.n_samples,
+        config.sigma, config.lr_phi, config.lr_lam, config.seed, callback=clock)
+    return dict(clock.curves(), n_params=hn.n_params, n_hyper=problem.n_hyper,
+                lam_mean=float(res.lam.mean()), lam_sd=float(res.lam.std()))
+
+
+def unrolled_job(config, candidate):
+    """The unrolled reverse-mode baseline on 784-10 with one (T, inner step, outer step)."""
+    T, lr, lr_lam = candidate
+    splits, problem, full, evaluate = _setup(config, TOP)
+    W0 = models.init_weights(np.random.default_rng([config.seed, 2]), problem.n_weights, config.init_scale)
+    lam0, batch = np.full(problem.n_hyper, config.log_decay0), data.minibatcher(splits.train, config.batch, config.seed)
+    clock = Clock(config.budget_s, config.n_grid, lambda s: s["W"], evaluate)
+    unrolled.hypertrain_unrolled(problem, W0, lam0, batch, full(splits.valid), T, lr, config.momentum, lr_lam,
+                                 10 ** 9, callback=clock)
+    memory = unrolled.peak_memory(problem, W0, lam0, batch, full(splits.valid), T, lr, config.momentum)
+    return dict(clock.curves(), T=T, lr=lr, lr_lam=lr_lam, peak_memory_mb=memory / 2 ** 20)
+
+
+def cv_job(config, sizes, iters):
+    """Algorithm 1 over global decays, trained for `iters` Adam steps (the hypernetwork's count)."""
+    splits, problem, full, evaluate = _setup(config, sizes, penalty="sq_l2")
+    W0 = models.init_weights(np.random.default_rng([config.seed, 3]), problem.n_weights, config.init_scale)
+    lams = np.array(config.cv_log_decays)[:, None]
+    cv = algorithms.cross_validation(problem, lams, W0, data.minibatcher(splits.train, config.batch, config.seed),
+                                     full(splits.valid), config.cv_lr, iters)
+    best = int(np.argmin(cv.valid_losses))
+    return {"valid_losses": cv.valid_losses, "best": best, "valid": float(cv.valid_losses[best]),
+            "test": evaluate(cv.W[best])[1], "steps": iters}
+
+
+def _job(args):
+    kind, *rest = args
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):  # one core per run; `workers` runs share the machine
+        t0 = time.perf_counter()
+        out = {"hyper": hyper_job, "unrolled": unrolled_job, "cv": cv_job}[kind](*rest)
+    return dict(out, wall_s=time.perf_counter() - t0)
+
+
+def _run_jobs(config):
+    """All runs, `workers` at a time: the hypernetworks and the unrolled candidates first, then each
+    hand-tuned grid once its hypernetwork has said how many steps it took."""
+    hyper, search, cv = {}, [None] * len(config.unrolled), {}
+    jobs = [("hyper", config.archs[0])] + [("unrolled", c) for c in config.unrolled]
+    jobs += [("hyper", a) for a in config.archs[1:]]
+    with ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending = {pool.submit(_job, (kind, config, arg)): (kind, arg) for kind, arg in jobs}
+        while pending:
+            for fut in wait(pending, return_when=FIRST_COMPLETED).done:
+                (kind, arg), out = pending.pop(fut), fut.result()
+                if kind == "hyper":
+                    hyper[arch_name(arg)] = out
+                    pending[pool.submit(_job, ("cv", config, arg, out["steps"]))] = ("cv", arg)
+                elif kind == "unrolled":
+                    search[config.unrolled.index(arg)] = out
+                else:
+                    cv[arch_name(arg)] = out
+                print(f"[{FIGURE}] {kind} {arg}: {out['wall_s']:.0f} s wall, " + (
+                    f"best global log decay {config.cv_log_decays[out['best']]}, valid {out['valid']:.5f}"
+                    if kind == "cv" else f"valid {out['valid'][-1]:.5f} test {out['test'][-1]:.5f}")
+                    + f", {out['steps']} steps", flush=True)
+    return hyper, search, cv
+
+
+def _first_time(t, values, level):
+    hit = np.nonzero(np.asarray(values) <= level)[0]
+    return float(t[hit[0]]) if len(hit) else None
+
+
+def run(config=PAPER, out=FIGURES):
+    t0 = time.perf_counter()
+    hyper, search, cv = _run_jobs(config)
+    best = int(np.argmin([s["valid"][-1] for s in search]))
+    top, unr = hyper[arch_name(TOP)], search[best]
+    metrics = {
+        "hypernet_params": top["n_params"], "budget_s": config.budget_s,
+        "hyper_valid_final": top["valid"][-1], "hyper_test_final": top["test"][-1],
+        "unrolled_valid_final": unr["valid"][-1], "unrolled_test_final": unr["test"][-1],
+        "hyper_time_to_plateau_s": _first_time(top["t"], top["valid"], 1.01 * top["valid"][-1]),
+        "unrolled_time_to_hyper_final_s": _first_time(unr["t"], unr["valid"], top["valid"][-1]),
+        "unrolled_T": unr["T"], "unrolled_lr": unr["lr"], "unrolled_lr_lam": unr["lr_lam"],
+        "unrolled_peak_memory_mb": unr["peak_memory_mb"],
+        "unrolled_search": [{k: s[k] for k in ("T", "lr", "lr_lam", "steps", "peak_memory_mb")}
+                            | {"valid_final": s["valid"][-1], "test_final": s["test"][-1]} for s in search]}
+    for name, h in hyper.items():
+        metrics[name] = {"n_hyper": h["n_hyper"], "valid_final": h["valid"][-1], "test_final": h["test"][-1],
+                         "steps": h["steps"], "lam_mean": h["lam_mean"], "lam_sd": h["lam_sd"],
+                         "handtuned_valid": cv[name]["valid"], "handtuned_test": cv[name]["test"],
+                         "handtuned_decay": float(np.exp(config.cv_log_decays[cv[name]["best"]])),
+                         "handtuned_log_decay": config.cv_log_decays[cv[name]["best"]]}
+    arrays = {f"{kind}_{key}_{c}": np.asarray(run[c]) for kind, runs in (("hyper", hyper), ("unrolled", dict(enumerate(search))))
+              for key, run in runs.items() for c in ("t", "valid", "test")}
+    arrays |= {f"cv_{k}_valid_losses": v["valid_losses"] for k, v in cv.items()}
+    timings = {f"hyper_{k}": v["wall_s"] for k, v in hyper.items()} | {f"cv_{k}": v["wall_s"] for k, v in cv.items()}
+    timings |= {f"unrolled_{i}": s["wall_s"] for i, s in enumerate(search)} | {"total": time.perf_counter() - t0}
+    name = "QUICK" if config == QUICK else "PAPER" if config == PAPER else "custom"
+    return results.save_results(out, FIGURE, name, config, metrics, timings, arrays)
+
+
+# ---- the figure -------------------------------------------------------------------------------
+def _ylim(ax, curves, skip=0.1):
+    """Fit the y-axis to the curves after their first `skip` of the time budget (the hypernetwork
+    starts far above the plateau, which would flatten everything else)."""
+    vals = np.concatenate([v[t >= skip * t[-1]] for t, v in curves])
+    lo, hi = vals.min(), np.quantile(vals, 0.98)
+    ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+
+
+def plot(out=FIGURES):
+    record, a = results.load_results(out, FIGURE)
+    m = record["metrics"]
+    fig, (top, bottom) = plotting.figure(2, 1, figsize=(6.5, 8))
+    best = int(np.argmin([s["valid_final"] for s in m["unrolled_search"]]))
+    k = arch_name(TOP)
+    curves = []
+    for i in range(len(m["unrolled_search"])):
+        if i != best:
+            top.plot(a[f"unrolled_{i}_t"], a[f"unrolled_{i}_valid"], color="0.8", lw=0.8)
+    for prefix, color, label in ((f"hyper_{k}", "C0", "Hyper-training"), (f"unrolled_{best}", "C3", "Unrolled")):
+        t = a[f"{prefix}_t"]
+        top.plot(t, a[f"{prefix}_valid"], color=color, label=f"{label} valid.")
+        top.plot(t, a[f"{prefix}_test"], color=color, ls="--", label=f"{label} test")
+        curves += [(t, a[f"{prefix}_valid"]), (t, a[f"{prefix}_test"])]
+    _ylim(top, curves)
+    top.set_title(f"{k}: {m[k]['n_hyper']:,} hyperparameters (grey: other unrolled settings)")
+    curves = []
+    for i, sizes in enumerate(record["config"]["archs"]):
+        name, c = arch_name(sizes), f"C{i}"
+        t = a[f"hyper_{name}_t"]
+        bottom.plot(t, a[f"hyper_{name}_valid"], color=c, label=f"{name} valid.")
+        bottom.plot(t, a[f"hyper_{name}_test"], color=c, ls="--", label=f"{name} test")
+        bottom.axhline(m[name]["handtuned_valid"], color=c, ls=":", label=f"{name} hand-tuned valid.")
+        curves += [(t, a[f"hyper_{name}_valid"]), (t, a[f"hyper_{name}_test"])]
+    _ylim(bottom, curves + [(np.ones(1), np.array([m[n]["handtuned_valid"]])) for n in map(arch_name, record["config"]["archs"])])
+    for ax in (top, bottom):
+        ax.set_xlabel("Compute time (s)")
+        ax.set_ylabel("Loss (MSE)")
+        ax.legend(ncol=2)
+    return plotting.save(fig, out, FIGURE)
+
+
+def main(argv=None):
+    results.main(FIGURE, run, plot, PAPER, QUICK, argv, __doc__)
+
+
+if __name__ == "__main__":
+    main()

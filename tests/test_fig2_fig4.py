@@ -1,0 +1,148 @@
+"""Figures 2 and 4: the QUICK runs, determinism, --plot-only, atomic outputs, and the shared
+loss curves against closed forms."""
+import dataclasses
+import json
+
+import matplotlib.figure
+import numpy as np
+import pytest
+
+from experiments import fig2_global as fig2
+from experiments import fig4_local as fig4
+from hypernet import hypernets, models
+from hypernet.results import FIGURES
+
+SCRIPTS = {"fig2_global": fig2, "fig4_local": fig4}
+KEYS = {"fig2_global": {"cv_lams", "cv_valid_losses", "cv_argmin_lam", "hypernet_argmin_lam", "alg2_final_lam",
+                        "hypernet_params", "iterations"},
+        "fig4_local": {"cv_lams", "cv_valid_losses", "cv_argmin_lam", "alg3_final_lam", "alg4_final_lam",
+                       "hypernet_params", "iterations"}}
+PARAMS = {"fig2_global": 400450, "fig4_local": 15700}
+
+
+def tiny(module, seed=7):
+    """A config of a few seconds: every stage runs, on small data."""
+    extra = {"lam_iters": 10} if module is fig2 else {}
+    return dataclasses.replace(module.QUICK, seed=seed, n_valid=200, n_test=200, cv_grid=(-1.0, 3.0, 5),
+                               cv_iters=20, iters=30, valid_batch=50, dense=(-2.0, 4.0, 13), **extra)
+
+
+@pytest.fixture(scope="module", params=sorted(SCRIPTS))
+def quick_run(request, tmp_path_factory):
+    name, out = request.param, tmp_path_factory.mktemp(request.param)
+    module = SCRIPTS[name]
+    return name, module, module.run(module.QUICK, out), out
+
+
+def test_quick_run_has_every_metric_and_a_figure(quick_run):
+    name, module, record, out = quick_run
+    m = record["metrics"]
+    assert KEYS[name] <= set(m)
+    assert record["config_name"] == "QUICK" and record["timings_s"]["total"] > 0
+    assert m["hypernet_params"] == PARAMS[name] and m["iterations"] == module.QUICK.iters
+    assert len(m["cv_lams"]) == len(m["cv_valid_losses"]) == module.QUICK.cv_grid[2]
+    assert m["cv_argmin_lam"] == m["cv_lams"][int(np.argmin(m["cv_valid_losses"]))]
+    assert json.loads((out / f"{name}.json").read_text())["metrics"] == m
+    paths = module.plot(out)
+    assert [p.suffix for p in paths] == [".png", ".pdf"] and all(p.stat().st_size > 10000 for p in paths)
+
+
+def test_fig2_dense_curve_argmin_and_phase2_are_consistent(quick_run, tmp_path):
+    name, module, record, out = quick_run
+    if module is not fig2:
+        pytest.skip("Figure 2 only")
+    _, a = fig2.results.load_results(out, name)
+    m = record["metrics"]
+    assert m["hypernet_argmin_lam"] == a["dense_lams"][np.argmin(a["dense_valid"])]
+    assert a["lam_path"][0] == fig2.QUICK.lam0 and a["lam_path"][-1] == m["alg2_final_lam"]
+    # The descended lam is no worse on the validation set than the start, lam0 = 0.
+    assert m["alg2_final_valid_loss"] <= np.interp(0.0, a["dense_lams"], a["dense_valid"]) + 1e-9
+
+
+@pytest.mark.parametrize("module", [fig2, fig4])
+def test_same_seed_same_metrics(module, tmp_path):
+    a = module.run(tiny(module), tmp_path / "a")["metrics"]
+    b = module.run(tiny(module), tmp_path / "b")["metrics"]
+    c = module.run(tiny(module, seed=8), tmp_path / "c")["metrics"]
+    assert a == b
+    assert a != c  # the seed does reach the run
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_plot_only_without_results_fails_clearly(name, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        SCRIPTS[name].main(["--plot-only", "--out", str(tmp_path)])
+    assert "no saved results" in str(e.value) and "before --plot-only" in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_run_leaves_no_files(tmp_path, monkeypatch):
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(fig2.algorithms, "hypertrain_global", stop)
+    with pytest.raises(KeyboardInterrupt):
+        fig2.run(tiny(fig2), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_plot_keeps_the_previous_figure(tmp_path, monkeypatch):
+    fig4.run(tiny(fig4), tmp_path)
+    png = fig4.plot(tmp_path)[0]
+    before = png.read_bytes()
+
+    def half_then_stop(self, fname, **kwargs):
+        open(fname, "wb").write(b"half a PNG")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", half_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        fig4.plot(tmp_path)
+    assert png.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"fig4_local.{e}" for e in ("json", "npz", "pdf", "png")]
+
+
+def test_curves_match_closed_forms():
+    """Zero weights predict 0: NLL = 50 * mean(t^2) - 1.38365 = 5 - 1.38365 for one-hot targets;
+    a constant hypernetwork w(lam) = c has a validation loss flat in lam and a training objective
+    that grows by exp(lam) * ||c||_2."""
+    config = tiny(fig2)
+    splits, problem, W0, _ = fig2.setup(config)
+    lams = np.linspace(-2, 2, 7)[:, None]
+    train, valid, test = fig2.curves(problem, np.zeros((7, 7850)), lams, splits, chunk=3)
+    np.testing.assert_allclose(valid, 5 - 1.3836465597893728, rtol=1e-12)
+    np.testing.assert_allclose(test, valid, rtol=1e-12)
+    np.testing.assert_allclose(train, valid, rtol=1e-12)  # the penalty of w = 0 is 0
+
+    hypernet = hypernets.linear(1, 7850)
+    phi = np.concatenate([np.zeros(7850), 10 * W0])  # slope 0, intercept c = 10 * W0
+    train, valid, _ = fig2.hypernet_curves(problem, hypernet, phi, lams[:, 0], splits)
+    ref = problem.valid_loss(10 * W0[None], fig2.full(splits.valid))[0]
+    np.testing.assert_allclose(valid, ref, rtol=1e-12)
+    fit = problem.valid_loss(10 * W0[None], fig2.full(splits.train))[0]
+    np.testing.assert_allclose(train, fit + np.exp(lams[:, 0]) * np.linalg.norm(10 * W0), rtol=1e-12)
+    # Chunking does not change the numbers.
+    W = hypernet.apply(phi + 0.01, lams)
+    np.testing.assert_allclose(np.concatenate(fig2.curves(problem, W, lams, splits, chunk=2)),
+                               np.concatenate(fig2.curves(problem, W, lams, splits, chunk=100)), rtol=1e-13)
+
+
+def test_fig4_shares_the_setting_of_fig2():
+    """Same data, model, initialisation and cross-validation in both figures."""
+    for field in ("seed", "n_train", "n_valid", "n_test", "init_scale", "cv_grid", "cv_iters", "lr", "dense"):
+        assert getattr(fig4.PAPER, field) == getattr(fig2.PAPER, field), field
+    assert fig4.PAPER.lam_hat0 == -3.5 and fig4.PAPER.sigma ** 2 == pytest.approx(1e-5)
+    assert models.n_weights((784, 10)) == 7850
+
+
+@pytest.mark.parametrize("name,bound,keys", [("fig2_global", 0.3, ("hypernet_argmin_lam", "alg2_final_lam")),
+                                             ("fig4_local", 0.25, ("alg3_final_lam", "alg4_final_lam"))])
+def test_committed_paper_results_show_the_papers_result(name, bound, keys):
+    """The committed PAPER run finds the cross-validation optimum (the paper's claim)."""
+    path = FIGURES / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"no committed {path.name}")
+    record = json.loads(path.read_text())
+    assert record["config_name"] == "PAPER"
+    m = record["metrics"]
+    for key in keys:
+        assert abs(m[key] - m["cv_argmin_lam"]) < bound, (key, m[key], m["cv_argmin_lam"])
+    assert 1.4 <= m["cv_argmin_lam"] <= 2.2  # the published optimum is lam* ~ 1.8

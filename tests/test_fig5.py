@@ -1,0 +1,70 @@
+"""Figure 5's script: the time-budgeted clock, and a QUICK run that yields every metric."""
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
+import fig5_many  # noqa: E402
+
+TOP_KEYS = {"hypernet_params", "budget_s", "hyper_valid_final", "hyper_test_final", "unrolled_valid_final",
+            "unrolled_test_final", "hyper_time_to_plateau_s", "unrolled_time_to_hyper_final_s", "unrolled_T"}
+MODEL_KEYS = {"n_hyper", "valid_final", "test_final", "handtuned_valid", "handtuned_decay"}
+
+
+def test_clock_excludes_evaluation_time_and_stops_at_budget():
+    def evaluate(w):
+        time.sleep(0.03)   # evaluation is slow; it must not count against the method
+        return w, -w
+    clock = fig5_many.Clock(budget=0.2, n_grid=4, weights=lambda s: s, evaluate=evaluate, timer=time.perf_counter)
+    start, step = time.perf_counter(), 0
+    while not clock(step, float(step)):
+        time.sleep(0.005)
+        step += 1
+    wall = time.perf_counter() - start
+    curves = clock.curves()
+    assert 0.2 <= curves["t"][-1] < 0.23
+    assert wall >= 0.2 + 0.03 * len(curves["t"])     # evaluations happened, off the clock
+    assert 5 <= len(curves["t"]) <= 6                  # at ~0, 0.05, 0.1, 0.15 and at the budget
+    assert np.all(np.diff(curves["t"]) >= 0.045)
+    np.testing.assert_array_equal(curves["test"], -curves["valid"])
+
+
+def test_first_time():
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    assert fig5_many._first_time(t, [5, 3, 2, 1], 2.5) == 3.0
+    assert fig5_many._first_time(t, [5, 3, 2, 1], 0.5) is None
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fig5")
+    return fig5_many.run(fig5_many.QUICK, out), out
+
+
+def test_quick_run_yields_every_metric(quick):
+    record, out = quick
+    m = record["metrics"]
+    assert record["config_name"] == "QUICK" and record["timings_s"]["total"] > 0
+    assert TOP_KEYS <= set(m)
+    assert m["hypernet_params"] == 164860          # 7850 -> 10 -> 7850 with biases
+    assert m["budget_s"] == fig5_many.QUICK.budget_s
+    assert m["unrolled_T"] in [c[0] for c in fig5_many.QUICK.unrolled]
+    for sizes in fig5_many.QUICK.archs:
+        name = fig5_many.arch_name(sizes)
+        assert MODEL_KEYS <= set(m[name])
+        assert m[name]["n_hyper"] == sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+        assert 0 < m[name]["valid_final"] < 1 and 0 < m[name]["handtuned_valid"] < 1
+        assert np.log(m[name]["handtuned_decay"]) == pytest.approx(m[name]["handtuned_log_decay"])
+    assert m["784-10"]["n_hyper"] == 7850
+    # The unrolled run's validation loss is that of weights trained on the training set: below the
+    # 0.1 of predicting all zeros for one-hot targets.
+    assert m["unrolled_valid_final"] < 0.1
+
+
+def test_plot_reads_saved_results(quick):
+    record, out = quick
+    paths = fig5_many.plot(out)
+    assert {p.suffix for p in paths} == {".png", ".pdf"} and all(p.stat().st_size > 10000 for p in paths)

@@ -1,0 +1,123 @@
+"""Figure 6: the vectorised trainer against Algorithm 1 (autograd), the GP, and run(QUICK)."""
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from hypernet import algorithms, data, gp, models, optim
+from hypernet.results import ROOT
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return data.mnist_splits(2000, 500)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return models.make_problem((784, 10), loss="nll", penalty="per_class")
+
+
+def _models(S, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-3, 3, (S, 10)), models.init_weights(rng, 7850, 1e-5, S)
+
+
+def test_vectorised_trainer_matches_one_model_alone(splits, problem):
+    """Four models trained as one array (hand-written gradient, in-place Adam) end where each
+    model trained alone by Algorithm 1 (autograd, optim.adam_update) ends, to 1e-10."""
+    lams, W0 = _models(4)
+    batch = data.minibatcher(splits.train, 100, 3, contiguous=True)
+    W = gp.train_per_class(lams, W0, batch, 60, 1e-4)
+    for s in range(len(lams)):
+        alone = algorithms.cross_validation(problem, lams[s:s + 1], W0[s], batch, batch(0), 1e-4, 60).W[0]
+        assert np.max(np.abs(W[s] - alone)) < 1e-10
+        assert np.max(np.abs(alone - W0[s])) > 1e-3  # the weights did move
+
+
+def test_chunks_on_threads_match_one_array(splits):
+    lams, W0 = _models(5, seed=1)
+    batch = data.minibatcher(splits.train, 100, 4, contiguous=True)
+    whole = gp.train_per_class(lams, W0, batch, 20, 1e-4)
+    parts = gp.map_chunks(lambda sl: gp.train_per_class(lams[sl], W0[sl], batch, 20, 1e-4), 5, 2, 2)
+    assert [len(p) for p in parts] == [2, 2, 1]
+    np.testing.assert_allclose(np.concatenate(parts), whole, rtol=0, atol=1e-12)
+
+
+def test_float32_training_and_losses_agree_with_float64(splits):
+    lams, W0 = _models(3, seed=2)
+    batch = data.minibatcher(splits.train, 100, 5, contiguous=True)
+    W64 = gp.train_per_class(lams, W0, batch, 100, 1e-4)
+    W32 = gp.train_per_class(lams, W0, batch, 100, 1e-4, dtype=np.float32)
+    X, T = splits.valid.X, splits.valid.T
+    l64 = gp.valid_losses(W64, X, T)
+    np.testing.assert_allclose(gp.valid_losses(W32, X, T, dtype=np.float32), l64, atol=1e-5)
+
+
+def test_valid_losses_match_the_problem(splits, problem):
+    _, W = _models(7, seed=3)
+    W = W * 1e3  # weights of a trained size, so the loss depends on them
+    batch = (splits.valid.X, splits.valid.T)
+    np.testing.assert_allclose(gp.valid_losses(W, *batch, chunk=3), problem.valid_loss(W, batch), rtol=1e-12)
+
+
+def test_column_layout_round_trip():
+    W = np.random.default_rng(4).standard_normal((3, 7850))
+    M, b = gp.to_columns(W)
+    assert M.shape == (784, 30) and b.shape == (30,)
+    assert M[5, 1 * 10 + 7] == W[1, 5 * 10 + 7] and b[2 * 10 + 3] == W[2, 7840 + 3]
+    np.testing.assert_array_equal(gp.from_columns(M, b), W)
+
+
+def test_adam_sums_is_adam():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(50)
+    ref, state = x.copy(), optim.adam_init(x)
+    m, v = np.zeros_like(x), np.zeros_like(x)
+    for t in range(1, 30):
+        g = rng.standard_normal(50) * 10.0 ** rng.integers(-6, 1)
+        step, state = optim.adam_update(g, state, 1e-3)
+        ref = ref - step
+        gp.adam_sums(x, g.copy(), m, v, t, 1e-3)
+    np.testing.assert_allclose(x, ref, rtol=1e-12, atol=1e-15)
+
+
+def test_gp_interpolates_its_training_points_and_is_reproducible():
+    rng = np.random.default_rng(6)
+    lams = rng.uniform(-3, 3, (25, 10))
+    y = 0.8 + 0.05 * np.sum(np.exp(0.3 * lams), axis=1)  # smooth, noiseless
+    fit = gp.fit_gp(lams, y, seed=0)
+    np.testing.assert_allclose(fit.predict(lams), y, atol=1e-3 * np.ptp(y))
+    np.testing.assert_array_equal(gp.fit_gp(lams, y, seed=0).predict(lams[:5] + 0.1), fit.predict(lams[:5] + 0.1))
+
+
+def _fig6():
+    spec = importlib.util.spec_from_file_location("fig6_gp", ROOT / "experiments" / "fig6_gp.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_run_quick_has_every_metric_and_plots(tmp_path):
+    fig6 = _fig6()
+    record = fig6.run(fig6.QUICK, tmp_path)
+    m = record["metrics"]
+    assert record["config_name"] == "QUICK"
+    assert m["n_train_tuples"] == 25 and m["n_eval_tuples"] == fig6.QUICK.n_eval_tuples
+    assert m["hypernet_params"] == 86350
+    for key in ("gp", "hyper_fixed", "hyper"):
+        s = m[key]
+        assert set(s) == {"mean_error", "median_error", "std_error", "mean_abs_error", "predicted_best_true_loss"}
+        assert s["mean_abs_error"] >= abs(s["mean_error"]) and s["std_error"] > 0
+        assert s["predicted_best_true_loss"] >= m["best_true_loss"]
+    for key in ("build_train_s", "build_eval_s", "gp_s", "hyper_fixed_s", "hyper_s", "build_train_cpu_s"):
+        assert m[key] > 0
+    # Both hypernetworks ran for the CPU time building the training tuples took (plus one step).
+    assert m["hyper_cpu_s"] >= m["build_train_cpu_s"] and m["hyper_fixed_cpu_s"] >= m["build_train_cpu_s"]
+    assert m["hyper_iterations"] > 1 and m["hyper_fixed_iterations"] > 1
+    assert record["timings_s"]["total"] > m["build_train_s"] + m["build_eval_s"]
+    saved = json.loads((tmp_path / "fig6_gp.json").read_text())
+    assert saved["metrics"] == m
+    paths = fig6.plot(tmp_path)
+    assert [p.suffix for p in paths] == [".png", ".pdf"] and all(p.stat().st_size > 10000 for p in paths)

@@ -1,0 +1,114 @@
+"""Saving and loading results (hypernet/results.py): round trip, missing results, refused NaN
+metrics, atomic writes, and the shared command line."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from hypernet import results
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    seed: int = 7
+    lr: float = 1e-4
+    sizes: tuple = (784, 10)
+
+
+def save(out, metrics=None, arrays=None, figure="figX"):
+    metrics = {"lam_opt": np.float64(1.836), "losses": np.array([0.5, 0.25]), "nested": {"n": np.int64(3)}} \
+        if metrics is None else metrics
+    arrays = {"curve": np.linspace(0, 1, 5), "grid": np.arange(6).reshape(2, 3)} if arrays is None else arrays
+    return results.save_results(out, figure, "QUICK", Config(), metrics, {"total": 1.5, "cv": np.float64(0.5)}, arrays)
+
+
+def test_round_trip(tmp_path):
+    record = save(tmp_path)
+    loaded, arrays = results.load_results(tmp_path, "figX")
+    assert loaded == record == json.loads((tmp_path / "figX.json").read_text())
+    assert loaded["figure"] == "figX" and loaded["config_name"] == "QUICK"
+    assert loaded["config"] == {"seed": 7, "lr": 1e-4, "sizes": [784, 10]}
+    assert loaded["metrics"] == {"lam_opt": 1.836, "losses": [0.5, 0.25], "nested": {"n": 3}}
+    assert loaded["timings_s"] == {"total": 1.5, "cv": 0.5}
+    assert {"python", "numpy", "autograd", "scipy", "machine"} <= set(loaded["versions"])
+    assert set(arrays) == {"curve", "grid"}
+    np.testing.assert_array_equal(arrays["curve"], np.linspace(0, 1, 5))
+    np.testing.assert_array_equal(arrays["grid"], np.arange(6).reshape(2, 3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figX.json", "figX.npz"]  # no temporary files left
+
+
+def test_load_without_files(tmp_path):
+    with pytest.raises(results.ResultsMissing) as e:
+        results.load_results(tmp_path, "figX")
+    msg = str(e.value)
+    assert "figX" in msg and str(tmp_path) in msg and "python experiments/figX.py" in msg
+    assert isinstance(e.value, FileNotFoundError)
+    save(tmp_path)
+    (tmp_path / "figX.npz").unlink()  # half of the results is no results
+    with pytest.raises(results.ResultsMissing):
+        results.load_results(tmp_path, "figX")
+
+
+@pytest.mark.parametrize("metrics", [{"loss": float("nan")}, {"a": {"b": np.inf}}, {"curve": [0.1, float("nan")]},
+                                     {"curve": np.array([[0.1, 0.2], [np.nan, 0.3]])}],
+                         ids=["nan", "nested inf", "nan in list", "nan in 2-d array"])
+def test_nan_metrics_are_refused_and_leave_no_file(tmp_path, metrics):
+    with pytest.raises(FloatingPointError, match="NaN or Inf; nothing was saved"):
+        save(tmp_path / "out", metrics=metrics)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_nan_metrics_do_not_touch_earlier_results(tmp_path):
+    save(tmp_path)
+    before = (tmp_path / "figX.json").read_text()
+    with pytest.raises(FloatingPointError):
+        save(tmp_path, metrics={"loss": float("nan")})
+    assert (tmp_path / "figX.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figX.json", "figX.npz"]
+
+
+def test_atomic_write_leaves_no_file_when_the_write_fails(tmp_path):
+    target = tmp_path / "sub" / "x.txt"
+
+    def failing(tmp):
+        with open(tmp, "w") as f:
+            f.write("half")
+        raise OSError("disk full")
+    with pytest.raises(OSError, match="disk full"):
+        results.atomic_write(target, failing)
+    assert list((tmp_path / "sub").iterdir()) == []
+    # an existing file keeps its old content when a later write fails
+    results.atomic_write(target, lambda tmp: open(tmp, "w").write("old"))
+    with pytest.raises(OSError):
+        results.atomic_write(target, failing)
+    assert target.read_text() == "old" and [p.name for p in (tmp_path / "sub").iterdir()] == ["x.txt"]
+
+
+def test_progress_prints_the_last_step(capsys):
+    p = results.Progress("fig", 3, every_s=1e9)
+    for step in range(3):
+        p(step, loss=0.5 * step, lam=np.array([1.0, 2.0]))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("[fig] 3/3") and "loss=1" in lines[0] and "lam=mean 1.5" in lines[0]
+
+
+def test_main_command_line(tmp_path, capsys):
+    paper, quick = Config(), Config(lr=1e-2)
+    seen = []
+
+    def run(config, out):
+        seen.append(config)
+        save(out)
+
+    def plot(out):
+        results.load_results(out, "figX")
+        return [f"{out}/figX.png"]
+    results.main("figX", run, plot, paper, quick, ["--quick", "--seed", "3", "--out", str(tmp_path)])
+    assert seen == [Config(seed=3, lr=1e-2)]
+    assert f"wrote {tmp_path}/figX.png" in capsys.readouterr().out
+    results.main("figX", run, plot, paper, quick, ["--plot-only", "--out", str(tmp_path)])
+    assert len(seen) == 1  # --plot-only does not run
+    with pytest.raises(SystemExit) as e:
+        results.main("figX", run, plot, paper, quick, ["--plot-only", "--out", str(tmp_path / "empty")])
+    assert str(e.value).startswith("figX: error: no saved results for figX")
