@@ -1,10 +1,11 @@
 """Cost of one hyper-training step relative to one plain gradient step of the same model.
 
-    python bench/step_cost.py            (about a minute; add --reps 5 for a quick look)
+    python bench/step_cost.py            (under a minute; add --reps 5 for a quick look)
 
-The paper (Section 4.3) counts a step of hyper-training the 7,850-hyperparameter model of Figure 5
-with a factorised hypernetwork (bottleneck 10, two lam samples) as 2 x 10 = 20 plain steps. This
-script measures the ratio on MNIST for three cases:
+The paper (Experiments, "Hyper-training and unrolled optimization") says an iteration of
+hyper-training the 7,850-hyperparameter model of Figure 5 with a factorised hypernetwork
+(bottleneck 10) is 2 x 10 times as expensive as an iteration on the model alone. This script
+measures the ratio on MNIST for three cases:
 
   (a) 1 hyperparameter (exp(lam) * ||w||_2, Gaussian NLL loss, Figs 2 and 4), linear hypernetwork
       1 -> 7850, S = 2 lam samples per step, batch 1,000;

@@ -4,9 +4,15 @@ differentiable to any order (the unrolled baseline needs the second).
 cols: a column slice. autograd's own gradient of indexing scatters with np.add.at, which costs
 more than the rest of a training step; a slice of contiguous columns only needs its gradient
 written into a block of zeros. cols and pad_cols are each other's gradient.
-affine: a dense layer whose weights and biases are a block of a flat parameter vector.
-At first order the gradient with respect to a flat vector is returned as a sparse block that
-autograd adds in place, so the blocks of one vector cost one pass over it, not one each."""
+affine: a dense layer whose weights and biases are a block of a flat parameter vector (a layer
+of S elementary models at once, or of a hypernetwork). At first order its gradient with respect
+to the flat vector is a sparse block that autograd adds in place, so the blocks of one vector
+cost one pass over it, not one each.
+two_layer: a two-layer hypernetwork on all of its flat parameter vector, whose gradient is
+written straight into one new array.
+weighted_sq_sum: sum_j e_j w_j^2, the per-weight penalty, as one primitive.
+autograd's cost per primitive is a large part of a small step, so each of these replaces several
+(see bench/step_cost.py)."""
 import autograd.numpy as np
 import numpy as onp
 from autograd.extend import SparseObject, defvjp, primitive, vspace
@@ -60,8 +66,7 @@ def _blocks(P, start, n_in, n_out):
 def affine(Z, P, start, n_in, n_out):
     """Z @ M + b, with the weights M and biases b of the layer read from P (see _blocks).
     P (n,): one layer, Z (..., n_in) -> (..., n_out) (a hypernetwork's layer).
-    P (S, n): S layers, Z (N, n_in) shared or (S, N, n_in) -> (S, N, n_out) (S elementary models).
-    One primitive instead of about ten: autograd's cost per primitive is a large part of a step."""
+    P (S, n): S layers, Z (N, n_in) shared or (S, N, n_in) -> (S, N, n_out) (S elementary models)."""
     M, b = _blocks(P, start, n_in, n_out)
     if P.ndim == 1:
         return onp.dot(Z, M) + b
@@ -129,7 +134,10 @@ def two_layer(Z, P, n_hidden, n_out, relu):
     """act(Z @ A + a) @ B + c for Z (S, n_in), with P = [A (n_in, n_hidden), a, B (n_hidden, n_out), c]
     (each row-major) and act = ReLU if relu else the identity. One primitive, and its gradient
     with respect to P is written straight into one new array: no zeros, no sums of blocks."""
-    A, a, B, c = _two_layer_blocks(P, Z.shape[1], n_hidden, n_out)
+    n_in = Z.shape[1]
+    if P.shape != ((n_in + 1 + n_out) * n_hidden + n_out,):
+        raise ValueError(f"two_layer: parameters of shape {P.shape} for sizes {n_in}->{n_hidden}->{n_out}")
+    A, a, B, c = _two_layer_blocks(P, n_in, n_hidden, n_out)
     pre = onp.dot(Z, A) + a
     return onp.dot(onp.maximum(pre, 0.0) if relu else pre, B) + c
 
@@ -151,7 +159,8 @@ def _two_layer_backward(Z, P, n_hidden, n_out, relu, g, blocks=True):
 
 def _two_layer_vjp_P(ans, Z, P, n_hidden, n_out, relu):
     def vjp(g):
-        if isbox(g) or isbox(Z) or isbox(P):  # a higher-order derivative is being traced
+        # a higher-order derivative is being traced (or unusual dtypes): differentiable operations
+        if isbox(g) or isbox(Z) or isbox(P) or onp.result_type(Z, P, g) != onp.float64:
             blocks, _ = _two_layer_backward(Z, P, n_hidden, n_out, relu, g)
             return np.concatenate([np.ravel(b) for b in blocks])
         n_in, i1 = Z.shape[1], Z.shape[1] * n_hidden

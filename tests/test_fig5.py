@@ -25,10 +25,11 @@ def test_clock_excludes_evaluation_time_and_stops_at_budget():
         step += 1
     wall = time.perf_counter() - start
     curves = clock.curves()
-    assert 0.2 <= curves["t"][-1] < 0.23
+    assert 0.2 <= curves["t"][-1] < 0.25
     assert wall >= 0.2 + 0.03 * len(curves["t"])     # evaluations happened, off the clock
-    assert 5 <= len(curves["t"]) <= 6                  # at ~0, 0.05, 0.1, 0.15 and at the budget
-    assert np.all(np.diff(curves["t"]) >= 0.045)
+    # One evaluation in each 0.05 s cell of the grid (0, 0.05, 0.1, 0.15), then one at the budget.
+    np.testing.assert_array_equal(np.floor(curves["t"][:4] / 0.05), [0, 1, 2, 3])
+    assert len(curves["t"]) == 5
     np.testing.assert_array_equal(curves["test"], -curves["valid"])
 
 

@@ -73,6 +73,15 @@ def test_gaussian_nll_is_50_mse_minus_constant():
     np.testing.assert_allclose(models.gaussian_nll(P, T, 0.1), 50 * mse - 1.38365, atol=5e-6)
 
 
+def test_mse_derivatives():
+    P, T = RNG.standard_normal((3, 4, 2)), RNG.standard_normal((4, 2))
+    c = np.array([1.0, -2.0, 0.5])
+    for f, x in ((lambda P: anp.sum(models.mse(P, T) * c), P), (lambda T: anp.sum(models.mse(P, T) * c), T),
+                 (lambda P: anp.sum(anp.sin(models.mse(P, T))), P)):
+        fd_check(f, x)
+        hvp_check(f, x)
+
+
 @pytest.mark.parametrize("sd", [0.1, 0.7])
 def test_gaussian_nll_equals_scipy(sd):
     P, T = RNG.standard_normal((2, 15, 10)), RNG.standard_normal((15, 10))
@@ -95,7 +104,7 @@ def test_penalties_against_direct_formulas():
         direct = {
             "l2_norm": np.exp(lam1[s, 0]) * np.linalg.norm(w),
             "sq_l2": np.exp(lam1[s, 0]) * w @ w,
-            "per_weight": sum(np.exp(lamD[s, j]) * w[j] ** 2 for j in range(0, D, 1)),
+            "per_weight": sum(np.exp(lamD[s, j]) * w[j] ** 2 for j in range(D)),
             "per_class": np.mean([np.exp(lam10[s, i]) * np.linalg.norm(M[:, i]) for i in range(10)]),
         }
         got = {"l2_norm": models.l2_norm_penalty(W, lam1)[s], "sq_l2": models.sq_l2_penalty(W, lam1)[s],
