@@ -21,6 +21,10 @@ Settings the paper left open or that differ from it, chosen here:
 - 5,000 steps per algorithm: lam_hat settles within about 1,500 steps and stays; the rest shows
   that it stays. alg3_final_lam / alg4_final_lam are lam_hat after the last step.
 - The green p(lam | lam_hat) is drawn to scale in lam but with its height scaled to be visible.
+- Slope check (extra metrics, not in the paper): at the final lam_hat, Algorithm 1 trains models
+  at lam_hat and lam_hat +- 0.05 for 4,000 steps; their central difference is the best
+  response's slope dw*/dlam, compared with the hypernetwork's slope and hypergradient. It shows
+  why lam_hat stops where it does (README, "Figure 4").
 """
 import dataclasses
 import sys
@@ -31,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from autograd import grad  # noqa: E402
 
 from experiments import fig2_global as fig2  # noqa: E402
 from hypernet import algorithms, data, hypernets, plotting, results  # noqa: E402
@@ -57,11 +62,13 @@ class Config:
     lr_lam: float = 1e-2
     valid_batch: int = 1000          # validation points per lam_hat step
     dense: tuple = (-2.0, 4.0, 241)  # lam of the hypernetwork's curves
+    slope_h: float = 0.05            # slope check: best response from Algorithm 1 at lam_hat +- h
+    slope_iters: int = 4000
 
 
 PAPER = Config()
 QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, cv_grid=(-1.0, 3.0, 21), cv_iters=300,
-                            iters=2000, valid_batch=200, dense=(-2.0, 4.0, 121))
+                            iters=2000, valid_batch=200, dense=(-2.0, 4.0, 121), slope_iters=1000)
 
 
 def joint(name, config, problem, hypernet, phi0, splits):
@@ -76,6 +83,24 @@ def joint(name, config, problem, hypernet, phi0, splits):
         return algorithms.hypertrain_local(n_samples=config.samples, sigma=config.sigma,
                                            seed=fig2.seed_of(config, 1), **common)
     return algorithms.hypertrain_simplified(**common)
+
+
+def slope_check(config, problem, splits, W0, hypernet, phi, lam_hat):
+    """Where lam_hat stops, compare the linear hypernetwork with the best response w*(lam), taken
+    from Algorithm 1 at lam_hat and lam_hat +- h: the weights, the slope dw/dlam, and the
+    hypergradient dL_Valid/dlam that each slope gives (lam_hat stops where the hypernetwork's is 0)."""
+    h, valid = config.slope_h, fig2.full(splits.valid)
+    cv = algorithms.cross_validation(problem, lam_hat + np.array([[-h], [h], [0.0]]), W0,
+                                     lambda step: fig2.full(splits.train), valid, config.lr, config.slope_iters)
+    best_slope, w_star = (cv.W[1] - cv.W[0]) / (2 * h), cv.W[2]
+    w_hat = hypernet.apply(phi, lam_hat[None])[0]
+    slope = hypernet.apply(phi, np.ones((1, 1)))[0] - hypernet.apply(phi, np.zeros((1, 1)))[0]  # exact: linear
+    dvalid = grad(lambda w: problem.valid_loss(w[None], valid)[0])
+    norm = np.linalg.norm
+    return {"slope_cosine": slope @ best_slope / norm(slope) / norm(best_slope),
+            "slope_norm_ratio": norm(slope) / norm(best_slope),
+            "weights_rel_error": norm(w_hat - w_star) / norm(w_star),
+            "hypergrad_hypernet": dvalid(w_hat) @ slope, "hypergrad_best_response": dvalid(w_star) @ best_slope}
 
 
 def run(config=PAPER, out=FIGURES):
@@ -98,11 +123,13 @@ def run(config=PAPER, out=FIGURES):
                         f"{name}_final_test_loss": f_test,
                         f"{name}_lam_last_tenth_mean": path[-(len(path) // 10):].mean(),
                         f"{name}_lam_last_tenth_sd": path[-(len(path) // 10):].std(),
-                        f"{name}_hypernet_argmin_lam": dense[np.argmin(d_valid)]})
+                        f"{name}_hypernet_argmin_lam": dense[np.argmin(d_valid)],
+                        **{f"{name}_{k}": v for k, v in
+                           slope_check(config, problem, splits, W0, hypernet, res.phi, res.lam).items()}})
         arrays.update({f"{name}_train": d_train, f"{name}_valid": d_valid, f"{name}_lam_path": path})
     timings["total"] = time.perf_counter() - t0
-    name = fig2.config_name(config, PAPER, QUICK)
-    record = results.save_results(out, FIGURE, name, config, metrics, timings, arrays)
+    record = results.save_results(out, FIGURE, fig2.config_name(config, PAPER, QUICK), config, metrics,
+                                  timings, arrays)
     m = record["metrics"]
     print(f"lam*: cross-validation {m['cv_argmin_lam']:.3f}, Algorithm 3 {m['alg3_final_lam']:.3f}, "
           f"Algorithm 4 {m['alg4_final_lam']:.3f}; {timings['total']:.1f} s")

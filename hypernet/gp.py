@@ -14,7 +14,6 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy.linalg import blas
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
@@ -63,9 +62,8 @@ def train_per_class(lams, W0, batch, iters, lr, noise_sd=0.1, dtype=np.float64):
     S, K = lams.shape
     M, b = (a.astype(dtype) for a in to_columns(np.asarray(W0, float), n_out=K))
     decay = (np.exp(lams) / K).reshape(S * K).astype(dtype)
-    gM, mM, vM = np.empty_like(M), np.zeros_like(M), np.zeros_like(M)
+    gM, pen, mM, vM = np.empty_like(M), np.empty_like(M), np.zeros_like(M), np.zeros_like(M)
     mb, vb = np.zeros_like(b), np.zeros_like(b)
-    gemm = blas.sgemm if M.dtype == np.float32 else blas.dgemm
     for step in range(iters):
         X, T = batch(step)
         X, N = X.astype(dtype), len(X)
@@ -74,10 +72,12 @@ def train_per_class(lams, W0, batch, iters, lr, noise_sd=0.1, dtype=np.float64):
         R += b
         R.reshape(N, S, K)[...] -= T.astype(dtype)[:, None, :]
         R *= 1 / (noise_sd ** 2 * N * K)
-        # d/dM[:, k] of the penalty (1/K) exp(lam_k) ||M[:, k]||_2 is (1/K) exp(lam_k) M[:, k] / ||M[:, k]||;
-        # then gM += X^T R as one BLAS call that adds into gM (no temporary of the chunk's size).
-        np.multiply(M, decay / np.sqrt(np.einsum("ij,ij->j", M, M)), out=gM)
-        gemm(1.0, R.T, X.T, 1.0, gM.T, trans_b=1, overwrite_c=1)
+        # d/dM[:, k] of the penalty (1/K) exp(lam_k) ||M[:, k]||_2 is (1/K) exp(lam_k) M[:, k] / ||M[:, k]||.
+        # Every operation writes into a preallocated array (out=): allocating arrays of the chunk's
+        # size every step costs as much as the matmuls. (NumPy releases the GIL in all of them.)
+        np.dot(X.T, R, out=gM)
+        np.multiply(M, decay / np.sqrt(np.einsum("ij,ij->j", M, M)), out=pen)
+        gM += pen
         adam_sums(M, gM, mM, vM, step + 1, lr)
         adam_sums(b, R.sum(0), mb, vb, step + 1, lr)
     return from_columns(M.astype(float), b.astype(float), n_out=K)
