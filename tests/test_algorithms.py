@@ -9,18 +9,9 @@ from scipy.optimize import minimize_scalar
 
 from hypernet import algorithms as alg
 from hypernet import data, hypernets, models, optim
+from gradcheck import fd_check
 
 RNG = np.random.default_rng(0)
-
-
-def fd_check(f, x, n_dirs=3, h=1e-6, rtol=1e-6, seed=0):
-    """grad(f)(x) . v against the central difference (f(x + h v) - f(x - h v)) / 2h, for random v."""
-    g = grad(f)(x)
-    rng = np.random.default_rng(seed)
-    for _ in range(n_dirs):
-        v = rng.standard_normal(np.shape(x))
-        fd = (f(x + h * v) - f(x - h * v)) / (2 * h)
-        assert abs(np.sum(g * v) - fd) <= rtol * (abs(fd) + 1e-8), (np.sum(g * v), fd)
 
 
 def make_hypernet(family, H, D, K=4):
@@ -46,10 +37,10 @@ def test_gradients_by_finite_differences(family, setting):
     # the objective is what its docstring says
     direct = np.mean([prob.train_loss(hn.apply(phi, lams[s:s + 1]), lams[s:s + 1], batch)[0] for s in range(3)])
     assert f(phi, lams, batch) == pytest.approx(direct, rel=1e-12)
-    fd_check(lambda p: f(p, lams, batch), phi)
+    fd_check(lambda p: f(p, lams, batch), phi, h=1e-6)
     g = alg.valid_objective(prob, hn)
     assert g(lams[0], phi, batch) == pytest.approx(prob.valid_loss(hn.apply(phi, lams[:1]), batch)[0], rel=1e-12)
-    fd_check(lambda lam: g(lam, phi, batch), lams[0])
+    fd_check(lambda lam: g(lam, phi, batch), lams[0], h=1e-6)
 
 
 # ---- ridge regression: the closed-form best response ----------------------------------------
