@@ -7,10 +7,12 @@ training loss; evaluate the validation loss of the final weights W_T; differenti
 to every hyperparameter by running autograd backwards through all T steps. An outer Adam then
 updates lam, and the next hyper-iteration trains again from W0 (as Maclaurin and Franceschi do).
 
-Why SGD with momentum for the inner optimiser: it is Maclaurin et al.'s choice, its update is
-linear in the gradient, so the reverse pass is as well conditioned as the forward one. Adam's
-update divides by sqrt(v), whose derivative is infinite where v = 0: MNIST has pixels that are
-zero in every image, so their weights get no data gradient and the hypergradient would be NaN.
+Why SGD with momentum for the inner optimiser: it is Maclaurin et al.'s choice, and its update
+is linear in the gradient, so the reverse pass only needs Hessian-vector products and is as well
+conditioned as the forward run. Adam's step m / (sqrt(v) + eps) is nearly blind to the scale of
+the gradient, which is how a decay acts on a weight, and its derivative grows without bound as v
+shrinks: MNIST has pixels that are blank in every image, whose weights see only the tiny penalty
+gradient.
 
 Memory: autograd keeps every intermediate of the T steps (weights, velocities, activations of each
 minibatch and of the inner gradient) until the backward pass, so memory grows as T x D.

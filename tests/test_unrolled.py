@@ -77,8 +77,9 @@ def test_memory_grows_linearly_with_T():
 def test_hypertrain_unrolled_lowers_validation_loss_and_stops_on_callback():
     problem, train, valid, W0, rng = _setup("per_weight", n_in=20, n_out=2)
     seen = []
+    stop = lambda step, state: seen.append(step) or step == 29  # noqa: E731
     res = unrolled.hypertrain_unrolled(problem, W0, np.full(problem.n_hyper, -3.0), lambda t: train, valid, 20,
-                                       0.05, 0.9, 0.1, iters=100, callback=lambda step, s: seen.append(step) or step == 29)
+                                       0.05, 0.9, 0.1, iters=100, callback=stop)
     assert seen[-1] == 29 and len(res.valid_losses) == 30
     assert res.valid_losses[-1] < 0.9 * res.valid_losses[0]
     with pytest.raises(ValueError):
