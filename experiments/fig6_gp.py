@@ -25,7 +25,7 @@ Settings the paper left open, chosen here:
   fixed draws 10 of the 25 fixed lam without replacement, hyper-training draws from U[-3, 3]^10),
   no phase 2 (lam_iters=0). 10, not the paper's 2 or the original code's 25: on seed 8, 2 gave
   errors 3x as spread and 25 no better than 10 in the same time (README, "Figure 6").
-- GP: C * RBF(one shared length scale) + White noise, normalize_y=True, 10 optimizer restarts,
+- GP: C * RBF(one shared length scale), no noise term, normalize_y=True, 10 optimizer restarts,
   random_state=seed (hypernet.gp.fit_gp).
 - Timed stages (Algorithm 1 build, both hypernetworks) run on one BLAS thread each.
 """
