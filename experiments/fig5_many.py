@@ -291,7 +291,7 @@ def plot(out=FIGURES):
         top.plot(a[f"{prefix}_t"], a[f"{prefix}_test"], color=color, ls="--", label=f"{label}, test")
     _ylim(top, [(a[f"{p}_t"], a[f"{p}_{c}"]) for p, _, _ in runs for c in ("valid", "test")])
     top.set_title(f"{archs[0]}, {m[archs[0]]['n_hyper']:,} hyperparameters (grey: other unrolled settings)")
-    top.legend(ncol=2)
+    top.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     for i, name in enumerate(archs):
         t, c = a[f"hyper_{name}_t"], f"C{i}"
         bottom.plot(t, a[f"hyper_{name}_valid"], color=c, label=f"{name}, {m[name]['n_hyper']:,} hyperparameters")
