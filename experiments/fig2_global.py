@@ -69,23 +69,12 @@ QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, cv_grid=(-1.0, 3.0
 
 
 # ---- shared with Figure 4 ---------------------------------------------------------------------
-def seed_of(config, *keys):
-    """An integer seed for one random stream, derived from the run's seed and a stage key."""
-    return int(np.random.SeedSequence([config.seed, *keys]).generate_state(1)[0])
-
-
 def setup(config):
     """(splits, problem, W0, rng): the data, the regression problem and the shared initial weights."""
     splits = data.mnist_splits(config.n_train, config.n_valid, config.n_test)
     problem = models.make_problem((784, 10), loss="nll", penalty="l2_norm", noise_sd=0.1)
     rng = np.random.default_rng(config.seed)
     return splits, problem, models.init_weights(rng, problem.n_weights, config.init_scale), rng
-
-
-def config_name(config, paper, quick):
-    """"PAPER" or "QUICK" whatever the seed, else "custom"."""
-    same = lambda ref: dataclasses.replace(config, seed=ref.seed) == ref  # noqa: E731
-    return "PAPER" if same(paper) else "QUICK" if same(quick) else "custom"
 
 
 def full(split):
@@ -148,7 +137,7 @@ def run(config=PAPER, out=FIGURES):
     t_cv = time.perf_counter() - t0
 
     hypernet = hypernets.mlp(1, config.hidden, problem.n_weights)
-    sample = algorithms.gaussian_sampler(0.0, np.sqrt(config.prior_var), config.samples, seed_of(config, 1))
+    sample = algorithms.gaussian_sampler(0.0, np.sqrt(config.prior_var), config.samples, results.seed_of(config, 1))
     progress = {1: results.Progress("Algorithm 2 phase 1", config.iters),
                 2: results.Progress("Algorithm 2 phase 2", config.lam_iters)}
 
@@ -157,7 +146,7 @@ def run(config=PAPER, out=FIGURES):
         progress[s["phase"]](step, **values)
     res = algorithms.hypertrain_global(
         problem, hypernet, hypernet.init(rng, config.init_scale), sample, lambda step: full(splits.train),
-        data.minibatcher(splits.valid, config.valid_batch, seed_of(config, 2)), np.array([config.lam0]),
+        data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 2)), np.array([config.lam0]),
         config.iters, config.lam_iters, config.lr, config.lr_lam, report)
 
     dense = np.linspace(*config.dense)
@@ -171,7 +160,7 @@ def run(config=PAPER, out=FIGURES):
     arrays = {**cv_arrays(cv), "dense_lams": dense, "dense_train": d_train, "dense_valid": d_valid,
               "dense_test": d_test, "hyper_train_losses": res.train_losses, "lam_path": res.lam_path[:, 0]}
     timings = {"total": time.perf_counter() - t0, "cross_validation": t_cv, "algorithm2": res.seconds}
-    record = results.save_results(out, FIGURE, config_name(config, PAPER, QUICK), config, metrics, timings, arrays)
+    record = results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics, timings, arrays)
     m = record["metrics"]
     print(f"lam*: cross-validation {m['cv_argmin_lam']:.3f}, hypernetwork curve {m['hypernet_argmin_lam']:.3f}, "
           f"Algorithm 2 {m['alg2_final_lam']:.3f}; {timings['total']:.1f} s")

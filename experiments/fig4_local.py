@@ -77,11 +77,11 @@ def joint(name, config, problem, hypernet, phi0, splits):
     report = lambda step, s: progress(step, loss=s["loss"], valid_loss=s["valid_loss"], lam=s["lam"])  # noqa: E731
     common = dict(problem=problem, hypernet=hypernet, phi=phi0, lam_hat=np.array([config.lam_hat0]),
                   train_batch=lambda step: fig2.full(splits.train), iters=config.iters, lr_phi=config.lr,
-                  valid_batch=data.minibatcher(splits.valid, config.valid_batch, fig2.seed_of(config, 2)),
+                  valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 2)),
                   lr_lam=config.lr_lam, callback=report)
     if name == "alg3":
         return algorithms.hypertrain_local(n_samples=config.samples, sigma=config.sigma,
-                                           seed=fig2.seed_of(config, 1), **common)
+                                           seed=results.seed_of(config, 1), **common)
     return algorithms.hypertrain_simplified(**common)
 
 
@@ -128,7 +128,7 @@ def run(config=PAPER, out=FIGURES):
                            slope_check(config, problem, splits, W0, hypernet, res.phi, res.lam).items()}})
         arrays.update({f"{name}_train": d_train, f"{name}_valid": d_valid, f"{name}_lam_path": path})
     timings["total"] = time.perf_counter() - t0
-    record = results.save_results(out, FIGURE, fig2.config_name(config, PAPER, QUICK), config, metrics,
+    record = results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics,
                                   timings, arrays)
     m = record["metrics"]
     print(f"lam*: cross-validation {m['cv_argmin_lam']:.3f}, Algorithm 3 {m['alg3_final_lam']:.3f}, "

@@ -262,9 +262,7 @@ def run(config=PAPER, out=FIGURES):
     timings = {f"{kind}_{k}": v["wall_s"] for kind, runs in (("hyper", hyper), ("cv", cv),
                                                             ("unrolled", dict(enumerate(search))))
                for k, v in runs.items()} | {"total": time.perf_counter() - t0}
-    base = dataclasses.replace(config, seed=PAPER.seed)
-    name = "QUICK" if base == QUICK else "PAPER" if base == PAPER else "custom"
-    return results.save_results(out, FIGURE, name, config, metrics, timings, arrays)
+    return results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics, timings, arrays)
 
 
 # ---- the figure -------------------------------------------------------------------------------

@@ -71,11 +71,6 @@ PAPER = Config()
 QUICK = dataclasses.replace(PAPER, n_valid=2000, n_eval_tuples=500, iters=200, gp_restarts=2)
 
 
-def _seed(config, *keys):
-    """An integer seed for minibatcher(), derived from the run's seed and a stage key."""
-    return int(np.random.SeedSequence([config.seed, *keys]).generate_state(1)[0])
-
-
 def _losses_of(W_fn, n, splits, config):
     """Validation losses (n,) of the weights W_fn(slice) -> (s, D), chunk by chunk on the threads."""
     dtype = np.dtype(config.dtype)
@@ -92,7 +87,7 @@ def build_eval_set(lams, splits, config):
     def train(sl):
         c = sl.start // config.chunk
         W0 = models.init_weights(np.random.default_rng([config.seed, 2, c]), D, config.init_scale, len(lams[sl]))
-        batch = data.minibatcher(splits.train, config.batch, _seed(config, 3, c), contiguous=True)
+        batch = data.minibatcher(splits.train, config.batch, results.seed_of(config, 3, c), contiguous=True)
         W = gp.train_per_class(lams[sl], W0, batch, config.iters, config.lr, dtype=dtype)
         losses = gp.valid_losses(W, splits.valid.X, splits.valid.T, dtype=dtype)
         done.append(c)
@@ -105,7 +100,7 @@ def hypertrain(problem, hypernet, sample_lams, splits, config, budget_cpu_s, key
     """Algorithm 2 phase 1 from phi ~ randn * init_scale until this thread has used budget_cpu_s
     CPU seconds. Returns (HyperResult, wall seconds, CPU seconds)."""
     phi = hypernet.init(np.random.default_rng([config.seed, 4, key]), config.init_scale)
-    batch = data.minibatcher(splits.train, config.batch, _seed(config, 5, key), contiguous=True)
+    batch = data.minibatcher(splits.train, config.batch, results.seed_of(config, 5, key), contiguous=True)
     wall, cpu = time.perf_counter(), time.thread_time()
     stop = lambda step, state: time.thread_time() - cpu >= budget_cpu_s  # noqa: E731
     with threadpool_limits(1):
@@ -125,7 +120,7 @@ def build_train_set(problem, lam_tr, splits, config):
     """The GP's training set: Algorithm 1 at the 25 lam, on one thread. Returns (CVResult, wall s, CPU s)."""
     W0 = models.init_weights(np.random.default_rng([config.seed, 1]), problem.n_weights, config.init_scale,
                              len(lam_tr))
-    batch = data.minibatcher(splits.train, config.batch, _seed(config, 8), contiguous=True)
+    batch = data.minibatcher(splits.train, config.batch, results.seed_of(config, 8), contiguous=True)
     wall, cpu = time.perf_counter(), time.thread_time()
     with threadpool_limits(1):
         cv = algorithms.cross_validation(problem, lam_tr, W0, batch, (splits.valid.X, splits.valid.T),
@@ -164,7 +159,7 @@ def run(config, out=FIGURES):
     print(f"[gp] {gp_info['gp_kernel']}; with ARD {gp_info['gp_ard_kernel']}", flush=True)
 
     samplers = {"hyper_fixed": lambda step: lam_tr[np.random.default_rng([config.seed, 6, step]).permutation(n_tr)[:S]],
-                "hyper": algorithms.uniform_sampler(*config.lam_range, H, S, _seed(config, 7))}
+                "hyper": algorithms.uniform_sampler(*config.lam_range, H, S, results.seed_of(config, 7))}
     for key, sampler in samplers.items():
         res, timings[key], timings[f"{key}_cpu"] = hypertrain(problem, hypernet, sampler, splits, config, budget,
                                                               int(key == "hyper"))
@@ -185,9 +180,7 @@ def run(config, out=FIGURES):
     timings["total"] = time.perf_counter() - t_start
     arrays = {"lam_train": lam_tr, "loss_train": cv.valid_losses, "lam_eval": lam_ev, "true": true,
               **{f"pred_{k}": v for k, v in pred.items()}, **{f"curve_{k}": v for k, v in curves.items()}}
-    same = lambda ref: dataclasses.replace(config, seed=ref.seed) == ref  # noqa: E731
-    name = "PAPER" if same(PAPER) else "QUICK" if same(QUICK) else "custom"
-    return results.save_results(out, FIGURE, name, config, metrics, timings, arrays)
+    return results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics, timings, arrays)
 
 
 def plot(out=FIGURES):

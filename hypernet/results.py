@@ -25,7 +25,7 @@ class ResultsMissing(FileNotFoundError):
 
 
 def versions():
-    import autograd, matplotlib, scipy, sklearn  # noqa: E401
+    import matplotlib, scipy, sklearn  # noqa: E401
     from importlib.metadata import version
     return {"python": platform.python_version(), "numpy": np.__version__, "autograd": version("autograd"),
             "scipy": scipy.__version__, "matplotlib": matplotlib.__version__, "scikit-learn": sklearn.__version__,
@@ -45,6 +45,17 @@ def jsonable(x):
     if isinstance(x, np.generic):
         return x.item()
     return x
+
+
+def config_name(config, paper, quick):
+    """"PAPER" or "QUICK" when config is that config with any seed, else "custom"."""
+    same = lambda ref: dataclasses.replace(config, seed=ref.seed) == ref  # noqa: E731
+    return "PAPER" if same(paper) else "QUICK" if same(quick) else "custom"
+
+
+def seed_of(config, *keys):
+    """An integer seed for one random stream, derived from the run's seed and a stage key."""
+    return int(np.random.SeedSequence([config.seed, *keys]).generate_state(1)[0])
 
 
 def atomic_write(path, write):

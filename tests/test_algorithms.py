@@ -1,7 +1,6 @@
 """Algorithms 1-4 (hypernet/algorithms.py) against references: finite differences of the
 hyper-training gradient and of the hypergradient for every hypernetwork family, the closed-form
 best response of ridge regression, determinism, and the errors of invalid or diverging runs."""
-import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import grad
