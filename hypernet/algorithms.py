@@ -2,10 +2,18 @@
 
 All consume the shared contract of hypernet.models.Problem, batched over S models:
     train_loss(W (S, D), lams (S, H), batch) -> (S,)     valid_loss(W (S, D), batch) -> (S,)
-and draw data through batch functions `batch(step) -> (X, T)` (hypernet.data.minibatcher).
-A callback(step, state) may record progress; returning True from it stops the loop early.
+Data comes from batch functions `batch(step) -> (X, T)` (hypernet.data.minibatcher), and the
+hyperparameters a hypernetwork is trained on from one sampler convention,
+    sample_lams(lam_hat (H,), step) -> (S, H),
+which is the paper's p(lam) (Algorithm 2: lam_hat is ignored), p(lam | lam_hat) (Algorithm 3) or
+lam_hat itself (Algorithm 4). Step sizes are named as in the paper: alpha (`lr_phi`) for the
+hypernetwork, beta (`lr_lam`) for the hyperparameters. A callback(step, state) may record
+progress; returning True stops the loop. iters=None runs until the callback stops it.
 """
+import itertools
+import numbers
 import time
+import warnings
 from typing import NamedTuple
 
 import autograd.numpy as np
@@ -16,6 +24,10 @@ from .optim import adam_init, adam_update
 
 class DivergedError(FloatingPointError):
     """A run produced NaN or Inf."""
+
+
+class BlowUpWarning(RuntimeWarning):
+    """A loss grew by orders of magnitude but stayed finite."""
 
 
 class CVResult(NamedTuple):
@@ -34,81 +46,67 @@ class HyperResult(NamedTuple):
     seconds: float
 
 
-# ---- checks ---------------------------------------------------------------------------------
-def _positive(**kw):
-    for k, v in kw.items():
-        if not v > 0:
-            raise ValueError(f"{k} must be positive, got {v}")
-
-
-def _nonneg_int(**kw):
-    for k, v in kw.items():
-        if int(v) != v or v < 0:
-            raise ValueError(f"{k} must be a non-negative integer, got {v}")
-
-
-def _compatible(problem, hypernet, phi, lam=None):
-    if hypernet.n_weights != problem.n_weights or hypernet.n_hyper != problem.n_hyper:
-        raise ValueError(f"hypernetwork {hypernet.name} maps {hypernet.n_hyper} hyperparameters to "
-                         f"{hypernet.n_weights} weights, but the problem has {problem.n_hyper} and "
-                         f"{problem.n_weights}")
-    if np.shape(phi) != (hypernet.n_params,):
-        raise ValueError(f"phi has shape {np.shape(phi)}, expected ({hypernet.n_params},) for {hypernet.name}")
-    if lam is not None and np.shape(lam) != (problem.n_hyper,):
-        raise ValueError(f"initial lam has shape {np.shape(lam)}, expected ({problem.n_hyper},)")
-
-
-def _finite(value, algorithm, step, what):
-    if not np.all(np.isfinite(value)):
-        raise DivergedError(f"{algorithm} diverged at step {step}: {what} is NaN or Inf. "
-                            "Lower the step sizes or the hyperparameter range and run again.")
-
-
-# ---- samplers of p(lam) ---------------------------------------------------------------------
+# ---- samplers: sample_lams(lam_hat, step) -> (S, H) ------------------------------------------
 def gaussian_sampler(mean, sd, n_samples, seed):
-    """sample(step) -> (n_samples, H) draws of N(mean, sd^2 I), from default_rng([seed, step])."""
-    _positive(sd=sd, n_samples=n_samples)
+    """Algorithm 2's p(lam) = N(mean, sd^2 I), drawn from default_rng([seed, step]); ignores lam_hat."""
+    _positive(sd=sd)
+    _count(n_samples=n_samples)
     mean = np.atleast_1d(np.asarray(mean, float))
-    return lambda step: mean + sd * np.random.default_rng([seed, step]).standard_normal((n_samples, len(mean)))
+    return lambda lam_hat, step: mean + sd * np.random.default_rng([seed, step]).standard_normal((n_samples, len(mean)))
 
 
 def uniform_sampler(low, high, n_hyper, n_samples, seed):
-    """sample(step) -> (n_samples, n_hyper) draws of U[low, high]^n_hyper."""
-    _positive(n_samples=n_samples, width=high - low)
-    return lambda step: np.random.default_rng([seed, step]).uniform(low, high, (n_samples, n_hyper))
+    """Algorithm 2's p(lam) = U[low, high]^n_hyper; ignores lam_hat."""
+    _positive(width=high - low)
+    _count(n_samples=n_samples, n_hyper=n_hyper)
+    return lambda lam_hat, step: np.random.default_rng([seed, step]).uniform(low, high, (n_samples, n_hyper))
 
 
-# ---- the objectives -------------------------------------------------------------------------
-def hyper_objective(problem, hypernet):
-    """f(phi, lams (S, H), batch) = mean_s L_Train(w_phi(lam_s), lam_s, batch): the objective of
-    hyper-training, whose gradient in phi is the hypernetwork's update."""
+def local_sampler(sigma, n_samples, seed):
+    """Algorithm 3's p(lam | lam_hat) = N(lam_hat, sigma^2 I)."""
+    _positive(sigma=sigma)
+    _count(n_samples=n_samples)
+    return lambda lam_hat, step: lam_hat + sigma * np.random.default_rng([seed, step]).standard_normal(
+        (n_samples, len(lam_hat)))
+
+
+def at_lam_hat(lam_hat, step):
+    """Algorithm 4's "sampler": lam_hat itself, one sample; the moving lam_hat is the only noise."""
+    return np.reshape(lam_hat, (1, -1))
+
+
+# ---- the two objectives, both f(phi, lam(s), batch) -------------------------------------------
+def hypernet_train_loss(problem, hypernet):
+    """f(phi, lams (S, H), batch) = mean_s L_Train(w_phi(lam_s), lam_s, batch); its gradient in
+    phi updates the hypernetwork."""
     return lambda phi, lams, batch: np.mean(problem.train_loss(hypernet.apply(phi, lams), lams, batch))
 
 
-def valid_objective(problem, hypernet):
-    """g(lam (H,), phi, batch) = L_Valid(w_phi(lam), batch): its gradient in lam is the hypergradient."""
+def hypernet_valid_loss(problem, hypernet):
+    """g(phi, lam (H,), batch) = L_Valid(w_phi(lam), batch); its gradient in lam is the hypergradient."""
     # np.sum of the single value: the gradient of [0] goes through np.add.at, which is slow
-    return lambda lam, phi, batch: np.sum(problem.valid_loss(hypernet.apply(phi, np.reshape(lam, (1, -1))), batch))
+    return lambda phi, lam, batch: np.sum(problem.valid_loss(hypernet.apply(phi, np.reshape(lam, (1, -1))), batch))
 
 
 # ---- Algorithm 1 ----------------------------------------------------------------------------
-def cross_validation(problem, lams, W0, train_batch, valid_batch, lr, iters, callback=None):
+def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, callback=None):
     """Algorithm 1 (standard cross-validation): for every lam of a grid (G, H), train weights from
-    W0 ((D,) shared or (G, D)) with Adam for `iters` steps on train_batch(step), then evaluate
-    valid_loss on the fixed valid_batch. All G models are trained at once, as one array."""
+    W0 ((D,) shared or (G, D)) with Adam (step alpha = lr) for `iters` steps on train_batch(step),
+    then evaluate valid_loss on the fixed valid_batch. All G models train at once, as one array."""
     lams = np.atleast_2d(np.asarray(lams, float))
     _positive(lr=lr)
-    _nonneg_int(iters=iters)
-    if lams.shape[1] != problem.n_hyper:
-        raise ValueError(f"lams has shape {lams.shape}, expected (G, {problem.n_hyper})")
+    _count(iters=iters, allow_zero=True)
+    if lams.shape[1] != problem.n_hyper or not np.all(np.isfinite(lams)):
+        raise ValueError(f"lams has shape {lams.shape}, expected (G, {problem.n_hyper}) finite values")
     W = np.broadcast_to(W0, (len(lams), problem.n_weights)).astype(float)
     grad = value_and_grad(lambda W, batch: np.sum(problem.train_loss(W, lams, batch)))
-    state = adam_init(W)
+    state, watch = adam_init(W), _Watch("Algorithm 1 (cross-validation)", "the weights W0")
     for step in range(iters):
-        total, g = grad(W, train_batch(step))
-        _finite(total, "Algorithm 1 (cross-validation)", step, "the training loss")
+        batch = _batch(train_batch, step, "train_batch")
+        total, g = grad(W, batch)                       # g = grad_w L_Train(w, lam, x) for every lam
+        watch(step, total, g)
         delta, state = adam_update(g, state, lr)
-        W = W - delta
+        W = W - delta                                    # w -= alpha grad_w L_Train
         if callback and callback(step, W):
             break
     train_losses = problem.train_loss(W, lams, train_batch(iters))
@@ -116,38 +114,37 @@ def cross_validation(problem, lams, W0, train_batch, valid_batch, lr, iters, cal
 
 
 # ---- Algorithm 2 ----------------------------------------------------------------------------
-def hypertrain_global(problem, hypernet, phi, sample_lams, train_batch, valid_batch, lam0,
-                      iters, lam_iters, lr_phi, lr_lam, callback=None):
-    """Algorithm 2 (optimisation of hypernetwork, then hyperparameters). Phase 1: `iters` Adam
-    steps on phi of mean_s L_Train(w_phi(lam_s), lam_s, x) with lam_s ~ p(lam) = sample_lams(step).
-    Phase 2: `lam_iters` Adam steps on lam of L_Valid(w_phi(lam), x') from lam0, phi fixed."""
-    _compatible(problem, hypernet, phi, np.atleast_1d(lam0))
-    _positive(lr_phi=lr_phi, lr_lam=lr_lam)
-    _nonneg_int(iters=iters, lam_iters=lam_iters)
-    t0 = time.perf_counter()
-    train_grad = value_and_grad(hyper_objective(problem, hypernet))
-    state, train_losses = adam_init(phi), []
-    for step in range(iters):
-        loss, g = train_grad(phi, sample_lams(step), train_batch(step))
-        _finite(loss, "Algorithm 2 (phase 1, hypernetwork)", step, "the hyper-training loss")
-        delta, state = adam_update(g, state, lr_phi)
-        phi = phi - delta
-        train_losses.append(loss)
+def train_hypernet(problem, hypernet, *, phi, sample_lams, train_batch, lr_phi, iters=None, callback=None):
+    """Algorithm 2, phase 1 (the first loop): Adam steps (alpha = lr_phi) on phi of
+    mean_s L_Train(w_phi(lam_s), lam_s, x), lam_s ~ sample_lams(None, step). Returns (phi, losses)."""
+    _compatible(problem, hypernet, phi)
+    _positive(lr_phi=lr_phi)
+    _steps(iters, callback)
+    train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
+    state, losses = adam_init(phi), []
+    watch = _Watch("Algorithm 2 (phase 1, hypernetwork)", "the hypernetwork's initial parameters phi")
+    for step in _count_up(iters):
+        x, lams = _batch(train_batch, step, "train_batch"), _sample(sample_lams, None, step, problem)  # x ~ Train, lam ~ p(lam)
+        loss, g = train_grad(phi, lams, x)
+        watch(step, loss, g)
+        phi, state = _adam_step(phi, g, state, lr_phi)                          # phi -= alpha grad_phi L_Train
+        losses.append(loss)
         if callback and callback(step, {"phase": 1, "phi": phi, "loss": loss}):
             break
-    lam, valid_losses, path = _descend_lam(problem, hypernet, phi, np.atleast_1d(lam0), valid_batch,
-                                           lam_iters, lr_lam, "Algorithm 2 (phase 2, lam)", callback)
-    return HyperResult(phi, lam, np.array(train_losses), valid_losses, path, time.perf_counter() - t0)
+    return phi, np.array(losses)
 
 
-def _descend_lam(problem, hypernet, phi, lam, valid_batch, iters, lr, algorithm, callback):
-    hypergrad = value_and_grad(valid_objective(problem, hypernet))
+def descend_lam(problem, hypernet, *, phi, lam, valid_batch, lr_lam, iters=None, callback=None):
+    """Algorithm 2, phase 2 (the second loop): Adam steps (beta = lr_lam) on lam of
+    L_Valid(w_phi(lam), x'), phi fixed. Returns (lam, losses, path)."""
+    lam = _lam_vector(lam, problem)
+    _positive(lr_lam=lr_lam)
+    _steps(iters, callback)
+    hypergrad = value_and_grad(hypernet_valid_loss(problem, hypernet), 1)
     state, losses, path = adam_init(lam), [], [lam]
-    for step in range(iters):
-        loss, g = hypergrad(lam, phi, valid_batch(step))
-        _finite(loss, algorithm, step, "the validation loss")
-        delta, state = adam_update(g, state, lr)
-        lam = lam - delta
+    watch = _Watch("Algorithm 2 (phase 2, lam)", "the starting lam")
+    for step in _count_up(iters):
+        loss, lam, state = _lam_step(hypergrad, phi, lam, state, _batch(valid_batch, step, "valid_batch"), lr_lam, watch, step)
         losses.append(loss)
         path.append(lam)
         if callback and callback(step, {"phase": 2, "lam": lam, "loss": loss}):
@@ -155,47 +152,62 @@ def _descend_lam(problem, hypernet, phi, lam, valid_batch, iters, lr, algorithm,
     return lam, np.array(losses), np.array(path)
 
 
-# ---- Algorithms 3 and 4 ---------------------------------------------------------------------
-def hypertrain_local(problem, hypernet, phi, lam_hat, train_batch, valid_batch, iters, n_samples,
-                     sigma, lr_phi, lr_lam, seed, callback=None):
-    """Algorithm 3 (joint optimisation of hypernetwork and hyperparameters). Each step: one Adam
-    step on phi with n_samples lam ~ p(lam | lam_hat) = N(lam_hat, sigma^2 I) on a training batch,
-    then one Adam step on lam_hat of L_Valid(w_phi(lam_hat)) on a validation batch."""
-    _positive(sigma=sigma, n_samples=n_samples)
-    noise = lambda step: sigma * np.random.default_rng([seed, step]).standard_normal((n_samples, len(lam_hat)))  # noqa: E731
-    return _joint(problem, hypernet, phi, lam_hat, train_batch, valid_batch, iters, lr_phi, lr_lam,
-                  noise, "Algorithm 3", callback)
-
-
-def hypertrain_simplified(problem, hypernet, phi, lam_hat, train_batch, valid_batch, iters,
-                          lr_phi, lr_lam, callback=None):
-    """Algorithm 4 (simplified joint optimisation): as Algorithm 3 but the hypernetwork is trained at
-    lam_hat itself; the movement of lam_hat is the only source of variety in lam."""
-    return _joint(problem, hypernet, phi, lam_hat, train_batch, valid_batch, iters, lr_phi, lr_lam,
-                  lambda step: np.zeros((1, len(lam_hat))), "Algorithm 4", callback)
-
-
-def _joint(problem, hypernet, phi, lam_hat, train_batch, valid_batch, iters, lr_phi, lr_lam,
-           noise, algorithm, callback):
-    lam_hat = np.atleast_1d(np.asarray(lam_hat, float))
-    _compatible(problem, hypernet, phi, lam_hat)
-    _positive(lr_phi=lr_phi, lr_lam=lr_lam)
-    _nonneg_int(iters=iters)
+def hypertrain_global(problem, hypernet, *, phi, sample_lams, train_batch, valid_batch, lam0, lr_phi, lr_lam,
+                      iters, lam_iters, callback=None):
+    """Algorithm 2 (optimisation of hypernetwork, then hyperparameters): `iters` steps of phase 1
+    (train_hypernet), then `lam_iters` steps of phase 2 (descend_lam) from lam0."""
+    lam0 = _lam_vector(lam0, problem)
+    _count(iters=iters, lam_iters=lam_iters, allow_zero=True)
     t0 = time.perf_counter()
-    train_grad = value_and_grad(hyper_objective(problem, hypernet))
-    hypergrad = value_and_grad(valid_objective(problem, hypernet))
+    phi, train_losses = train_hypernet(problem, hypernet, phi=phi, sample_lams=sample_lams, train_batch=train_batch,
+                                       lr_phi=lr_phi, iters=iters, callback=callback)
+    lam, valid_losses, path = descend_lam(problem, hypernet, phi=phi, lam=lam0, valid_batch=valid_batch,
+                                          lr_lam=lr_lam, iters=lam_iters, callback=callback)
+    return HyperResult(phi, lam, train_losses, valid_losses, path, time.perf_counter() - t0)
+
+
+# ---- Algorithms 3 and 4 ---------------------------------------------------------------------
+def hypertrain_local(problem, hypernet, *, phi, lam_hat, sigma, n_samples, seed, train_batch, valid_batch,
+                     lr_phi, lr_lam, iters=None, callback=None):
+    """Algorithm 3 (joint optimisation of hypernetwork and hyperparameters) with
+    p(lam | lam_hat) = N(lam_hat, sigma^2 I), n_samples draws per step."""
+    return hypertrain_joint(problem, hypernet, phi=phi, lam_hat=lam_hat,
+                            sample_lams=local_sampler(sigma, n_samples, seed), train_batch=train_batch,
+                            valid_batch=valid_batch, lr_phi=lr_phi, lr_lam=lr_lam, iters=iters, callback=callback,
+                            algorithm="Algorithm 3")
+
+
+def hypertrain_simplified(problem, hypernet, *, phi, lam_hat, train_batch, valid_batch, lr_phi, lr_lam,
+                          iters=None, callback=None):
+    """Algorithm 4 (simplified joint optimisation): Algorithm 3 with the hypernetwork trained at
+    lam_hat itself."""
+    return hypertrain_joint(problem, hypernet, phi=phi, lam_hat=lam_hat, sample_lams=at_lam_hat,
+                            train_batch=train_batch, valid_batch=valid_batch, lr_phi=lr_phi, lr_lam=lr_lam,
+                            iters=iters, callback=callback, algorithm="Algorithm 4")
+
+
+def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batch, valid_batch, lr_phi, lr_lam,
+                     iters=None, callback=None, algorithm="Algorithm 3"):
+    """The loop of Algorithms 3 and 4: each step, one Adam step (alpha) on phi at
+    lam ~ sample_lams(lam_hat, step) on a training batch, then one Adam step (beta) on lam_hat."""
+    lam_hat = _lam_vector(lam_hat, problem)
+    _compatible(problem, hypernet, phi)
+    _positive(lr_phi=lr_phi, lr_lam=lr_lam)
+    _steps(iters, callback)
+    t0 = time.perf_counter()
+    train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
+    hypergrad = value_and_grad(hypernet_valid_loss(problem, hypernet), 1)
     phi_state, lam_state = adam_init(phi), adam_init(lam_hat)
     keep_path = len(lam_hat) <= 100
     train_losses, valid_losses, path = [], [], [lam_hat] if keep_path else []
-    for step in range(iters):
-        loss, g = train_grad(phi, lam_hat + noise(step), train_batch(step))
-        _finite(loss, algorithm, step, "the hyper-training loss")
-        delta, phi_state = adam_update(g, phi_state, lr_phi)
-        phi = phi - delta
-        vloss, g = hypergrad(lam_hat, phi, valid_batch(step))
-        _finite(vloss, algorithm, step, "the validation loss")
-        delta, lam_state = adam_update(g, lam_state, lr_lam)
-        lam_hat = lam_hat - delta
+    watch = _Watch(algorithm, "the initial phi and lam_hat")
+    for step in _count_up(iters):
+        x, lams = _batch(train_batch, step, "train_batch"), _sample(sample_lams, lam_hat, step, problem)  # x ~ Train, lam ~ p(lam|lam_hat)
+        loss, g = train_grad(phi, lams, x)
+        watch(step, loss, g)
+        phi, phi_state = _adam_step(phi, g, phi_state, lr_phi)                     # phi -= alpha grad_phi L_Train
+        vloss, lam_hat, lam_state = _lam_step(hypergrad, phi, lam_hat, lam_state,  # x' ~ Valid,
+                                              _batch(valid_batch, step, "valid_batch"), lr_lam, watch, step)  # lam_hat -= beta grad L_Valid
         train_losses.append(loss)
         valid_losses.append(vloss)
         if keep_path:
@@ -204,3 +216,107 @@ def _joint(problem, hypernet, phi, lam_hat, train_batch, valid_batch, iters, lr_
             break
     return HyperResult(phi, lam_hat, np.array(train_losses), np.array(valid_losses), np.array(path),
                        time.perf_counter() - t0)
+
+
+# ---- the shared steps -------------------------------------------------------------------------
+def _adam_step(x, g, state, lr):
+    delta, state = adam_update(g, state, lr)
+    return x - delta, state
+
+
+def _lam_step(hypergrad, phi, lam, state, batch, lr, watch, step):
+    """One hyperparameter step: lam -= beta * Adam(grad_lam L_Valid(w_phi(lam), x'))."""
+    loss, g = hypergrad(phi, lam, batch)
+    watch(step, loss, g, what="the validation loss")
+    lam, state = _adam_step(lam, g, state, lr)
+    return loss, lam, state
+
+
+def _sample(sample_lams, lam_hat, step, problem):
+    lams = sample_lams(lam_hat, step)
+    if step == 0:
+        if np.ndim(lams) != 2 or np.shape(lams)[0] < 1 or np.shape(lams)[1] != problem.n_hyper:
+            raise ValueError(f"sample_lams returned shape {np.shape(lams)}; expected (S, {problem.n_hyper}) "
+                             "with S >= 1 samples")
+        if not np.all(np.isfinite(lams)):
+            raise ValueError("sample_lams returned NaN or Inf at step 0: check the sampler's mean and width")
+    return lams
+
+
+class _Watch:
+    """Stops a run that produced NaN/Inf with a message that names the likely cause, and warns
+    (once) when a loss grows a thousandfold but stays finite."""
+
+    def __init__(self, algorithm, start):
+        self.algorithm, self.start, self.first, self.warned, self.calls = algorithm, start, {}, False, 0
+
+    def __call__(self, step, loss, grad, what="the training loss"):
+        loss, first_call = np.asarray(loss), self.calls == 0  # the first call comes before any update
+        self.calls += 1
+        if first_call and np.all(np.isfinite(loss)) and not np.all(np.isfinite(grad)):
+            raise DivergedError(f"{self.algorithm}: the gradient is NaN or Inf at the first step, before any update: "
+                                f"{self.start} sit where the loss has no gradient (e.g. all-zero weights under the "
+                                "unsquared norm penalty exp(lam) ||w||_2). Initialise away from that point.")
+        if not np.all(np.isfinite(loss)):
+            cause = ("the starting point already gives a NaN or Inf loss: check the data and the initial values"
+                     if first_call else "lower the step sizes or the hyperparameter range and run again")
+            raise DivergedError(f"{self.algorithm} diverged at step {step}: {what} is NaN or Inf; {cause}.")
+        value = float(np.max(np.abs(loss)))
+        first = self.first.setdefault(what, value)
+        if not self.warned and value > 1e3 * max(first, 1.0):
+            self.warned = True
+            warnings.warn(f"{self.algorithm}: {what} grew from {first:.3g} to {value:.3g} by step {step} "
+                          "(finite, but blowing up: lower the step sizes)", BlowUpWarning, stacklevel=3)
+
+
+# ---- checks of the arguments ------------------------------------------------------------------
+def _positive(**kw):
+    for k, v in kw.items():
+        if not (isinstance(v, numbers.Real) and np.isfinite(v) and v > 0):
+            raise ValueError(f"{k} must be a positive finite number, got {v!r}")
+
+
+def _count(allow_zero=False, **kw):
+    for k, v in kw.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (0 if allow_zero else 1):
+            raise ValueError(f"{k} must be a {'non-negative' if allow_zero else 'positive'} integer, got {v!r}")
+
+
+def _steps(iters, callback):
+    if iters is None:
+        if callback is None:
+            raise ValueError("iters=None runs until the callback stops it, but no callback was given")
+    else:
+        _count(iters=iters, allow_zero=True)
+
+
+def _count_up(iters):
+    return itertools.count() if iters is None else range(iters)
+
+
+def _lam_vector(lam, problem):
+    """A scalar or (H,) hyperparameter as a finite float vector (H,)."""
+    lam = np.atleast_1d(np.asarray(lam, float))
+    if lam.shape != (problem.n_hyper,):
+        raise ValueError(f"lam has shape {lam.shape}, expected ({problem.n_hyper},) (a scalar is fine when H = 1)")
+    if not np.all(np.isfinite(lam)):
+        raise ValueError("lam has NaN or Inf values")
+    return lam
+
+
+def _batch(batch_fn, step, name):
+    """batch_fn(step), checked at the first step."""
+    batch = batch_fn(step)
+    if step == 0 and (len(batch) != 2 or np.shape(batch[0])[0] < 1 or np.shape(batch[0])[0] != np.shape(batch[1])[0]):
+        raise ValueError(f"{name}(0) must return (X, T) with the same number N >= 1 of rows; "
+                         f"got shapes {[np.shape(b) for b in batch]}")
+    return batch
+
+
+def _compatible(problem, hypernet, phi):
+    if hypernet.n_weights != problem.n_weights or hypernet.n_hyper != problem.n_hyper:
+        raise ValueError(f"hypernetwork {hypernet.name} maps {hypernet.n_hyper} hyperparameters to "
+                         f"{hypernet.n_weights} weights, but the problem has {problem.n_hyper} and "
+                         f"{problem.n_weights}")
+    if np.shape(phi) != (hypernet.n_params,):
+        raise ValueError(f"phi has shape {np.shape(phi)}, expected ({hypernet.n_params},) for {hypernet.name}")

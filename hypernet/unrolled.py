@@ -25,7 +25,7 @@ from typing import NamedTuple
 import autograd.numpy as np
 from autograd import grad, make_vjp
 
-from .algorithms import _finite, _nonneg_int, _positive
+from .algorithms import _count, _count_up, _positive, _steps, _Watch
 from .optim import adam_init, adam_update
 
 
@@ -36,7 +36,7 @@ class UnrolledResult(NamedTuple):
     seconds: float
 
 
-def sgd_momentum(problem, W0, lam, train_batch, T, lr, momentum):
+def sgd_momentum(problem, *, W0, lam, train_batch, T, lr, momentum):
     """W_T after T steps of SGD with momentum (v = m v - lr g; w = w + v) from W0 (D,) on
     train_batch(0), ..., train_batch(T - 1) with hyperparameters lam (H,). Purely functional
     (no in-place updates), so autograd can differentiate W_T with respect to lam."""
@@ -48,7 +48,7 @@ def sgd_momentum(problem, W0, lam, train_batch, T, lr, momentum):
     return W[0]
 
 
-def hypergradient(problem, W0, train_batch, valid_batch, T, lr, momentum):
+def hypergradient(problem, *, W0, train_batch, valid_batch, T, lr, momentum):
     """f(lam) -> (L_Valid(W_T(lam)), dL_Valid/dlam (H,), W_T): the exact gradient of the validation
     loss after T unrolled steps, by one forward run and one reverse pass through it."""
     valid_grad = grad(lambda W: problem.valid_loss(W[None, :], valid_batch)[0])
@@ -57,14 +57,15 @@ def hypergradient(problem, W0, train_batch, valid_batch, T, lr, momentum):
     batches = [train_batch(t) for t in range(T)]
 
     def f(lam):
-        vjp, W_T = make_vjp(lambda l: sgd_momentum(problem, W0, l, batches.__getitem__, T, lr, momentum))(lam)
+        vjp, W_T = make_vjp(lambda l: sgd_momentum(problem, W0=W0, lam=l, train_batch=batches.__getitem__, T=T, lr=lr,
+                                                      momentum=momentum))(lam)
         loss = problem.valid_loss(W_T[None, :], valid_batch)[0]
         return loss, vjp(valid_grad(W_T)), W_T
     return f
 
 
-def hypertrain_unrolled(problem, W0, lam0, train_batch, valid_batch, T, lr, momentum, lr_lam,
-                        iters, callback=None):
+def hypertrain_unrolled(problem, *, W0, lam0, train_batch, valid_batch, T, lr, momentum, lr_lam,
+                        iters=None, callback=None):
     """Gradient-based hyperparameter optimisation by unrolling: `iters` outer Adam steps on lam,
     each with the hypergradient of `hypergradient` (T inner SGD-with-momentum steps from W0 on
     the same T training batches every time; the full validation batch `valid_batch`).
@@ -73,16 +74,19 @@ def hypertrain_unrolled(problem, W0, lam0, train_batch, valid_batch, T, lr, mome
     if np.shape(lam) != (problem.n_hyper,) or np.shape(W0) != (problem.n_weights,):
         raise ValueError(f"lam0 {np.shape(lam)} and W0 {np.shape(W0)} must have shapes "
                          f"({problem.n_hyper},) and ({problem.n_weights},)")
-    _positive(lr=lr, lr_lam=lr_lam, T=T)
-    _nonneg_int(T=T, iters=iters)
+    _positive(lr=lr, lr_lam=lr_lam)
+    _count(T=T)
+    _steps(iters, callback)
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     t0 = time.perf_counter()
-    f = hypergradient(problem, W0, train_batch, valid_batch, T, lr, momentum)
+    f = hypergradient(problem, W0=W0, train_batch=train_batch, valid_batch=valid_batch, T=T, lr=lr,
+                      momentum=momentum)
     state, losses, W = adam_init(lam), [], W0
-    for step in range(iters):
+    watch = _Watch("Unrolled reverse-mode", "the initial weights W0 and lam0")
+    for step in _count_up(iters):
         loss, g, W = f(lam)
-        _finite(g, "Unrolled reverse-mode", step, "the hypergradient")
+        watch(step, loss, g, what="the validation loss")
         delta, state = adam_update(g, state, lr_lam)
         lam = lam - delta
         losses.append(loss)
@@ -91,10 +95,11 @@ def hypertrain_unrolled(problem, W0, lam0, train_batch, valid_batch, T, lr, mome
     return UnrolledResult(lam, W, np.array(losses), time.perf_counter() - t0)
 
 
-def peak_memory(problem, W0, lam, train_batch, valid_batch, T, lr, momentum):
+def peak_memory(problem, *, W0, lam, train_batch, valid_batch, T, lr, momentum):
     """Peak bytes allocated (tracemalloc, which sees NumPy's buffers) during one hypergradient
     with T unrolled steps, above what was allocated before it."""
-    f = hypergradient(problem, W0, train_batch, valid_batch, T, lr, momentum)
+    f = hypergradient(problem, W0=W0, train_batch=train_batch, valid_batch=valid_batch, T=T, lr=lr,
+                      momentum=momentum)
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]

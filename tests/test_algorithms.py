@@ -32,14 +32,14 @@ def test_gradients_by_finite_differences(family, setting):
     phi = hn.init(rng, 0.5)
     lams = rng.standard_normal((3, prob.n_hyper))
     batch = (rng.standard_normal((6, 5)), rng.standard_normal((6, 3)))
-    f = alg.hyper_objective(prob, hn)
+    f = alg.hypernet_train_loss(prob, hn)
     # the objective is what its docstring says
     direct = np.mean([prob.train_loss(hn.apply(phi, lams[s:s + 1]), lams[s:s + 1], batch)[0] for s in range(3)])
     assert f(phi, lams, batch) == pytest.approx(direct, rel=1e-12)
     fd_check(lambda p: f(p, lams, batch), phi, h=1e-6)
-    g = alg.valid_objective(prob, hn)
-    assert g(lams[0], phi, batch) == pytest.approx(prob.valid_loss(hn.apply(phi, lams[:1]), batch)[0], rel=1e-12)
-    fd_check(lambda lam: g(lam, phi, batch), lams[0], h=1e-6)
+    g = alg.hypernet_valid_loss(prob, hn)
+    assert g(phi, lams[0], batch) == pytest.approx(prob.valid_loss(hn.apply(phi, lams[:1]), batch)[0], rel=1e-12)
+    fd_check(lambda lam: g(phi, lam, batch), lams[0], h=1e-6)
 
 
 # ---- ridge regression: the closed-form best response ----------------------------------------
@@ -88,8 +88,8 @@ def test_ridge_problem_matches_the_closed_form(ridge):
 
 def test_algorithm1_agrees_with_the_closed_form(ridge):
     lams = np.linspace(-3, 1, 5)[:, None]
-    res = alg.cross_validation(ridge["problem"], lams, np.zeros(6), ridge["train_batch"], ridge["valid"],
-                               lr=0.02, iters=2000)
+    res = alg.cross_validation(ridge["problem"], lams, W0=np.zeros(6), train_batch=ridge["train_batch"],
+                               valid_batch=ridge["valid"], lr=0.02, iters=2000)
     for i, lam in enumerate(lams[:, 0]):
         theta = best_response(lam, *ridge["train"])
         assert np.linalg.norm(res.W[i] - theta) <= 1e-6 * np.linalg.norm(theta)
@@ -102,10 +102,10 @@ def test_algorithm2_mlp_matches_the_best_response_over_the_support(ridge):
     at step size 1e-2 and then 1000 at 1e-3 (a second call continuing from phi)."""
     prob, hn = ridge["problem"], hypernets.mlp(1, 64, 6)
     phi = hn.init(np.random.default_rng(0), 0.2)
-    args = (ridge["train_batch"], ridge["valid_batch"], np.array([0.5]))
-    phi = alg.hypertrain_global(prob, hn, phi, alg.uniform_sampler(-3, 1, 1, 16, seed=0), *args,
-                                iters=1000, lam_iters=0, lr_phi=1e-2, lr_lam=1e-2).phi
-    res = alg.hypertrain_global(prob, hn, phi, alg.uniform_sampler(-3, 1, 1, 16, seed=1), *args,
+    phi, _ = alg.train_hypernet(prob, hn, phi=phi, sample_lams=alg.uniform_sampler(-3, 1, 1, 16, seed=0),
+                                train_batch=ridge["train_batch"], lr_phi=1e-2, iters=1000)
+    res = alg.hypertrain_global(prob, hn, phi=phi, sample_lams=alg.uniform_sampler(-3, 1, 1, 16, seed=1),
+                                train_batch=ridge["train_batch"], valid_batch=ridge["valid_batch"], lam0=0.5,
                                 iters=1000, lam_iters=400, lr_phi=1e-3, lr_lam=2e-2)
     grid = np.linspace(-3, 1, 81)
     W = hn.apply(res.phi, grid[:, None])
@@ -126,9 +126,9 @@ def test_algorithm3_linear_hypernet_finds_the_optimum(ridge, lam0):
     """Local best response: lam_hat ends within 0.05 of the exact optimum (about 0.005 in fact)
     from either side, with p(lam | lam_hat) = N(lam_hat, 0.2^2) and 4 samples per step."""
     hn = hypernets.linear(1, 6)
-    res = alg.hypertrain_local(ridge["problem"], hn, hn.init(np.random.default_rng(0), 0.1), np.array([lam0]),
-                               ridge["train_batch"], ridge["valid_batch"], iters=1500, n_samples=4, sigma=0.2,
-                               lr_phi=0.03, lr_lam=0.01, seed=0)
+    res = alg.hypertrain_local(ridge["problem"], hn, phi=hn.init(np.random.default_rng(0), 0.1), lam_hat=lam0,
+                               train_batch=ridge["train_batch"], valid_batch=ridge["valid_batch"], iters=1500,
+                               n_samples=4, sigma=0.2, lr_phi=0.03, lr_lam=0.01, seed=0)
     assert abs(res.lam[0] - ridge["lam_opt"]) < 0.05
     assert res.lam_path.shape == (1501, 1) and res.lam_path[-1, 0] == res.lam[0]
     # near lam_hat the linear hypernetwork is the best response
@@ -139,8 +139,9 @@ def test_algorithm3_linear_hypernet_finds_the_optimum(ridge, lam0):
 @pytest.fixture(scope="module")
 def algorithm4(ridge):
     hn = hypernets.linear(1, 6)
-    res = alg.hypertrain_simplified(ridge["problem"], hn, hn.init(np.random.default_rng(0), 0.1), np.array([-3.0]),
-                                    ridge["train_batch"], ridge["valid_batch"], iters=1500, lr_phi=0.03, lr_lam=0.01)
+    res = alg.hypertrain_simplified(ridge["problem"], hn, phi=hn.init(np.random.default_rng(0), 0.1), lam_hat=-3.0,
+                                    train_batch=ridge["train_batch"], valid_batch=ridge["valid_batch"], iters=1500,
+                                    lr_phi=0.03, lr_lam=0.01)
     return hn, res
 
 
@@ -180,11 +181,12 @@ def run_all(small, seed):
     tb, vb = data.minibatcher(split, 10, seed), data.minibatcher(split, 10, seed + 1000)
     phi = hn.init(np.random.default_rng(seed), 0.1)
     W0 = models.init_weights(np.random.default_rng(seed), prob.n_weights, 0.1)
-    cv = alg.cross_validation(prob, [[-1.0], [0.0]], W0, tb, vb(0), lr=1e-2, iters=20)
-    a2 = alg.hypertrain_global(prob, hn, phi, alg.gaussian_sampler(0.0, 1.0, 2, seed), tb, vb, np.array([0.5]),
-                               iters=20, lam_iters=10, lr_phi=1e-2, lr_lam=1e-2)
-    a3 = alg.hypertrain_local(prob, hn, phi, np.array([0.5]), tb, vb, 20, 2, 0.5, 1e-2, 1e-2, seed)
-    a4 = alg.hypertrain_simplified(prob, hn, phi, np.array([0.5]), tb, vb, 20, 1e-2, 1e-2)
+    cv = alg.cross_validation(prob, [[-1.0], [0.0]], W0=W0, train_batch=tb, valid_batch=vb(0), lr=1e-2, iters=20)
+    common = dict(phi=phi, train_batch=tb, valid_batch=vb, lr_phi=1e-2, lr_lam=1e-2, iters=20)
+    a2 = alg.hypertrain_global(prob, hn, sample_lams=alg.gaussian_sampler(0.0, 1.0, 2, seed), lam0=0.5,
+                               lam_iters=10, **common)
+    a3 = alg.hypertrain_local(prob, hn, lam_hat=0.5, n_samples=2, sigma=0.5, seed=seed, **common)
+    a4 = alg.hypertrain_simplified(prob, hn, lam_hat=0.5, **common)
     return [cv.W, cv.valid_losses, cv.train_losses] + [a for r in (a2, a3, a4) for a in
                                                         (r.phi, r.lam, r.train_losses, r.valid_losses, r.lam_path)]
 
@@ -198,14 +200,20 @@ def test_same_seed_same_numbers(small):
 
 def test_samplers_are_seeded_by_step():
     s = alg.gaussian_sampler([1.0, -1.0], 0.5, 4, seed=2)
-    assert s(3).shape == (4, 2)
-    np.testing.assert_array_equal(s(3), s(3))
-    assert not np.array_equal(s(3), s(4))
-    draws = np.concatenate([s(i) for i in range(500)])
+    lam_hat = np.array([5.0, 5.0])  # Algorithm 2's p(lam) ignores lam_hat
+    assert s(lam_hat, 3).shape == (4, 2)
+    np.testing.assert_array_equal(s(lam_hat, 3), s(None, 3))
+    assert not np.array_equal(s(lam_hat, 3), s(lam_hat, 4))
+    draws = np.concatenate([s(lam_hat, i) for i in range(500)])
     np.testing.assert_allclose(draws.mean(0), [1.0, -1.0], atol=0.05)
     np.testing.assert_allclose(draws.std(0), [0.5, 0.5], atol=0.03)
-    u = np.concatenate([alg.uniform_sampler(-3, 3, 10, 25, seed=0)(i) for i in range(40)])
+    u = np.concatenate([alg.uniform_sampler(-3, 3, 10, 25, seed=0)(None, i) for i in range(40)])
     assert u.shape == (1000, 10) and u.min() >= -3 and u.max() <= 3 and abs(u.mean()) < 0.1
+    # Algorithm 3: N(lam_hat, sigma^2 I) around the current lam_hat; Algorithm 4: lam_hat itself
+    local = np.concatenate([alg.local_sampler(0.1, 5, seed=1)(lam_hat, i) for i in range(200)])
+    np.testing.assert_allclose(local.mean(0), lam_hat, atol=0.01)
+    np.testing.assert_allclose(local.std(0), [0.1, 0.1], atol=0.01)
+    np.testing.assert_array_equal(alg.at_lam_hat(lam_hat, 9), lam_hat[None, :])
 
 
 def test_callback_stops_the_loop(small):
@@ -213,13 +221,15 @@ def test_callback_stops_the_loop(small):
     b = data.minibatcher(split, 10, 0)
     phi = hn.init(np.random.default_rng(0), 0.1)
     seen = []
-    res = alg.hypertrain_local(prob, hn, phi, np.array([0.0]), b, b, 50, 2, 0.5, 1e-2, 1e-2, 0,
+    res = alg.hypertrain_local(prob, hn, phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, n_samples=2, sigma=0.5,
+                               lr_phi=1e-2, lr_lam=1e-2, seed=0, iters=None,
                                callback=lambda step, s: seen.append(step) or step == 4)
     assert seen == [0, 1, 2, 3, 4] and len(res.train_losses) == 5 and res.lam_path.shape == (6, 1)
     W0 = np.full(prob.n_weights, 0.1)
-    cv = alg.cross_validation(prob, [[0.0]], W0, b, b(0), 1e-2, 50, callback=lambda s, W: s == 2)
+    kw = dict(W0=W0, train_batch=b, valid_batch=b(0), lr=1e-2)
+    cv = alg.cross_validation(prob, [[0.0]], iters=50, callback=lambda s, W: s == 2, **kw)
     # stopped after 3 steps: the same weights as a run of 3 steps
-    np.testing.assert_array_equal(cv.W, alg.cross_validation(prob, [[0.0]], W0, b, b(0), 1e-2, 3).W)
+    np.testing.assert_array_equal(cv.W, alg.cross_validation(prob, [[0.0]], iters=3, **kw).W)
 
 
 # ---- invalid settings and diverging runs ----------------------------------------------------
@@ -232,15 +242,22 @@ def tiny():
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(lr_phi=0.0), "lr_phi must be positive, got 0.0"),
-    (dict(lr_lam=-1e-3), "lr_lam must be positive, got -0.001"),
-    (dict(n_samples=0), "n_samples must be positive, got 0"),
-    (dict(sigma=0.0), "sigma must be positive, got 0.0"),
-    (dict(sigma=-1.0), "sigma must be positive"),
+    (dict(lr_phi=0.0), "lr_phi must be a positive finite number, got 0.0"),
+    (dict(lr_lam=-1e-3), "lr_lam must be a positive finite number, got -0.001"),
+    (dict(n_samples=0), "n_samples must be a positive integer, got 0"),
+    (dict(n_samples=2.0), "n_samples must be a positive integer, got 2.0"),
+    (dict(sigma=0.0), "sigma must be a positive finite number, got 0.0"),
+    (dict(sigma=-1.0), "sigma must be a positive finite number"),
+    (dict(sigma=float("nan")), "sigma must be a positive finite number, got nan"),
+    (dict(sigma=float("inf")), "sigma must be a positive finite number, got inf"),
     (dict(iters=-1), "iters must be a non-negative integer, got -1"),
     (dict(iters=2.5), "iters must be a non-negative integer"),
-    (dict(lam_hat=np.zeros(2)), r"initial lam has shape \(2,\), expected \(1,\)"),
+    (dict(iters=10.0), "iters must be a non-negative integer, got 10.0"),
+    (dict(iters=None), "iters=None runs until the callback stops it, but no callback was given"),
+    (dict(lam_hat=np.zeros(2)), r"lam has shape \(2,\), expected \(1,\)"),
+    (dict(lam_hat=np.array([np.nan])), "lam has NaN or Inf values"),
     (dict(phi=np.zeros(5)), r"phi has shape \(5,\), expected \(36,\)"),
+    (dict(phi=np.zeros(37)), r"phi has shape \(37,\), expected \(36,\)"),
 ])
 def test_algorithm3_invalid_settings(tiny, change, message):
     prob, hn, phi, b = tiny
@@ -251,26 +268,45 @@ def test_algorithm3_invalid_settings(tiny, change, message):
         alg.hypertrain_local(prob, hn, **kw)
 
 
+def test_scalar_lam_is_accepted_by_every_algorithm(tiny):
+    """A scalar lam (H = 1) works as lam0 of Algorithm 2 and as lam_hat of Algorithms 3 and 4 alike."""
+    prob, hn, phi, b = tiny
+    kw = dict(phi=phi, train_batch=b, valid_batch=b, iters=2, lr_phi=1e-3, lr_lam=1e-3)
+    runs = [alg.hypertrain_global(prob, hn, sample_lams=alg.gaussian_sampler(0, 1, 2, 0), lam0=0.5, lam_iters=2, **kw),
+            alg.hypertrain_local(prob, hn, lam_hat=0.5, n_samples=2, sigma=0.1, seed=0, **kw),
+            alg.hypertrain_simplified(prob, hn, lam_hat=0.5, **kw)]
+    assert all(r.lam.shape == (1,) for r in runs)
+
+
 def test_other_invalid_settings(tiny):
     prob, hn, phi, b = tiny
+    g2 = dict(phi=phi, sample_lams=alg.gaussian_sampler(0, 1, 2, 0), train_batch=b, valid_batch=b, lam0=0.0, iters=3,
+              lam_iters=3, lr_phi=1e-3, lr_lam=1e-3)
+    a4 = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3, lr_phi=1e-3, lr_lam=1e-3)
+    cv = dict(W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=1e-3, iters=3)
+    empty = lambda step: (np.zeros((0, 5)), np.zeros((0, 3)))  # noqa: E731
     cases = [
-        (lambda: alg.hypertrain_global(prob, hn, phi, alg.gaussian_sampler(0, 1, 2, 0), b, b, np.zeros(1), 3, 3, 0.0, 1e-3),
-         "lr_phi must be positive"),
-        (lambda: alg.hypertrain_global(prob, hn, phi, alg.gaussian_sampler(0, 1, 2, 0), b, b, np.zeros(1), 3, -2, 1e-3, 1e-3),
-         "lam_iters must be a non-negative integer"),
-        (lambda: alg.hypertrain_global(prob, hn, phi, alg.gaussian_sampler(0, 1, 2, 0), b, b, np.zeros(3), 3, 3, 1e-3, 1e-3),
-         r"initial lam has shape \(3,\)"),
-        (lambda: alg.hypertrain_simplified(prob, hn, phi, np.zeros(1), b, b, 3, 1e-3, 0.0), "lr_lam must be positive"),
-        (lambda: alg.hypertrain_simplified(prob, hypernets.linear(2, prob.n_weights), np.zeros(54), np.zeros(1), b, b, 3,
-                                           1e-3, 1e-3),
+        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lr_phi": 0.0}), "lr_phi must be a positive finite number"),
+        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lam_iters": -2}), "lam_iters must be a non-negative integer"),
+        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lam0": np.zeros(3)}), r"lam has shape \(3,\)"),
+        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "sample_lams": lambda lam_hat, step: np.zeros((0, 1))}),
+         r"sample_lams returned shape \(0, 1\); expected \(S, 1\) with S >= 1 samples"),
+        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "train_batch": empty}),
+         r"train_batch\(0\) must return \(X, T\) with the same number N >= 1 of rows"),
+        (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "lr_lam": 0.0}), "lr_lam must be a positive finite"),
+        (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "valid_batch": empty}),
+         r"valid_batch\(0\) must return \(X, T\)"),
+        (lambda: alg.hypertrain_simplified(prob, hypernets.linear(2, prob.n_weights), **{**a4, "phi": np.zeros(54)}),
          "hypernetwork linear 2->18 maps 2 hyperparameters to 18 weights, but the problem has 1 and 18"),
-        (lambda: alg.cross_validation(prob, [[0.0]], np.zeros(18), b, b(0), 0.0, 3), "lr must be positive"),
-        (lambda: alg.cross_validation(prob, [[0.0, 1.0]], np.zeros(18), b, b(0), 1e-3, 3), r"lams has shape \(1, 2\)"),
-        (lambda: alg.cross_validation(prob, [[0.0]], np.zeros(18), b, b(0), 1e-3, -1), "iters must be a non-negative"),
-        (lambda: alg.gaussian_sampler(0.0, 0.0, 2, 0), "sd must be positive"),
-        (lambda: alg.gaussian_sampler(0.0, 1.0, 0, 0), "n_samples must be positive"),
-        (lambda: alg.uniform_sampler(1.0, 1.0, 1, 2, 0), "width must be positive"),
-        (lambda: alg.uniform_sampler(-1.0, 1.0, 1, 0, 0), "n_samples must be positive"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "lr": 0.0}), "lr must be a positive finite number"),
+        (lambda: alg.cross_validation(prob, [[0.0, 1.0]], **cv), r"lams has shape \(1, 2\)"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "iters": -1}), "iters must be a non-negative"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "train_batch": empty}), r"train_batch\(0\) must return"),
+        (lambda: alg.gaussian_sampler(0.0, 0.0, 2, 0), "sd must be a positive finite number"),
+        (lambda: alg.gaussian_sampler(0.0, 1.0, 0, 0), "n_samples must be a positive integer"),
+        (lambda: alg.uniform_sampler(1.0, 1.0, 1, 2, 0), "width must be a positive finite number"),
+        (lambda: alg.uniform_sampler(-1.0, 1.0, 1, 0, 0), "n_samples must be a positive integer"),
+        (lambda: alg.local_sampler(float("nan"), 2, 0), "sigma must be a positive finite number, got nan"),
         (lambda: optim.adam_update(np.ones(2), optim.adam_init(np.ones(2)), 0.0), "Adam step size lr must be positive"),
     ]
     for call, message in cases:
@@ -278,27 +314,59 @@ def test_other_invalid_settings(tiny):
             call()
 
 
+def test_keyword_only_after_problem_and_hypernet():
+    """Every parameter after (problem, hypernet) (or (problem, lams) for Algorithm 1) is keyword-only."""
+    import inspect
+    from hypernet import unrolled
+    for fn, n_positional in [(alg.cross_validation, 2), (alg.train_hypernet, 2), (alg.descend_lam, 2),
+                             (alg.hypertrain_global, 2), (alg.hypertrain_local, 2), (alg.hypertrain_simplified, 2),
+                             (alg.hypertrain_joint, 2), (unrolled.hypertrain_unrolled, 1)]:
+        params = list(inspect.signature(fn).parameters.values())
+        assert all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params[:n_positional]), fn.__name__
+        assert all(p.kind == p.KEYWORD_ONLY for p in params[n_positional:]), fn.__name__
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_diverging_runs_name_the_algorithm_and_step(tiny):
     """A huge step size makes the weights overflow: each algorithm stops with DivergedError."""
     prob, hn, phi, b = tiny
     huge = 1e200
+    g2 = dict(phi=phi, sample_lams=alg.gaussian_sampler(0, 1, 2, 0), train_batch=b, valid_batch=b, iters=10,
+              lam_iters=10)
+    j = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=10)
     runs = {
         "Algorithm 1 (cross-validation) diverged at step 1: the training loss":
-            lambda: alg.cross_validation(prob, [[0.0]], np.zeros(18), b, b(0), huge, 10),
-        "Algorithm 2 (phase 1, hypernetwork) diverged at step 1: the hyper-training loss":
-            lambda: alg.hypertrain_global(prob, hn, phi, alg.gaussian_sampler(0, 1, 2, 0), b, b, np.zeros(1), 10, 10,
-                                          huge, 1e-3),
+            lambda: alg.cross_validation(prob, [[0.0]], W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=huge,
+                                         iters=10),
+        "Algorithm 2 (phase 1, hypernetwork) diverged at step 1: the training loss":
+            lambda: alg.hypertrain_global(prob, hn, lam0=0.0, lr_phi=huge, lr_lam=1e-3, **g2),
         "Algorithm 2 (phase 2, lam) diverged at step 1: the validation loss":
-            lambda: alg.hypertrain_global(prob, hn, phi, alg.gaussian_sampler(0, 1, 2, 0), b, b, np.ones(1), 10, 10,
-                                          1e-3, huge),
+            lambda: alg.hypertrain_global(prob, hn, lam0=1.0, lr_phi=1e-3, lr_lam=huge, **g2),
         "Algorithm 3 diverged at step 0: the validation loss":
-            lambda: alg.hypertrain_local(prob, hn, phi, np.zeros(1), b, b, 10, 2, 0.1, huge, 1e-3, 0),
-        "Algorithm 4 diverged at step 1: the hyper-training loss":
-            lambda: alg.hypertrain_simplified(prob, hn, phi, np.zeros(1), b, b, 10, 1e-3, huge),
+            lambda: alg.hypertrain_local(prob, hn, n_samples=2, sigma=0.1, lr_phi=huge, lr_lam=1e-3, seed=0, **j),
+        "Algorithm 4 diverged at step 1: the training loss":
+            lambda: alg.hypertrain_simplified(prob, hn, lr_phi=1e-3, lr_lam=huge, **j),
     }
     for message, run in runs.items():
         with pytest.raises(alg.DivergedError) as e:
             run()
         assert str(e.value).startswith(message), str(e.value)
-        assert "Lower the step sizes" in str(e.value)
+        assert "lower the step sizes" in str(e.value)
+
+
+def test_nan_gradient_at_the_start_names_the_cause(tiny):
+    """All-zero weights under the unsquared norm penalty: the loss is finite but its gradient is not.
+    The message says so, instead of blaming the step sizes."""
+    prob, hn, phi, b = tiny
+    with pytest.raises(alg.DivergedError, match="gradient is NaN or Inf at the first step.*all-zero weights"):
+        alg.cross_validation(prob, [[0.0]], W0=np.zeros(18), train_batch=b, valid_batch=b(0), lr=1e-3, iters=3)
+    with pytest.raises(alg.DivergedError, match="Algorithm 4: the gradient is NaN or Inf at the first step"):
+        alg.hypertrain_simplified(prob, hn, phi=np.zeros(hn.n_params), lam_hat=0.0, train_batch=b, valid_batch=b,
+                                  iters=3, lr_phi=1e-3, lr_lam=1e-3)
+
+
+def test_finite_blow_up_warns(tiny):
+    """A loss that grows a thousandfold but stays finite is not silent."""
+    prob, hn, phi, b = tiny
+    with pytest.warns(alg.BlowUpWarning, match="grew from"):
+        alg.cross_validation(prob, [[-8.0]], W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=30.0, iters=20)
