@@ -1,6 +1,7 @@
 """Cost of one hyper-training step relative to one plain gradient step of the same model.
 
     python bench/step_cost.py            (under a minute; add --reps 5 for a quick look)
+    python bench/step_cost.py --reference   (also times the hyper step with the reference forms)
 
 The paper (Experiments, "Hyper-training and unrolled optimization") says an iteration of
 hyper-training the 7,850-hyperparameter model of Figure 5 with a factorised hypernetwork
@@ -26,6 +27,11 @@ this process, which leaves out the time other processes hold the CPU (on a busy 
 differ; on an idle one they agree). BLAS runs single-threaded (OPENBLAS_NUM_THREADS etc. default
 to 1 here) so that both kinds of step are timed on one core. The ratios use wall-clock time; the
 last line is `max ratio: X.XX` (target: at most 3.0).
+
+With --reference, each case also times the same hyper step with the reference forms
+(hypernet.fastpath.reference(): the formulas of models.py, hypernets.py and optim.py instead of the
+primitives of ops.py and the fused Adam), in the same alternating rounds, and prints its ratio to
+the plain step and to the fast hyper step. The plain step is always the same code.
 """
 import argparse
 import os
@@ -43,7 +49,7 @@ import numpy as onp  # noqa: E402
 import autograd.numpy as np  # noqa: E402
 from autograd import value_and_grad  # noqa: E402
 
-from hypernet import algorithms, data, hypernets, models, optim  # noqa: E402
+from hypernet import algorithms, data, fastpath, hypernets, models, optim  # noqa: E402
 
 SIGMA = 1e-5 ** 0.5  # p(lam | lam_hat) of Fig 4: variance 1e-5
 LR, LR_LAM = 1e-4, 1e-3
@@ -112,23 +118,32 @@ def per_step(run, n):
     return (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
 
 
-def measure(plain, hyper, steps, reps):
-    """Per-step times of plain and hyper steps over `reps` alternating rounds: arrays (reps, 2) of
-    (wall, cpu) seconds."""
-    plain(2), hyper(2)  # warm up caches and allocator
-    tp, th = [], []
+def with_reference(run):
+    """run, with the reference forms instead of the fast path."""
+    def steps(n):
+        with fastpath.reference():
+            return run(n)
+    return steps
+
+
+def measure(runners, steps, reps):
+    """Per-step times of each runner over `reps` rounds, the order of the runners rotating from
+    round to round: one array (reps, 2) of (wall, cpu) seconds per runner."""
+    for run in runners:
+        run(2)  # warm up caches and allocator
+    times = [[] for _ in runners]
     for r in range(reps):
-        first, second = (plain, hyper) if r % 2 == 0 else (hyper, plain)
-        a, b = per_step(first, steps), per_step(second, steps)
-        tp.append(a if first is plain else b)
-        th.append(b if first is plain else a)
-    return onp.array(tp), onp.array(th)
+        for i in ((r + j) % len(runners) for j in range(len(runners))):
+            times[i].append(per_step(runners[i], steps))
+    return [onp.array(t) for t in times]
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reps", type=int, default=21, help="alternating rounds per case (default 21)")
     p.add_argument("--steps", type=int, default=20, help="steps per timed block (default 20)")
+    p.add_argument("--reference", action="store_true",
+                   help="also time the hyper step with the reference forms (hypernet/fastpath.py)")
     args = p.parse_args(argv)
     splits = data.mnist_splits(1000, 1000, 1)
     batches = {"a": [1000], "b": [100, 1000],
@@ -141,13 +156,18 @@ def main(argv=None):
           f"load average {load:.2f} on {os.cpu_count()} cores")
     ratios = []
     for label, plain, hyper in cases(batches):
-        tp, th = measure(plain, hyper, args.steps, args.reps)
+        runners = [plain, hyper] + ([with_reference(hyper)] if args.reference else [])
+        tp, th, *tr = measure(runners, args.steps, args.reps)
         (wp, cp), (wh, ch) = onp.median(tp, axis=0), onp.median(th, axis=0)
         q1, q3 = onp.percentile(th[:, 0] / tp[:, 0], [25, 75])
         ratios.append(wh / wp)
         print(f"{label}:\n    wall: plain {wp * 1e3:.3f} ms, hyper {wh * 1e3:.3f} ms, ratio {wh / wp:.2f} "
               f"(per-round quartiles {q1:.2f}-{q3:.2f}); CPU: plain {cp * 1e3:.3f} ms, hyper {ch * 1e3:.3f} ms, "
               f"ratio {ch / cp:.2f}", flush=True)
+        if tr:
+            (wr, cr), (q1, q3) = onp.median(tr[0], axis=0), onp.percentile(tr[0][:, 0] / tp[:, 0], [25, 75])
+            print(f"    reference forms: hyper {wr * 1e3:.3f} ms, ratio {wr / wp:.2f} (per-round quartiles "
+                  f"{q1:.2f}-{q3:.2f}), {wr / wh:.2f} x the fast hyper step; CPU ratio {cr / cp:.2f}", flush=True)
     print(f"max ratio: {max(ratios):.2f}")
 
 

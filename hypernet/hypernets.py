@@ -4,9 +4,16 @@
     linear      w = lam A + c                       H*D + D parameters
     factorised  w = (lam A + a) B + c               H*K + K + K*D + D   (linear bottleneck of K)
     mlp         w = relu(lam A + a) B + c           H*K + K + K*D + D   (K ReLU hidden units)
+
+phi holds A, (a,) B, c in that order, each row-major. Each `apply` is written as its formula; when
+fastpath.ENABLED it computes the same as one primitive of ops.py instead.
 """
+from math import prod
 from typing import Callable, NamedTuple
 
+import autograd.numpy as np
+
+from . import fastpath
 from .ops import affine, two_layer
 
 
@@ -29,32 +36,53 @@ def _init(n_params):
     return lambda rng, scale: scale * rng.standard_normal(n_params)
 
 
+def _unpack(phi, *shapes):
+    """The arrays of the given shapes stored one after another in phi, each row-major."""
+    arrays, start = [], 0
+    for shape in shapes:
+        arrays.append(np.reshape(phi[start:start + prod(shape)], shape))
+        start += prod(shape)
+    return arrays
+
+
 def linear(n_hyper, n_weights):
     """w_phi(lam) = lam A + c; 1 -> 7850 has 15,700 parameters (Fig 4), 10 -> 7850 has 86,350 (Fig 6)."""
     _check(n_hyper=n_hyper, n_weights=n_weights)
     H, D = n_hyper, n_weights
 
     def apply(phi, lams):
-        return affine(lams, phi, 0, H, D)  # A = phi[:H D] as (H, D), c = phi[H D:]
+        if fastpath.ENABLED:
+            return affine(lams, phi, 0, H, D)
+        A, c = _unpack(phi, (H, D), (D,))
+        return lams @ A + c
     return Hypernet(_init(H * D + D), apply, H * D + D, H, D, f"linear {H}->{D}")
 
 
-def _two_layer(n_hyper, n_hidden, n_weights, relu, name):
-    _check(n_hyper=n_hyper, n_hidden=n_hidden, n_weights=n_weights)
-    H, K, D = n_hyper, n_hidden, n_weights
-
-    def apply(phi, lams):  # phi = [A (H, K), a (K), B (K, D), c (D)], each row-major
-        return two_layer(lams, phi, K, D, relu)
-    n = H * K + K + K * D + D
-    return Hypernet(_init(n), apply, n, H, D, f"{name} {H}->{K}->{D}")
-
-
 def factorised(n_hyper, n_bottleneck, n_weights):
-    """Linear map factorised through a linear bottleneck of K units; 7850 -> 10 -> 7850 has
-    164,860 parameters (Fig 5)."""
-    return _two_layer(n_hyper, n_bottleneck, n_weights, False, "factorised")
+    """w_phi(lam) = (lam A + a) B + c: a linear map factorised through a linear bottleneck of K
+    units; 7850 -> 10 -> 7850 has 164,860 parameters (Fig 5)."""
+    _check(n_hyper=n_hyper, n_bottleneck=n_bottleneck, n_weights=n_weights)
+    H, K, D = n_hyper, n_bottleneck, n_weights
+
+    def apply(phi, lams):
+        if fastpath.ENABLED:
+            return two_layer(lams, phi, K, D, relu=False)
+        A, a, B, c = _unpack(phi, (H, K), (K,), (K, D), (D,))
+        return (lams @ A + a) @ B + c
+    n = H * K + K + K * D + D
+    return Hypernet(_init(n), apply, n, H, D, f"factorised {H}->{K}->{D}")
 
 
 def mlp(n_hyper, n_hidden, n_weights):
-    """One hidden layer of ReLU units; 1 -> 50 -> 7850 has 400,450 parameters (Fig 2)."""
-    return _two_layer(n_hyper, n_hidden, n_weights, True, "mlp")
+    """w_phi(lam) = relu(lam A + a) B + c: one hidden layer of K ReLU units; 1 -> 50 -> 7850 has
+    400,450 parameters (Fig 2)."""
+    _check(n_hyper=n_hyper, n_hidden=n_hidden, n_weights=n_weights)
+    H, K, D = n_hyper, n_hidden, n_weights
+
+    def apply(phi, lams):
+        if fastpath.ENABLED:
+            return two_layer(lams, phi, K, D, relu=True)
+        A, a, B, c = _unpack(phi, (H, K), (K,), (K, D), (D,))
+        return np.maximum(lams @ A + a, 0.0) @ B + c
+    n = H * K + K + K * D + D
+    return Hypernet(_init(n), apply, n, H, D, f"mlp {H}->{K}->{D}")

@@ -4,14 +4,16 @@ at once; its prediction losses and the weight penalties used in the paper.
 Layout of a flat weight vector for layer sizes [n0, n1, ..., nL]: for each layer, its (n_in, n_out)
 weight matrix row-major, then its n_out biases. Hidden units are ReLU, the output is identity.
 Every function here takes a batch of S weight vectors, W of shape (S, D), and returns S values.
+
+Each function is written as its formula; those with a hand-written primitive in ops.py take it
+when fastpath.ENABLED (the same values and gradients, fewer autograd operations).
 """
 from typing import Callable, NamedTuple
 
 import autograd.numpy as np
-import numpy as onp
-from autograd.extend import defvjp, primitive
 
-from .ops import affine, cols, weighted_sq_sum
+from . import fastpath
+from .ops import affine, cols, mean_sq_err, weighted_sq_sum
 
 LOG_2PI = 1.8378770664093453
 
@@ -25,11 +27,19 @@ def check_sizes(layer_sizes):
         raise ValueError(f"layer_sizes must be >= 2 positive integers, got {layer_sizes}")
 
 
+def _cols(W, start, stop):
+    """W[..., start:stop]. The fast path's slice has a gradient that writes into a block of zeros
+    instead of autograd's scatter (np.add.at), which costs more than the rest of a small step."""
+    if fastpath.ENABLED:
+        return cols(W, start, stop)
+    return W[..., start:stop]
+
+
 def unflatten(W, layer_sizes):
     """(S, D) flat weights -> list of (weights (S, n_in, n_out), biases (S, n_out)) per layer."""
     layers, start = [], 0
     for a, b in zip(layer_sizes[:-1], layer_sizes[1:]):
-        layers.append((cols(W, start, start + a * b).reshape(-1, a, b), cols(W, start + a * b, start + (a + 1) * b)))
+        layers.append((_cols(W, start, start + a * b).reshape(-1, a, b), _cols(W, start + a * b, start + (a + 1) * b)))
         start += (a + 1) * b
     return layers
 
@@ -41,28 +51,28 @@ def flatten(layers):
 
 def predict(W, X, layer_sizes):
     """Outputs of S networks on one shared input batch: W (S, D), X (N, n0) -> (S, N, nL).
-    Each layer is one ops.affine primitive; the first one is a single matmul for all S networks."""
-    H, start = X, 0
-    for i, (a, b) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
-        H = affine(H if i == 0 else np.maximum(H, 0.0), W, start, a, b)
-        start += (a + 1) * b
+    Layer by layer, H <- relu(H) M + b (no ReLU on the input), with H (N, n0) shared by the S
+    networks at first and (S, N, n) after; M (S, n_in, n_out) and b (S, n_out) from unflatten."""
+    if fastpath.ENABLED:  # one ops.affine primitive per layer, reading M and b from W in place
+        H, start = X, 0
+        for i, (a, b) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+            H = affine(H if i == 0 else np.maximum(H, 0.0), W, start, a, b)
+            start += (a + 1) * b
+        return H
+    H = X
+    for i, (M, b) in enumerate(unflatten(W, layer_sizes)):
+        if i > 0:
+            H = np.maximum(H, 0.0)  # ReLU hidden units
+        H = H @ M + b[:, None, :]  # (N, n_in) or (S, N, n_in) @ (S, n_in, n_out) -> (S, N, n_out)
     return H
 
 
 # Prediction losses: P (S, N, K) predictions, T (N, K) targets -> (S,) losses.
-@primitive
 def mse(P, T):
-    """Plain mean squared error over all N x K outputs (Fig 5's y-axis). A primitive with its
-    gradient below: autograd's cost per operation is a large part of a small step."""
-    D = P - T
-    return onp.einsum("snk,snk->s", D, D) / (D.shape[1] * D.shape[2])
-
-
-def _mse_vjp_P(ans, P, T):
-    return lambda g: (2.0 / (np.shape(P)[1] * np.shape(P)[2])) * np.reshape(g, (-1, 1, 1)) * (P - T)
-
-
-defvjp(mse, _mse_vjp_P, lambda ans, P, T: lambda g: -np.sum(_mse_vjp_P(ans, P, T)(g), axis=0))
+    """Plain mean squared error over all N x K outputs (Fig 5's y-axis)."""
+    if fastpath.ENABLED:
+        return mean_sq_err(P, T)  # one primitive instead of three
+    return np.mean((P - T) ** 2, axis=(1, 2))
 
 
 def gaussian_nll(P, T, noise_sd=0.1):
@@ -86,13 +96,15 @@ def sq_l2_penalty(W, log_decay):
 
 def per_weight_penalty(W, log_decay):
     """sum_j exp(lam_j) * w_j^2: one decay per weight, H = D (Fig 5)."""
-    return weighted_sq_sum(W, np.exp(log_decay))  # one primitive instead of four
+    if fastpath.ENABLED:
+        return weighted_sq_sum(W, np.exp(log_decay))  # one primitive instead of four
+    return np.sum(np.exp(log_decay) * W ** 2, axis=1)
 
 
 def per_class_penalty(W, log_decay, n_in=784, n_classes=10):
     """(1/10) * sum_i exp(lam_i) * ||W[:, i]||_2 over the n_in x 10 weight matrix of a linear
     model, biases excluded, unsquared: one decay per digit class (Fig 6)."""
-    M = cols(W, 0, n_in * n_classes).reshape(-1, n_in, n_classes)
+    M = _cols(W, 0, n_in * n_classes).reshape(-1, n_in, n_classes)
     return np.mean(np.exp(log_decay) * np.sqrt(np.sum(np.square(M), axis=1)), axis=1)
 
 

@@ -11,8 +11,10 @@ cost one pass over it, not one each.
 two_layer: a two-layer hypernetwork on all of its flat parameter vector, whose gradient is
 written straight into one new array.
 weighted_sq_sum: sum_j e_j w_j^2, the per-weight penalty, as one primitive.
+mean_sq_err: the mean squared error of S predictions, as one primitive.
 autograd's cost per primitive is a large part of a small step, so each of these replaces several
-(see bench/step_cost.py)."""
+(see bench/step_cost.py). They are the fast path of models.py and hypernets.py, which hold the
+same computations as formulas and choose between the two by hypernet.fastpath.ENABLED."""
 import autograd.numpy as np
 import numpy as onp
 from autograd.extend import SparseObject, defvjp, primitive, vspace
@@ -194,3 +196,19 @@ def weighted_sq_sum(W, E):
 defvjp(weighted_sq_sum,
        lambda ans, W, E: lambda g: (2.0 * np.expand_dims(g, -1)) * (E * W),
        lambda ans, W, E: lambda g: np.expand_dims(g, -1) * (W * W))
+
+
+# ---- a mean squared error -------------------------------------------------------------------
+@primitive
+def mean_sq_err(P, T):
+    """mean((P[s] - T)^2) over all N x K outputs: P (S, N, K), T (N, K) -> (S,)."""
+    D = P - T
+    return onp.einsum("snk,snk->s", D, D) / (D.shape[1] * D.shape[2])
+
+
+def _mean_sq_err_vjp_P(ans, P, T):
+    return lambda g: (2.0 / (np.shape(P)[1] * np.shape(P)[2])) * np.reshape(g, (-1, 1, 1)) * (P - T)
+
+
+defvjp(mean_sq_err, _mean_sq_err_vjp_P,
+       lambda ans, P, T: lambda g: -np.sum(_mean_sq_err_vjp_P(ans, P, T)(g), axis=0))

@@ -7,6 +7,8 @@ import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import isbox
 
+from . import fastpath
+
 
 class AdamState(NamedTuple):
     m: object  # first-moment estimate, same shape as the parameters
@@ -19,22 +21,29 @@ def adam_init(x):
 
 
 def adam_update(g, state, lr, b1=0.9, b2=0.999, eps=1e-8):
-    """Returns (step, new_state); apply as x = x - step. The inputs are never modified."""
+    """Algorithm 1 of Kingma & Ba: returns (step, new_state); apply as x = x - step. The inputs
+    are never modified."""
     if lr <= 0:
         raise ValueError(f"Adam step size lr must be positive, got {lr}")
     t = state.t + 1
-    plain = isinstance(g, onp.ndarray) and g.ndim > 0 and g.dtype.kind == "f"
-    if not plain or isbox(state.m) or isbox(state.v):  # being differentiated, or a scalar: formulas
-        m = b1 * state.m + (1 - b1) * g
-        v = b2 * state.v + (1 - b2) * g ** 2
-        mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)
-        return lr * mhat / (np.sqrt(vhat) + eps), AdamState(m, v, t)
-    return _adam_arrays(g, state, lr, b1, b2, eps, t)
+    if fastpath.ENABLED and _plain(g, state):
+        return _adam_arrays(g, state, lr, b1, b2, eps, t)
+    m = b1 * state.m + (1 - b1) * g          # first moment
+    v = b2 * state.v + (1 - b2) * g ** 2     # second moment
+    mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)  # bias corrections
+    return lr * mhat / (np.sqrt(vhat) + eps), AdamState(m, v, t)
+
+
+def _plain(g, state):
+    """Whether the fused update applies: it writes into fresh float arrays, so it takes neither
+    scalars nor autograd boxes (an update being differentiated keeps the formulas)."""
+    return (isinstance(g, onp.ndarray) and g.ndim > 0 and g.dtype.kind == "f"
+            and not isbox(state.m) and not isbox(state.v))
 
 
 def _adam_arrays(g, state, lr, b1, b2, eps, t):
-    """The same update on plain arrays in 11 passes over fresh arrays instead of 14 with 9
-    temporaries: a hypernetwork has 20 x more parameters than the model, so this is a large part
+    """The fast path: the same update on plain arrays in 11 passes over fresh arrays instead of
+    14 with 9 temporaries: a hypernetwork has 20 x more parameters than the model, so this is a large part
     of a hyper-training step. Uses lr * mhat / (sqrt(vhat) + eps)
     = lr * c / (1 - b1^t) * m / (sqrt(v) + eps * c) with c = sqrt(1 - b2^t)."""
     m = g - state.m
