@@ -35,11 +35,10 @@ Settings the paper left open, chosen here:
   hypernetwork's curve is noisy, and one evaluation can sit on a spike.
 """
 import dataclasses
-import multiprocessing
 import sys
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from hypernet import algorithms, data, hypernets, models, plotting, results, unrolled  # noqa: E402
+from hypernet import algorithms, data, hypernets, models, parallel, plotting, results, unrolled  # noqa: E402
 
 FIGURE = "fig5_many"
 FIGURES = results.FIGURES
@@ -62,8 +61,14 @@ class Config:
     n_valid: int = 10000
     n_test: int = 10000
     batch: int = 100                 # training minibatch of every method
-    budget_s: float = 135.0          # compute seconds per run (evaluation excluded)
-    n_grid: int = 50                 # evaluations per run, every budget_s / n_grid seconds
+    # Compute seconds per run, evaluation excluded, read off the paper's x-axes. Top: hyper-training
+    # (784-10) and the unrolled baseline get top_budget_s each. Bottom: each model's curve ends at
+    # bottom_s (784-10 ~320 s, 784-100-10 ~960 s, 784-100-100-10 ~1,150 s); the 784-10 curve is the
+    # first 320 s of the top panel's run (nothing in a run depends on its budget).
+    top_budget_s: float = 1000.0
+    bottom_s: tuple = (320.0, 960.0, 1150.0)
+    search_budget_s: float = 135.0   # each unrolled setting of the search; the best then runs top_budget_s
+    eval_every_s: float = 10.0       # evaluations on the full validation and test sets
     log_decay0: float = -9.0         # initial lam of every weight, every method
     init_scale: float = 0.01         # randn * scale for elementary weights and phi
     archs: tuple = ((784, 10), (784, 100, 10), (784, 100, 100, 10))
@@ -72,7 +77,7 @@ class Config:
     n_samples: int = 2               # lam samples per hypernetwork step
     sigma: float = 1e-5 ** 0.5       # p(lam | lam_hat) = N(lam_hat, sigma^2 I)
     lr_phi: float = 1e-4
-    lr_lam: float = 1e-4             # the paper's; 1e-3 plateaus higher, 3e-3 and 1e-2 blow up
+    lr_lam: float = 1e-4             # the paper's ("as Figure 4")
     valid_batch: int = 1000          # validation points per lam step of Algorithm 3
     momentum: float = 0.9            # inner SGD momentum of the unrolled baseline
     # Unrolled (T, inner SGD step, outer Adam step): two horizons, each with the inner step that
@@ -80,14 +85,22 @@ class Config:
     unrolled: tuple = ((200, 0.05, 0.03), (200, 0.05, 0.1), (800, 0.02, 0.03), (800, 0.02, 0.1))
     cv_log_decays: tuple = (-12.0, -11.0, -10.0, -9.0, -8.0, -7.0)
     cv_lrs: tuple = (1e-4, 1e-3)     # hand-tuning picks the step size too (see cv_job)
-    n_final: int = 5                 # "final" loss = mean of the last n_final evaluations
+    final_fraction: float = 0.1      # "final" loss = mean of the evaluations in the last 10% of a curve
     workers: int = 2
 
 
 PAPER = Config()
-QUICK = dataclasses.replace(PAPER, n_train=2000, n_valid=2000, n_test=2000, budget_s=3.0, n_grid=10,
+QUICK = dataclasses.replace(PAPER, n_train=2000, n_valid=2000, n_test=2000, top_budget_s=3.0,
+                            bottom_s=(2.0, 3.0), search_budget_s=1.0, eval_every_s=0.3,
                             archs=((784, 10), (784, 20, 10)), unrolled=((10, 0.05, 0.03), (30, 0.05, 0.03)),
-                            cv_log_decays=(-9.0, -7.0, -5.0), n_final=2)
+                            cv_log_decays=(-9.0, -7.0, -5.0))
+
+# Every random stream of the figure has its own name (and so its own seeds).
+STREAMS = {"train_batches": 1, "valid_batches": 2, "lam_noise": 3, "hypernet_init": 4, "weights_init": 5}
+
+
+def stream(config, name):
+    return results.seed_of(config, STREAMS[name])
 
 
 def arch_name(sizes):
@@ -98,13 +111,13 @@ def arch_name(sizes):
 class Clock:
     """callback(step, state) for the training loops: keeps the method's own compute time (the time
     since it started minus the time spent evaluating), evaluates the current weights on valid and
-    test every budget / n_grid seconds of it, and returns True once the budget is used up.
+    test every `every` seconds of it, and returns True once the budget is used up.
     timer: the process's CPU seconds by default. A run uses one thread, so on a free core these
     are its wall-clock seconds, and they stay so when other processes share the machine."""
 
-    def __init__(self, budget, n_grid, weights, evaluate, timer=time.process_time):
-        self.budget, self.dt, self.weights, self.evaluate = budget, budget / n_grid, weights, evaluate
-        self.t, self.valid, self.test, self.steps, self.next = [], [], [], 0, 0.0
+    def __init__(self, budget, every, weights, evaluate, timer=time.process_time):
+        self.budget, self.dt, self.weights, self.evaluate = budget, every, weights, evaluate
+        self.t, self.valid, self.test, self.step_at, self.steps, self.next = [], [], [], [], 0, 0.0
         self.timer, self.excluded = timer, 0.0
         self.start = timer()
 
@@ -114,14 +127,28 @@ class Clock:
         if now >= self.next or done:
             t_eval = self.timer()
             v, te = self.evaluate(self.weights(state))
-            self.t.append(now), self.valid.append(v), self.test.append(te)
+            self.t.append(now), self.valid.append(v), self.test.append(te), self.step_at.append(step + 1)
             self.next = (np.floor(now / self.dt) + 1) * self.dt
             self.excluded += self.timer() - t_eval
         return done
 
     def curves(self):
         return {"t": np.array(self.t), "valid": np.array(self.valid), "test": np.array(self.test),
-                "steps": self.steps}
+                "steps_at": np.array(self.step_at), "steps": self.steps}
+
+
+def truncate(curve, end):
+    """The part of a curve up to compute time `end` (what a run with budget `end` would have made)."""
+    keep = curve["t"] <= end
+    out = {k: curve[k][keep] for k in ("t", "valid", "test", "steps_at")}
+    return dict(out, steps=int(out["steps_at"][-1]))
+
+
+def final(curve, fraction, column="valid"):
+    """Mean of the evaluations in the last `fraction` of a curve: the hypernetwork's curve is noisy,
+    and one evaluation can sit on a spike."""
+    t = curve["t"]
+    return float(np.mean(curve[column][t >= (1 - fraction) * t[-1]]))
 
 
 # ---- one run of each method (each a job for a worker process) ---------------------------------
@@ -143,87 +170,101 @@ def centred(hn, offset):
     return hn._replace(apply=lambda phi, lams: hn.apply(phi, lams - offset))
 
 
-def hyper_job(config, sizes):
-    """Algorithm 3 on one architecture under the budget."""
+def hyper_job(config, sizes, budget):
+    """Algorithm 3 on one architecture for `budget` compute seconds."""
     splits, problem, full, evaluate = _setup(config, sizes)
     D = problem.n_weights
     hn = hypernets.factorised(D, config.bottleneck, D)
     if config.centre:
         hn = centred(hn, config.log_decay0)
-    phi = hn.init(np.random.default_rng([config.seed, 1]), config.init_scale)
-    clock = Clock(config.budget_s, config.n_grid, lambda s: hn.apply(s["phi"], s["lam"][None, :]), evaluate)
+    phi = hn.init(np.random.default_rng(stream(config, "hypernet_init")), config.init_scale)
+    clock = Clock(budget, config.eval_every_s, lambda s: hn.apply(s["phi"], s["lam"][None, :]), evaluate)
     res = algorithms.hypertrain_local(
-        problem, hn, phi, np.full(D, config.log_decay0), data.minibatcher(splits.train, config.batch, config.seed),
-        data.minibatcher(splits.valid, config.valid_batch, config.seed + 1), 10 ** 9, config.n_samples,
-        config.sigma, config.lr_phi, config.lr_lam, config.seed, callback=clock)
+        problem, hn, phi=phi, lam_hat=np.full(D, config.log_decay0),
+        train_batch=data.minibatcher(splits.train, config.batch, stream(config, "train_batches")),
+        valid_batch=data.minibatcher(splits.valid, config.valid_batch, stream(config, "valid_batches")),
+        n_samples=config.n_samples, sigma=config.sigma, seed=stream(config, "lam_noise"),
+        lr_phi=config.lr_phi, lr_lam=config.lr_lam, iters=None, callback=clock)
     return dict(clock.curves(), n_params=hn.n_params, n_hyper=problem.n_hyper,
                 lam_mean=float(res.lam.mean()), lam_sd=float(res.lam.std()))
 
 
-def unrolled_job(config, candidate):
+def unrolled_job(config, candidate, budget):
     """The unrolled reverse-mode baseline on 784-10 with one (T, inner step, outer step)."""
     T, lr, lr_lam = candidate
     splits, problem, full, evaluate = _setup(config, TOP)
-    W0 = models.init_weights(np.random.default_rng([config.seed, 2]), problem.n_weights, config.init_scale)
+    W0 = models.init_weights(np.random.default_rng(stream(config, "weights_init")), problem.n_weights,
+                             config.init_scale)
     lam0 = np.full(problem.n_hyper, config.log_decay0)
-    batch = data.minibatcher(splits.train, config.batch, config.seed)
-    clock = Clock(config.budget_s, config.n_grid, lambda s: s["W"], evaluate)
-    unrolled.hypertrain_unrolled(problem, W0, lam0, batch, full(splits.valid), T, lr, config.momentum, lr_lam,
-                                 10 ** 9, callback=clock)
-    memory = unrolled.peak_memory(problem, W0, lam0, batch, full(splits.valid), T, lr, config.momentum)
+    batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
+    clock = Clock(budget, config.eval_every_s, lambda s: s["W"], evaluate)
+    common = dict(W0=W0, train_batch=batch, valid_batch=full(splits.valid), T=T, lr=lr, momentum=config.momentum)
+    unrolled.hypertrain_unrolled(problem, lam0=lam0, lr_lam=lr_lam, iters=None, callback=clock, **common)
+    memory = unrolled.peak_memory(problem, lam=lam0, **common)
     return dict(clock.curves(), T=T, lr=lr, lr_lam=lr_lam, peak_memory_mb=memory / 2 ** 20)
 
 
 def cv_job(config, sizes, iters):
     """Algorithm 1 over global decays, `iters` Adam steps (the hypernetwork's count), once per step
     size in cv_lrs: with the paper's 1e-4 alone the deeper models are still far from trained after
-    the hypernetwork's ~3,000 steps, so the hand-tuner also picks the step size."""
+    the hypernetwork's steps, so the hand-tuner also picks the step size."""
     splits, problem, full, evaluate = _setup(config, sizes, penalty="sq_l2")
-    W0 = models.init_weights(np.random.default_rng([config.seed, 3]), problem.n_weights, config.init_scale)
-    lams, batch = np.array(config.cv_log_decays)[:, None], data.minibatcher(splits.train, config.batch, config.seed)
-    runs = [algorithms.cross_validation(problem, lams, W0, batch, full(splits.valid), lr, iters)
-            for lr in config.cv_lrs]
+    W0 = models.init_weights(np.random.default_rng(stream(config, "weights_init")), problem.n_weights,
+                             config.init_scale)
+    lams = np.array(config.cv_log_decays)[:, None]
+    batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
+    runs = [algorithms.cross_validation(problem, lams, W0=W0, train_batch=batch, valid_batch=full(splits.valid),
+                                        lr=lr, iters=iters) for lr in config.cv_lrs]
     losses = np.array([r.valid_losses for r in runs])          # (step sizes, decays)
     i, j = np.unravel_index(np.argmin(losses), losses.shape)
     return {"valid_losses": losses, "valid": float(losses[i, j]), "test": evaluate(runs[i].W[j])[1],
             "log_decay": config.cv_log_decays[j], "lr": config.cv_lrs[i], "steps": iters}
 
 
-def _job(args):
-    kind, *rest = args
+def _job(kind, *args):
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1):  # one core per run; `workers` runs share the machine
         t0 = time.perf_counter()
-        out = {"hyper": hyper_job, "unrolled": unrolled_job, "cv": cv_job}[kind](*rest)
-    return dict(out, wall_s=time.perf_counter() - t0)
+        out = {"hyper": hyper_job, "unrolled": unrolled_job, "cv": cv_job}[kind](*args)
+    return kind, args[1], dict(out, wall_s=time.perf_counter() - t0)
 
 
 def _run_jobs(config):
-    """All runs, `workers` at a time. The deeper hypernetworks go first, and each hand-tuned grid
-    jumps the queue once its hypernetwork has said how many steps it took, so that no long grid
-    is left to run alone at the end."""
-    hyper, search, cv = {}, [None] * len(config.unrolled), {}
-    queue = deque([("hyper", a) for a in config.archs[::-1]] + [("unrolled", c) for c in config.unrolled])
+    """All runs, `workers` at a time. The deeper hypernetworks go first; each hand-tuned grid jumps
+    the queue once its hypernetwork has said how many steps it took by the end of its bottom-panel
+    curve; the best unrolled setting of the search runs the full budget once the search is done."""
+    ends = dict(zip(map(tuple, config.archs), config.bottom_s))
+    budgets = {a: max(e, config.top_budget_s) if a == TOP else e for a, e in ends.items()}
+    hyper, search, cv, best_unrolled = {}, [None] * len(config.unrolled), {}, {}
+    queue = deque([("hyper", a, budgets[a]) for a in map(tuple, config.archs[::-1]) if a != TOP]
+                  + [("unrolled", c, config.search_budget_s) for c in config.unrolled]
+                  + [("hyper", TOP, budgets[TOP])])
     pending = {}
-    with ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with parallel.pool(config.workers) as pool:
         while queue or pending:
             while queue and len(pending) < config.workers:
                 job = queue.popleft()
-                pending[pool.submit(_job, (job[0], config, *job[1:]))] = job
+                pending[pool.submit(_job, job[0], config, *job[1:])] = job
             for fut in wait(pending, return_when=FIRST_COMPLETED).done:
-                (kind, arg, *_), out = pending.pop(fut), fut.result()
+                (kind, arg, budget), (_, _, out) = pending.pop(fut), fut.result()
                 if kind == "hyper":
                     hyper[arch_name(arg)] = out
-                    queue.appendleft(("cv", arg, out["steps"]))
-                elif kind == "unrolled":
+                    queue.appendleft(("cv", arg, truncate(out, ends[arg])["steps"]))
+                elif kind == "unrolled" and budget == config.search_budget_s and not best_unrolled:
                     search[config.unrolled.index(arg)] = out
+                    if all(r is not None for r in search):
+                        best = config.unrolled[int(np.argmin([final(r, config.final_fraction) for r in search]))]
+                        best_unrolled["candidate"] = best
+                        queue.appendleft(("unrolled", best, config.top_budget_s))
+                elif kind == "unrolled":
+                    best_unrolled["run"] = out
                 else:
                     cv[arch_name(arg)] = out
                 print(f"[{FIGURE}] {kind} {arg}: {out['wall_s']:.0f} s wall, " + (
                     f"best global log decay {out['log_decay']} (Adam {out['lr']}), valid {out['valid']:.5f}"
                     if kind == "cv" else f"valid {out['valid'][-1]:.5f} test {out['test'][-1]:.5f}")
                     + f", {out['steps']} steps", flush=True)
-    return hyper, search, cv
+    return hyper, search, cv, best_unrolled["run"]
 
 
 def _first_time(t, values, level):
@@ -233,35 +274,39 @@ def _first_time(t, values, level):
 
 def run(config=PAPER, out=FIGURES):
     t0 = time.perf_counter()
-    hyper, search, cv = _run_jobs(config)
-    final = lambda r, c="valid": float(np.mean(r[c][-config.n_final:]))  # noqa: E731
-    best = int(np.argmin([final(s) for s in search]))
-    top, unr = hyper[arch_name(TOP)], search[best]
+    hyper, search, cv, unr = _run_jobs(config)
+    fin = lambda r, c="valid": final(r, config.final_fraction, c)  # noqa: E731
+    top = hyper[arch_name(TOP)]
+    top = truncate(top, config.top_budget_s) | {k: top[k] for k in ("n_params", "n_hyper")}
     metrics = {
-        "hypernet_params": top["n_params"], "budget_s": config.budget_s,
-        "hyper_valid_final": final(top), "hyper_test_final": final(top, "test"),
-        "unrolled_valid_final": final(unr), "unrolled_test_final": final(unr, "test"),
-        "hyper_time_to_plateau_s": _first_time(top["t"], top["valid"], 1.01 * final(top)),
-        "unrolled_time_to_hyper_final_s": _first_time(unr["t"], unr["valid"], final(top)),
+        "hypernet_params": top["n_params"], "top_budget_s": config.top_budget_s, "bottom_s": config.bottom_s,
+        "hyper_valid_final": fin(top), "hyper_test_final": fin(top, "test"),
+        "unrolled_valid_final": fin(unr), "unrolled_test_final": fin(unr, "test"),
+        "hyper_time_to_plateau_s": _first_time(top["t"], top["valid"], 1.01 * fin(top)),
+        "unrolled_time_to_hyper_final_s": _first_time(unr["t"], unr["valid"], fin(top)),
         "unrolled_T": unr["T"], "unrolled_lr": unr["lr"], "unrolled_lr_lam": unr["lr_lam"],
-        "unrolled_peak_memory_mb": unr["peak_memory_mb"],
+        "unrolled_steps": unr["steps"], "unrolled_peak_memory_mb": unr["peak_memory_mb"], "hyper_steps": top["steps"],
         "unrolled_search": [{k: s[k] for k in ("T", "lr", "lr_lam", "steps", "peak_memory_mb")}
-                            | {"valid_final": final(s), "test_final": final(s, "test")} for s in search]}
-    for name, h in hyper.items():
-        c = cv[name]
-        metrics[name] = {"n_hyper": h["n_hyper"], "valid_final": final(h), "test_final": final(h, "test"),
-                         "steps": h["steps"], "lam_mean": h["lam_mean"], "lam_sd": h["lam_sd"],
+                            | {"valid_final": fin(s), "test_final": fin(s, "test")} for s in search]}
+    bottom = {}
+    for sizes, end in zip(map(tuple, config.archs), config.bottom_s):
+        name, h, c = arch_name(sizes), hyper[arch_name(sizes)], cv[arch_name(sizes)]
+        bottom[name] = b = truncate(h, end)
+        metrics[name] = {"n_hyper": h["n_hyper"], "end_s": end, "valid_final": fin(b), "test_final": fin(b, "test"),
+                         "steps": b["steps"], "lam_mean": h["lam_mean"], "lam_sd": h["lam_sd"],
                          "handtuned_valid": c["valid"], "handtuned_test": c["test"],
                          "handtuned_decay": float(np.exp(c["log_decay"])), "handtuned_log_decay": c["log_decay"],
-                         "handtuned_lr": c["lr"],
+                         "handtuned_lr": c["lr"], "handtuned_steps": c["steps"],
                          "handtuned_valid_by_lr": {str(lr): float(v.min())
                                                    for lr, v in zip(config.cv_lrs, c["valid_losses"])}}
-    arrays = {f"hyper_{k}_{c}": v[c] for k, v in hyper.items() for c in ("t", "valid", "test")}
+    arrays = {f"hyper_{k}_{c}": v[c] for k, v in bottom.items() for c in ("t", "valid", "test")}
+    arrays |= {f"top_hyper_{c}": top[c] for c in ("t", "valid", "test")}
+    arrays |= {f"top_unrolled_{c}": unr[c] for c in ("t", "valid", "test")}
     arrays |= {f"unrolled_{i}_{c}": v[c] for i, v in enumerate(search) for c in ("t", "valid", "test")}
     arrays |= {f"cv_{k}_valid_losses": v["valid_losses"] for k, v in cv.items()}
     timings = {f"{kind}_{k}": v["wall_s"] for kind, runs in (("hyper", hyper), ("cv", cv),
-                                                            ("unrolled", dict(enumerate(search))))
-               for k, v in runs.items()} | {"total": time.perf_counter() - t0}
+                                                            ("unrolled_search", dict(enumerate(search))))
+               for k, v in runs.items()} | {"unrolled": unr["wall_s"], "total": time.perf_counter() - t0}
     return results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics, timings, arrays)
 
 
@@ -278,23 +323,20 @@ def plot(out=FIGURES):
     record, a = results.load_results(out, FIGURE)
     m, archs = record["metrics"], [arch_name(s) for s in record["config"]["archs"]]
     fig, (top, bottom) = plotting.figure(2, 1, figsize=(6.5, 8.5), layout="constrained")
-    best = int(np.argmin([s["valid_final"] for s in m["unrolled_search"]]))
-    for i in range(len(m["unrolled_search"])):
-        if i != best:
-            top.plot(a[f"unrolled_{i}_t"], a[f"unrolled_{i}_valid"], color="0.8", lw=0.8)
-    runs = ((f"hyper_{archs[0]}", "C0", "Hyper-training"),
-            (f"unrolled_{best}", "C3", f"Unrolled, T = {m['unrolled_T']}"))
+    for i in range(len(m["unrolled_search"])):  # the search, at its shorter budget
+        top.plot(a[f"unrolled_{i}_t"], a[f"unrolled_{i}_valid"], color="0.8", lw=0.8)
+    runs = (("top_hyper", "C0", "Hyper-training"), ("top_unrolled", "C3", f"Unrolled, T = {m['unrolled_T']}"))
     for prefix, color, label in runs:
         top.plot(a[f"{prefix}_t"], a[f"{prefix}_valid"], color=color, label=f"{label}, valid.")
         top.plot(a[f"{prefix}_t"], a[f"{prefix}_test"], color=color, ls="--", label=f"{label}, test")
     _ylim(top, [(a[f"{p}_t"], a[f"{p}_{c}"]) for p, _, _ in runs for c in ("valid", "test")])
-    top.set_title(f"{archs[0]}, {m[archs[0]]['n_hyper']:,} hyperparameters (grey: other unrolled settings)")
+    top.set_title(f"{archs[0]}, {m[archs[0]]['n_hyper']:,} hyperparameters (grey: the unrolled settings search)")
     top.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     for i, name in enumerate(archs):
         t, c = a[f"hyper_{name}_t"], f"C{i}"
         bottom.plot(t, a[f"hyper_{name}_valid"], color=c, label=f"{name}, {m[name]['n_hyper']:,} hyperparameters")
         bottom.plot(t, a[f"hyper_{name}_test"], color=c, ls="--")
-        bottom.axhline(m[name]["handtuned_valid"], color=c, ls=":")
+        bottom.hlines(m[name]["handtuned_valid"], 0, t[-1], color=c, ls=":")
     # Log scale: the linear model's loss is 3-4 times the deeper ones'; their gaps stay visible.
     bottom.set_yscale("log")
     for axis in (bottom.yaxis.set_major_formatter, bottom.yaxis.set_minor_formatter):
@@ -304,7 +346,7 @@ def plot(out=FIGURES):
     styles = [bottom.plot([], [], color="k", ls=ls, label=lab)[0]
               for ls, lab in (("-", "valid."), ("--", "test"), (":", "hand-tuned valid."))]
     bottom.add_artist(bottom.legend(handles=styles, loc="upper right", ncol=3))
-    bottom.legend(handles=bottom.get_lines()[:3 * len(archs):3], loc="center right")
+    bottom.legend(handles=bottom.get_lines()[:2 * len(archs):2], loc="center right")
     bottom.set_title("Hyper-training, deeper models")
     for ax in (top, bottom):
         ax.set_xlabel("Compute time (s)")
