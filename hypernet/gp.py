@@ -105,17 +105,26 @@ def map_chunks(fn, n, chunk, workers):
 
 
 # ---- the Gaussian-process surrogate ---------------------------------------------------------
-def fit_gp(lams, losses, seed, ard=False, restarts=10):
-    """GP regression of validation loss on lam: kernel C * RBF, normalize_y=True, so the mean
-    interpolates the training pairs (no noise term: the 25 losses come from deterministic runs on
-    one shared minibatch sequence). The RBF has one length scale shared by all dimensions unless
-    ard=True (one per dimension). C and the length scale(s) maximise the log marginal likelihood,
-    from `restarts` extra random starts drawn with random_state=seed. Returns the fitted
-    GaussianProcessRegressor."""
+GP_KINDS = ("paper", "tuned", "ard")
+
+
+def fit_gp(lams, losses, seed, kind="paper", restarts=10):
+    """GP regression of validation loss on lam, its hyperparameters maximising the log marginal
+    likelihood. kind="paper": the original code's GaussianProcessRegressor(RBF(),
+    n_restarts_optimizer=1) with scikit-learn's defaults otherwise (prior mean 0, no normalisation
+    of the losses, alpha 1e-10). kind="tuned": C * RBF with one shared length scale,
+    normalize_y=True and `restarts` restarts (the prior mean is the losses' mean, so far from the
+    data the GP falls back to it instead of to 0). kind="ard": as tuned with one length scale per
+    dimension. Restarts are drawn with random_state=seed. Returns the fitted regressor."""
     H = np.shape(lams)[1]
-    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.ones(H) if ard else 1.0, (1e-2, 1e3))
-    gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=restarts, random_state=seed)
+    if kind == "paper":
+        gp = GaussianProcessRegressor(RBF(), n_restarts_optimizer=1, random_state=seed)
+    elif kind in ("tuned", "ard"):
+        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.ones(H) if kind == "ard" else 1.0, (1e-2, 1e3))
+        gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=restarts, random_state=seed)
+    else:
+        raise ValueError(f"kind must be one of {GP_KINDS}, got {kind!r}")
     with warnings.catch_warnings():
-        # A length scale at its upper bound says the loss does not depend on that lam: a finding, not a failure.
+        # A length scale at its bound says the loss does not depend on that lam: a finding, not a failure.
         warnings.simplefilter("ignore", ConvergenceWarning)
         return gp.fit(np.asarray(lams, float), np.asarray(losses, float))

@@ -87,9 +87,18 @@ def test_gp_interpolates_its_training_points_and_is_reproducible():
     rng = np.random.default_rng(6)
     lams = rng.uniform(-3, 3, (25, 10))
     y = 0.8 + 0.05 * np.sum(np.exp(0.3 * lams), axis=1)  # smooth, noiseless
-    fit = gp.fit_gp(lams, y, seed=0)
-    np.testing.assert_allclose(fit.predict(lams), y, atol=1e-3 * np.ptp(y))
-    np.testing.assert_array_equal(gp.fit_gp(lams, y, seed=0).predict(lams[:5] + 0.1), fit.predict(lams[:5] + 0.1))
+    for kind in gp.GP_KINDS:
+        fit = gp.fit_gp(lams, y, seed=0, kind=kind)
+        np.testing.assert_allclose(fit.predict(lams), y, atol=1e-3 * np.ptp(y))
+        np.testing.assert_array_equal(gp.fit_gp(lams, y, seed=0, kind=kind).predict(lams[:5] + 0.1),
+                                      fit.predict(lams[:5] + 0.1))
+    # The original code's GP has prior mean 0 and no normalisation: far from its data it predicts 0,
+    # the tuned GP the mean of its losses.
+    far = np.full((1, 10), 50.0)
+    assert abs(gp.fit_gp(lams, y, seed=0, kind="paper").predict(far)[0]) < 1e-6
+    assert gp.fit_gp(lams, y, seed=0, kind="tuned").predict(far)[0] == pytest.approx(y.mean(), rel=1e-6)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        gp.fit_gp(lams, y, seed=0, kind="rbf")
 
 
 def _fig6():
