@@ -125,10 +125,21 @@ def measure(plain, hyper, steps, reps):
     return onp.array(tp), onp.array(th)
 
 
+def positive(text):
+    """argparse type: a count of at least 1 (0 rounds have no median, 0 steps no time per step)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is not a positive integer; need at least 1")
+    return n
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--reps", type=int, default=21, help="alternating rounds per case (default 21)")
-    p.add_argument("--steps", type=int, default=20, help="steps per timed block (default 20)")
+    p.add_argument("--reps", type=positive, default=21, help="alternating rounds per case (default 21)")
+    p.add_argument("--steps", type=positive, default=20, help="steps per timed block (default 20)")
     args = p.parse_args(argv)
     splits = data.mnist_splits(1000, 1000, 1)
     batches = {"a": [1000], "b": [100, 1000],
