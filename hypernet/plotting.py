@@ -23,7 +23,7 @@ def figure(*args, **kwargs):
 def metadata(ext, name, run_id):
     """PNG text chunks / PDF info: the figure and its run id; no CreationDate (it would change the
     PDF's bytes at every --plot-only and show committed figures as modified)."""
-    run = f"{name}, results of run {run_id}"
+    run = f"{name}, results of run {run_id}" if run_id else name  # None: saved before run ids existed
     return {"Title": name, "Description": run} if ext == "png" else {"Title": name, "Subject": run, "CreationDate": None}
 
 
