@@ -1,23 +1,46 @@
 #!/usr/bin/env bash
 # Reproduce every figure of the paper that has a script in experiments/.
 #   bash run_all.sh                  the paper-scale runs, results and figures into figures/
-#   bash run_all.sh --quick --out D  the small QUICK configs into folder D (what CI runs)
+#   bash run_all.sh --quick          the small QUICK configs, into runs/quick/ (git-ignored)
+#   bash run_all.sh --quick --out D  the same into folder D (what CI runs); D relative to where you are
+#   --only fig2_global,fig4_local    only these figures;  --force  replace a PAPER result in --out
 # Stops at the first failing script with its exit code.
 set -euo pipefail
-cd "$(dirname "$0")"
+names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp)
+die() { echo "run_all.sh: $*" >&2; exit 2; }
 args=()
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) args+=(--quick); shift ;;
-    --out) [ $# -ge 2 ] || { echo "run_all.sh: --out needs a folder" >&2; exit 2; }; args+=(--out "$2"); shift 2 ;;
-    *) echo "run_all.sh: unknown argument '$1' (use --quick and/or --out DIR)" >&2; exit 2 ;;
+    --quick|--force) args+=("$1"); shift ;;
+    --out)
+      [ $# -ge 2 ] || die "--out needs a folder"
+      [ -n "$2" ] || die "--out is empty; give a folder"
+      case "$2" in /*) out=$2 ;; *) out="$PWD/$2" ;; esac  # relative to the caller's folder, not ours
+      args+=(--out "$out"); shift 2 ;;
+    --only)
+      [ $# -ge 2 ] && [ -n "$2" ] || die "--only needs figure names, e.g. --only fig2_global,fig4_local"
+      only=",$2,"; shift 2 ;;
+    *) die "unknown argument '$1' (use --quick, --out DIR, --only NAME[,NAME], --force)" ;;
   esac
 done
+cd "$(dirname "$0")"
+run=()
+for name in "${names[@]}"; do
+  if [ -z "$only" ]; then
+    [ -f "experiments/$name.py" ] && run+=("$name")
+  elif [[ "$only" == *",$name,"* ]]; then
+    [ -f "experiments/$name.py" ] || die "--only $name: experiments/$name.py does not exist"
+    run+=("$name")
+    only=${only//,$name,/,}
+  fi
+done
+left=$(echo "$only" | tr -s , ' ')
+[ -z "${left// /}" ] || die "--only: unknown figure(s)${left% } (known: ${names[*]})"
 PYTHON=${PYTHON:-python}
 start=$(date +%s)
-for name in fig2_global fig4_local fig5_many fig6_gp; do
+for name in "${run[@]}"; do
   script="experiments/$name.py"
-  [ -f "$script" ] || continue
   echo "=== $script ${args[*]:-} ==="
   t0=$(date +%s)
   "$PYTHON" "$script" "${args[@]}"

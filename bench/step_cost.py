@@ -80,8 +80,9 @@ def hyper_step_runner(problem, hypernet, lam0, train, valid, seed=0):
     phi = hypernet.init(onp.random.default_rng(seed), 0.01)
 
     def steps(n):
-        return algorithms.hypertrain_local(problem, hypernet, phi, lam0, lambda step: train, lambda step: valid,
-                                           n, 2, SIGMA, LR, LR_LAM, seed).lam
+        return algorithms.hypertrain_local(problem, hypernet, phi=phi, lam_hat=lam0, train_batch=lambda step: train,
+                                           valid_batch=lambda step: valid, iters=n, n_samples=2, sigma=SIGMA,
+                                           lr_phi=LR, lr_lam=LR_LAM, seed=seed).lam
     return steps
 
 
@@ -138,10 +139,21 @@ def measure(runners, steps, reps):
     return [onp.array(t) for t in times]
 
 
+def positive(text):
+    """argparse type: a count of at least 1 (0 rounds have no median, 0 steps no time per step)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is not a positive integer; need at least 1")
+    return n
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--reps", type=int, default=21, help="alternating rounds per case (default 21)")
-    p.add_argument("--steps", type=int, default=20, help="steps per timed block (default 20)")
+    p.add_argument("--reps", type=positive, default=21, help="alternating rounds per case (default 21)")
+    p.add_argument("--steps", type=positive, default=20, help="steps per timed block (default 20)")
     p.add_argument("--reference", action="store_true",
                    help="also time the hyper step with the reference forms (hypernet/fastpath.py)")
     args = p.parse_args(argv)

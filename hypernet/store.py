@@ -1,0 +1,157 @@
+"""A figure's files on disk as one unit: <out>/<figure>.npz, .json, .png and .pdf.
+
+A run writes all four into a staging folder <out>/.<figure>.stage-<id>/, writes the file
+COMMITTED there (the point of no return), then renames them into <out>, the JSON last. Killed
+before COMMITTED, a run leaves the old files as they were; killed after, the next run of that
+figure (or --plot-only) finishes the renames. json and npz carry one run id (results.py checks it
+on load), so a reader never takes the halves of two runs for one result. One process at a time
+writes a figure into a folder: FigureLock.
+"""
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ORDER = ("npz", "png", "pdf", "json")  # the JSON, which says what the result is, goes last
+MARK = "COMMITTED"
+
+
+class OutputError(RuntimeError):
+    """The output folder cannot take this run's results (unwritable, busy, or holds what must stay)."""
+
+
+def new_run_id():
+    """A fresh id, sortable by time: UTC time and 6 random hex digits, e.g. 20260101T120000Z-1a2b3c."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+def atomic_write(path, write):
+    """Call write(tmp_path) on a temporary file .<name>.*.tmp beside `path`, then rename it to `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; results are for everyone
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def check_folder(out, figure):
+    """Create `out` if needed and write and remove a probe file in it, so that a bad --out fails in
+    a second, not after the whole computation."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file, not a folder; choose a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=f".{figure}.probe-", suffix=".tmp")
+        os.write(fd, b"probe")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise OutputError(f"--out {out}: cannot write there ({e.strerror or e}); choose a writable folder") from None
+
+
+class FigureLock:
+    """An exclusive flock on <out>/.<figure>.lock while this process writes the figure. The kernel
+    drops it when the process dies, however it dies, so a killed run never blocks the next one."""
+
+    def __init__(self, out, figure):
+        self.path, self.figure, self.out = Path(out) / f".{figure}.lock", figure, out
+
+    def __enter__(self):
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 64).decode(errors="replace").strip() or "?"
+                os.close(fd)
+                raise OutputError(f"another process (pid {holder}) is writing {self.figure} into {self.out}; "
+                                  "wait for it to finish or choose another --out") from None
+            try:  # the holder may have removed the file between our open and our lock: lock the new one
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            os.remove(self.path)  # while still locked, so nobody holds a lock on a removed file for long
+        except FileNotFoundError:
+            pass
+        os.close(self.fd)
+
+
+class Stage:
+    """<out>/.<figure>.stage-<id>/: where a run writes its files; commit() moves them into <out>.
+    Leaving the `with` block without commit() removes the folder and everything in it."""
+
+    def __init__(self, out, figure):
+        self.out, self.figure = Path(out), figure
+        self.dir = self.out / f".{figure}.stage-{new_run_id()}"
+
+    def __enter__(self):
+        self.dir.mkdir()
+        return self
+
+    def __exit__(self, *exc):
+        if not (self.dir / MARK).exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def link(self, *exts):
+        """Hard-link (or copy) existing <out>/<figure>.<ext> into the stage, for --plot-only."""
+        for ext in exts:
+            src, dst = self.out / f"{self.figure}.{ext}", self.dir / f"{self.figure}.{ext}"
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+    def commit(self):
+        """Rename the staged files into <out>, JSON last; returns their new paths."""
+        names = [f"{self.figure}.{ext}" for ext in ORDER if (self.dir / f"{self.figure}.{ext}").exists()]
+        atomic_write(self.dir / MARK, lambda tmp: Path(tmp).write_text("\n".join(names) + "\n"))
+        finish(self.dir, self.out)
+        return [self.out / n for n in names]
+
+
+def finish(stage, out):
+    """Rename what is left of a committed stage into `out`, in the order COMMITTED lists, and remove it."""
+    for name in (stage / MARK).read_text().split():
+        if (stage / name).exists():
+            os.replace(stage / name, Path(out) / name)
+    shutil.rmtree(stage)
+
+
+def recover(out, figure):
+    """Under the figure's lock, before anything else: finish the renames of a run killed after it
+    committed, remove the stages of runs killed before, and stray temporary files of this figure.
+    Returns a list of what was done, one line each."""
+    done = []
+    for p in sorted(Path(out).glob(f".{figure}.*")):  # stage ids sort by time: the newest lands last
+        if p.is_dir() and p.name.startswith(f".{figure}.stage-"):
+            if (p / MARK).exists():
+                finish(p, out)
+                done.append(f"finished the save of an interrupted run ({p.name})")
+            else:
+                shutil.rmtree(p, ignore_errors=True)
+                done.append(f"removed the unfinished files of an interrupted run ({p.name})")
+        elif p.name.endswith(".tmp") and p.is_file():
+            p.unlink()
+            done.append(f"removed a stray temporary file ({p.name})")
+    return done

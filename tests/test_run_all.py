@@ -1,0 +1,68 @@
+"""run_all.sh's arguments: --out relative to the caller's folder, empty --out refused, the order of
+the figures, --only. The scripts are stand-ins that log how they were called, so that no figure runs."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A copy of run_all.sh beside experiments/ with fig2, fig4, fig5 and fig6, and a PYTHON that
+    logs `<its folder> <script> <args>` instead of running the script."""
+    repo = tmp_path / "repo"
+    (repo / "experiments").mkdir(parents=True)
+    shutil.copy(ROOT / "run_all.sh", repo)
+    for name in ("fig2_global", "fig4_local", "fig5_many", "fig6_gp"):
+        (repo / "experiments" / f"{name}.py").write_text("")
+    fake = tmp_path / "python"
+    fake.write_text(f'#!/bin/sh\necho "$PWD $*" >> {tmp_path}/log\n')
+    fake.chmod(0o755)
+    return repo
+
+
+def run_all(repo, *args, cwd):
+    p = subprocess.run(["bash", str(repo / "run_all.sh"), *args], cwd=cwd, capture_output=True, text=True,
+                       env={**os.environ, "PYTHON": str(repo.parent / "python")}, timeout=60)
+    log = repo.parent / "log"
+    calls = log.read_text().splitlines() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return p.returncode, p.stderr, calls
+
+
+def test_relative_out_is_the_callers_folder(repo, tmp_path):
+    caller = tmp_path / "u"
+    caller.mkdir()
+    code, _, calls = run_all(repo, "--quick", "--out", "myresults", cwd=caller)
+    assert code == 0 and calls == [f"{repo} experiments/{n}.py --quick --out {caller}/myresults"
+                                   for n in ("fig2_global", "fig4_local", "fig5_many", "fig6_gp")]
+    code, _, calls = run_all(repo, "--out", "/abs/x", "--only", "fig6_gp", cwd=caller)
+    assert calls == [f"{repo} experiments/fig6_gp.py --out /abs/x"]
+
+
+def test_without_out_the_scripts_choose_their_folder(repo, tmp_path):
+    """So `run_all.sh --quick` writes runs/quick/, never figures/ (hypernet/cli.py)."""
+    code, _, calls = run_all(repo, "--quick", cwd=tmp_path)
+    assert code == 0 and all(c.endswith(".py --quick") for c in calls) and len(calls) == 4
+
+
+@pytest.mark.parametrize("args, says", [(["--out", ""], "--out is empty"), (["--out"], "--out needs a folder"),
+                                        (["--only", "fig9,fig2_global"], "unknown figure(s) fig9"),
+                                        (["--only", "fig3_manifold"], "experiments/fig3_manifold.py does not exist"),
+                                        (["--fast"], "unknown argument '--fast'")])
+def test_bad_arguments_run_nothing(repo, tmp_path, args, says):
+    code, stderr, calls = run_all(repo, *args, cwd=tmp_path)
+    assert code == 2 and says in stderr and calls == []
+
+
+def test_fig3_runs_after_fig2_and_only_picks_in_paper_order(repo, tmp_path):
+    (repo / "experiments" / "fig3_manifold.py").write_text("")
+    _, _, calls = run_all(repo, cwd=tmp_path)
+    assert [c.split()[1] for c in calls] == [f"experiments/{n}.py" for n in
+                                             ("fig2_global", "fig3_manifold", "fig4_local", "fig5_many", "fig6_gp")]
+    _, _, calls = run_all(repo, "--only", "fig4_local,fig3_manifold", "--force", cwd=tmp_path)
+    assert calls == [f"{repo} experiments/fig3_manifold.py --force", f"{repo} experiments/fig4_local.py --force"]

@@ -1,0 +1,68 @@
+"""A figure script that runs in a fraction of a second, for the tests of the shared command line
+(hypernet/cli.py, hypernet/store.py) in real processes:
+
+    python tests/tiny_figure.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
+
+TINY_SLEEP=s makes run() sleep s seconds (time for a test to signal it); TINY_KILL=plot makes the
+process SIGKILL itself while plotting, TINY_KILL=k at the k-th rename of a staged file into --out.
+"""
+import dataclasses
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from hypernet import plotting, results  # noqa: E402
+
+FIGURE = "tiny"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    seed: int = 7
+    n: int = 50
+
+
+PAPER = Config()
+QUICK = Config(n=5)
+
+
+def run(config, out):
+    time.sleep(float(os.environ.get("TINY_SLEEP", 0)))
+    x = np.random.default_rng(config.seed).standard_normal(config.n)
+    return results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config,
+                                {"mean": x.mean()}, {"total": 0.0}, {"x": x})
+
+
+def plot(out):
+    record, a = results.load_results(out, FIGURE)
+    fig, ax = plotting.figure(figsize=(3, 2))
+    ax.plot(a["x"])
+    ax.set_title(f"{record['config_name']} seed {record['config']['seed']}")
+    if os.environ.get("TINY_KILL") == "plot":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return plotting.save(fig, out, FIGURE)
+
+
+def kill_at_rename(k):
+    """SIGKILL this process just before its k-th rename of a staged file into the output folder."""
+    real, count = os.replace, [0]
+
+    def replace(src, dst):
+        if ".stage-" in str(src) and ".stage-" not in str(dst):
+            count[0] += 1
+            if count[0] == k:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return real(src, dst)
+    os.replace = replace
+
+
+if __name__ == "__main__":
+    if os.environ.get("TINY_KILL", "plot").isdigit():
+        kill_at_rename(int(os.environ["TINY_KILL"]))
+    results.main(FIGURE, run, plot, PAPER, QUICK, sys.argv[1:], __doc__)
