@@ -82,7 +82,12 @@ def main(figure, run, plot, paper, quick, argv=None, description=None):
                 if args.plot_only:
                     stage.link("json", "npz")
                 else:
-                    run(config, stage.dir)
+                    with results.collect_warnings() as seen:
+                        run(config, stage.dir)
+                        seen = list(seen)
+                    if seen:
+                        print(f"{figure}: {len(seen)} warning(s) during the run, kept in {figure}.json: "
+                              "check the results before using them", file=sys.stderr)
                 paths = [out / Path(p).name for p in plot(stage.dir)]
                 stage.commit()
     except (results.ResultsMissing, FloatingPointError, ValueError, RuntimeError) as e:

@@ -8,6 +8,7 @@
 phi holds A, (a,) B, c in that order, each row-major. Each `apply` is written as its formula; when
 fastpath.ENABLED it computes the same as one primitive of ops.py instead.
 """
+import numbers
 from math import prod
 from typing import Callable, NamedTuple
 
@@ -28,8 +29,8 @@ class Hypernet(NamedTuple):
 
 def _check(**sizes):
     for k, v in sizes.items():
-        if int(v) != v or v < 1:
-            raise ValueError(f"hypernetwork size {k} must be a positive integer, got {v}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+            raise ValueError(f"hypernetwork size {k} must be a positive integer, got {v!r}")
 
 
 def _init(n_params):

@@ -8,6 +8,7 @@ Every function here takes a batch of S weight vectors, W of shape (S, D), and re
 Each function is written as its formula; those with a hand-written primitive in ops.py take it
 when fastpath.ENABLED (the same values and gradients, fewer autograd operations).
 """
+import numbers
 from typing import Callable, NamedTuple
 
 import autograd.numpy as np
@@ -23,8 +24,9 @@ def n_weights(layer_sizes):
 
 
 def check_sizes(layer_sizes):
-    if len(layer_sizes) < 2 or any(int(n) != n or n < 1 for n in layer_sizes):
-        raise ValueError(f"layer_sizes must be >= 2 positive integers, got {layer_sizes}")
+    if len(layer_sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
+                                   for n in layer_sizes):
+        raise ValueError(f"layer_sizes must be >= 2 positive integers (not floats), got {layer_sizes}")
 
 
 def _cols(W, start, stop):
@@ -130,8 +132,8 @@ def make_problem(layer_sizes=(784, 10), loss="nll", penalty="l2_norm", noise_sd=
     if loss not in LOSSES or penalty not in PENALTIES:
         raise ValueError(f"loss must be one of {list(LOSSES)} and penalty one of {list(PENALTIES)}; "
                          f"got loss={loss!r}, penalty={penalty!r}")
-    if noise_sd <= 0:
-        raise ValueError(f"noise_sd must be positive, got {noise_sd}")
+    if not (isinstance(noise_sd, numbers.Real) and np.isfinite(noise_sd) and noise_sd > 0):
+        raise ValueError(f"noise_sd must be a positive finite number, got {noise_sd!r}")
     sizes, D = tuple(layer_sizes), n_weights(layer_sizes)
     H = {"l2_norm": 1, "sq_l2": 1, "per_weight": D, "per_class": sizes[-1]}[penalty]
     if penalty == "per_class" and len(sizes) != 2:

@@ -6,11 +6,13 @@ only these files, through load_results, which refuses damaged files, another fig
 a json and npz of different runs. The command line (hypernet/cli.py) makes the four files of a
 figure one unit (hypernet/store.py).
 """
+import contextlib
 import dataclasses
 import json
 import os
 import platform
 import time
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -96,11 +98,33 @@ def save_results(out, figure, config_name, config, metrics, timings, arrays):
     run_id = store.new_run_id()
     record = {"figure": figure, "run_id": run_id, "config_name": config_name, "config": jsonable(config),
               "metrics": metrics, "timings_s": jsonable(timings), "versions": versions()}
+    if _WARNINGS:
+        record["warnings"] = list(dict.fromkeys(_WARNINGS))  # in order, each once
     text = json.dumps(record, indent=1, allow_nan=False) + "\n"  # fails here, before any file is written
     out = Path(out)
     atomic_write(out / f"{figure}.npz", lambda tmp: _savez(tmp, {**arrays, RUN_ID: np.array(run_id)}))
     atomic_write(out / f"{figure}.json", lambda tmp: Path(tmp).write_text(text))
     return record
+
+
+_WARNINGS = []  # warnings raised in this process while collect_warnings() is active
+
+
+@contextlib.contextmanager
+def collect_warnings():
+    """Warnings raised inside (e.g. hypernet.algorithms.BlowUpWarning: a loss that blew up but stayed
+    finite) are shown as usual and also saved in the "warnings" list of the results JSON."""
+    show = warnings.showwarning
+
+    def keep(message, category, *args, **kwargs):
+        _WARNINGS.append(f"{category.__name__}: {message}")
+        show(message, category, *args, **kwargs)
+    warnings.showwarning = keep
+    try:
+        yield _WARNINGS
+    finally:
+        warnings.showwarning = show
+        _WARNINGS.clear()
 
 
 def _savez(path, arrays):

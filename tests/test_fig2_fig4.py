@@ -9,7 +9,7 @@ import pytest
 
 from experiments import fig2_global as fig2
 from experiments import fig4_local as fig4
-from hypernet import hypernets, models
+from hypernet import hypernets, models, ten_images
 from hypernet.results import FIGURES
 
 SCRIPTS = {"fig2_global": fig2, "fig4_local": fig4}
@@ -22,9 +22,10 @@ PARAMS = {"fig2_global": 400450, "fig4_local": 15700}
 
 def tiny(module, seed=7):
     """A config of a few seconds: every stage runs, on small data."""
-    extra = {"lam_iters": 10} if module is fig2 else {"slope_iters": 20}
+    extra = {"lam_iters": 10} if module is fig2 else {"slope_iters": 20, "ablation_iters": 20, "workers": 1}
     return dataclasses.replace(module.QUICK, seed=seed, n_valid=200, n_test=200, cv_grid=(-1.0, 3.0, 5),
-                               cv_iters=20, iters=30, valid_batch=50, dense=(-2.0, 4.0, 13), **extra)
+                               optimum_grid=(-1.0, 3.0, 9), cv_iters=20, iters=30, valid_batch=50,
+                               dense=(-2.0, 4.0, 13), **extra)
 
 
 @pytest.fixture(scope="module", params=sorted(SCRIPTS))
@@ -41,7 +42,9 @@ def test_quick_run_has_every_metric_and_a_figure(quick_run):
     assert record["config_name"] == "QUICK" and record["timings_s"]["total"] > 0
     assert m["hypernet_params"] == PARAMS[name] and m["iterations"] == module.QUICK.iters
     assert len(m["cv_lams"]) == len(m["cv_valid_losses"]) == module.QUICK.cv_grid[2]
-    assert m["cv_argmin_lam"] == m["cv_lams"][int(np.argmin(m["cv_valid_losses"]))]
+    # lam* is read off the finer optimum grid: one of its points, at least as good as the best cross
+    assert np.min(np.abs(np.linspace(*module.QUICK.optimum_grid) - m["cv_argmin_lam"])) < 1e-12
+    assert m["cv_min_valid_loss"] <= min(m["cv_valid_losses"]) + 1e-3
     assert json.loads((out / f"{name}.json").read_text())["metrics"] == m
     paths = module.plot(out)
     assert [p.suffix for p in paths] == [".png", ".pdf"] and all(p.stat().st_size > 10000 for p in paths)
@@ -105,31 +108,35 @@ def test_curves_match_closed_forms():
     a constant hypernetwork w(lam) = c has a validation loss flat in lam and a training objective
     that grows by exp(lam) * ||c||_2."""
     config = tiny(fig2)
-    splits, problem, W0, _ = fig2.setup(config)
+    splits, problem, W0, _ = ten_images.setup(config)
     lams = np.linspace(-2, 2, 7)[:, None]
-    train, valid, test = fig2.curves(problem, np.zeros((7, 7850)), lams, splits, chunk=3)
+    train, valid, test = ten_images.curves(problem, np.zeros((7, 7850)), lams, splits, chunk=3)
     np.testing.assert_allclose(valid, 5 - 1.3836465597893728, rtol=1e-12)
     np.testing.assert_allclose(test, valid, rtol=1e-12)
     np.testing.assert_allclose(train, valid, rtol=1e-12)  # the penalty of w = 0 is 0
 
     hypernet = hypernets.linear(1, 7850)
     phi = np.concatenate([np.zeros(7850), 10 * W0])  # slope 0, intercept c = 10 * W0
-    train, valid, _ = fig2.hypernet_curves(problem, hypernet, phi, lams[:, 0], splits)
-    ref = problem.valid_loss(10 * W0[None], fig2.full(splits.valid))[0]
+    train, valid, _ = ten_images.hypernet_curves(problem, hypernet, phi, lams[:, 0], splits)
+    ref = problem.valid_loss(10 * W0[None], ten_images.full(splits.valid))[0]
     np.testing.assert_allclose(valid, ref, rtol=1e-12)
-    fit = problem.valid_loss(10 * W0[None], fig2.full(splits.train))[0]
+    fit = problem.valid_loss(10 * W0[None], ten_images.full(splits.train))[0]
     np.testing.assert_allclose(train, fit + np.exp(lams[:, 0]) * np.linalg.norm(10 * W0), rtol=1e-12)
     # Chunking does not change the numbers.
     W = hypernet.apply(phi + 0.01, lams)
-    np.testing.assert_allclose(np.concatenate(fig2.curves(problem, W, lams, splits, chunk=2)),
-                               np.concatenate(fig2.curves(problem, W, lams, splits, chunk=100)), rtol=1e-13)
+    np.testing.assert_allclose(np.concatenate(ten_images.curves(problem, W, lams, splits, chunk=2)),
+                               np.concatenate(ten_images.curves(problem, W, lams, splits, chunk=100)), rtol=1e-13)
 
 
 def test_fig4_shares_the_setting_of_fig2():
     """Same data, model, initialisation and cross-validation in both figures."""
-    for field in ("seed", "n_train", "n_valid", "n_test", "init_scale", "cv_grid", "cv_iters", "lr", "dense"):
+    for field in ("seed", "n_train", "n_valid", "n_test", "init_scale", "cv_grid", "optimum_grid", "cv_iters", "lr",
+                  "dense"):
         assert getattr(fig4.PAPER, field) == getattr(fig2.PAPER, field), field
+    # the paper's settings: p(lam | lam_hat) = N(lam_hat, 1e-5), Adam 1e-4 on the hypernetwork and on lam_hat
     assert fig4.PAPER.lam_hat0 == -3.5 and fig4.PAPER.sigma ** 2 == pytest.approx(1e-5)
+    assert fig4.PAPER.lr == fig4.PAPER.lr_lam == fig2.PAPER.lr == 1e-4 and fig4.PAPER.samples == fig2.PAPER.samples == 2
+    assert fig2.PAPER.cv_grid == (-1.0, 3.0, 10)  # the original code's crosses
     assert models.n_weights((784, 10)) == 7850
 
 

@@ -1,24 +1,22 @@
 """Figure 5's script: the time-budgeted clock, and a QUICK run that yields every metric."""
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
-import fig5_many  # noqa: E402
+from experiments import fig5_many
 
-TOP_KEYS = {"hypernet_params", "budget_s", "hyper_valid_final", "hyper_test_final", "unrolled_valid_final",
+TOP_KEYS = {"hypernet_params", "top_budget_s", "bottom_s", "hyper_steps", "unrolled_steps", "hyper_valid_final", "hyper_test_final", "unrolled_valid_final",
             "unrolled_test_final", "hyper_time_to_plateau_s", "unrolled_time_to_hyper_final_s", "unrolled_T"}
-MODEL_KEYS = {"n_hyper", "valid_final", "test_final", "handtuned_valid", "handtuned_decay"}
+MODEL_KEYS = {"n_hyper", "end_s", "valid_final", "test_final", "steps", "handtuned_valid", "handtuned_decay",
+              "handtuned_steps"}
 
 
 def test_clock_excludes_evaluation_time_and_stops_at_budget():
     def evaluate(w):
         time.sleep(0.03)   # evaluation is slow; it must not count against the method
         return w, -w
-    clock = fig5_many.Clock(budget=0.2, n_grid=4, weights=lambda s: s, evaluate=evaluate, timer=time.perf_counter)
+    clock = fig5_many.Clock(budget=0.2, every=0.05, weights=lambda s: s, evaluate=evaluate, timer=time.perf_counter)
     start, step = time.perf_counter(), 0
     while not clock(step, float(step)):
         time.sleep(0.005)
@@ -31,6 +29,19 @@ def test_clock_excludes_evaluation_time_and_stops_at_budget():
     np.testing.assert_array_equal(np.floor(curves["t"][:4] / 0.05), [0, 1, 2, 3])
     assert len(curves["t"]) == 5
     np.testing.assert_array_equal(curves["test"], -curves["valid"])
+    np.testing.assert_array_equal(curves["steps_at"], curves["valid"] + 1)  # the step each evaluation came after
+
+
+def test_truncate_and_final():
+    """A curve cut at time `end` is what a run with that budget would have made; "final" is the mean
+    of the evaluations in the last 10% of the curve."""
+    curve = {"t": np.arange(0.0, 101.0, 10.0), "valid": np.arange(11.0), "test": -np.arange(11.0),
+             "steps_at": 100 * np.arange(1, 12), "steps": 1100}
+    cut = fig5_many.truncate(curve, 32.0)
+    np.testing.assert_array_equal(cut["t"], [0, 10, 20, 30])
+    assert cut["steps"] == 400 and list(cut["valid"]) == [0, 1, 2, 3]
+    assert fig5_many.final(curve, 0.1) == 9.5          # t >= 90: evaluations 9 and 10
+    assert fig5_many.final(cut, 0.1, "test") == -3.0   # t >= 27: the last one
 
 
 def test_first_time():
@@ -51,7 +62,11 @@ def test_quick_run_yields_every_metric(quick):
     assert record["config_name"] == "QUICK" and record["timings_s"]["total"] > 0
     assert TOP_KEYS <= set(m)
     assert m["hypernet_params"] == 164860          # 7850 -> 10 -> 7850 with biases
-    assert m["budget_s"] == fig5_many.QUICK.budget_s
+    assert m["top_budget_s"] == fig5_many.QUICK.top_budget_s
+    for sizes, end in zip(fig5_many.QUICK.archs, fig5_many.QUICK.bottom_s):
+        name = fig5_many.arch_name(sizes)
+        # the hand-tuned grid trains for as many steps as the hypernetwork took up to the curve's end
+        assert m[name]["end_s"] == end and m[name]["handtuned_steps"] == m[name]["steps"]
     assert m["unrolled_T"] in [c[0] for c in fig5_many.QUICK.unrolled]
     for sizes in fig5_many.QUICK.archs:
         name = fig5_many.arch_name(sizes)

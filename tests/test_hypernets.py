@@ -56,7 +56,8 @@ def test_mlp_hidden_units_are_relu():
 
 
 @pytest.mark.parametrize("make, args", [(hypernets.linear, (0, 5)), (hypernets.factorised, (1, 0, 5)),
-                                        (hypernets.mlp, (1, 2.5, 5)), (hypernets.mlp, (-1, 2, 5))])
+                                        (hypernets.mlp, (1, 2.5, 5)), (hypernets.mlp, (-1, 2, 5)),
+                                        (hypernets.linear, (1, 5.0)), (hypernets.factorised, (1, True, 5))])
 def test_bad_sizes(make, args):
     with pytest.raises(ValueError, match="hypernetwork size .* must be a positive integer"):
         make(*args)

@@ -134,7 +134,10 @@ def test_train_loss_is_valid_loss_plus_penalty(loss, penalty):
     (dict(layer_sizes=(784, 2.5)), "layer_sizes must be >= 2 positive integers"),
     (dict(loss="xent"), "loss must be one of"),
     (dict(penalty="l1"), "penalty one of"),
-    (dict(noise_sd=0.0), "noise_sd must be positive"),
+    (dict(noise_sd=0.0), "noise_sd must be a positive finite number"),
+    (dict(noise_sd=float("nan")), "noise_sd must be a positive finite number, got nan"),
+    (dict(noise_sd=float("inf")), "noise_sd must be a positive finite number, got inf"),
+    (dict(layer_sizes=(784, 10.0)), r"layer_sizes must be >= 2 positive integers \(not floats\)"),
     (dict(layer_sizes=(784, 100, 10), penalty="per_class"), "per-class penalty is defined for a linear model"),
 ])
 def test_make_problem_errors(kwargs, message):

@@ -181,3 +181,15 @@ def test_figures_have_the_run_id_and_the_same_bytes_every_time(tmp_path):
     assert [p.read_bytes() for p in tiny.plot(tmp_path)] == first
     assert Image.open(tmp_path / "tiny.png").text["Description"] == f"tiny, results of run {run_id}"
     assert f"tiny, results of run {run_id}".encode() in first[1] and b"CreationDate" not in first[1]
+
+
+def test_warnings_during_a_run_are_kept_in_the_json(tmp_path):
+    """A loss that blows up but stays finite warns; the warning is saved with the results."""
+    import warnings
+    from hypernet import algorithms
+    with results.collect_warnings():
+        warnings.warn("validation loss grew from 1 to 1e13", algorithms.BlowUpWarning)
+        record = save(tmp_path)
+    assert record["warnings"] == ["BlowUpWarning: validation loss grew from 1 to 1e13"]
+    assert json.loads((tmp_path / "figX.json").read_text())["warnings"] == record["warnings"]
+    assert "warnings" not in save(tmp_path / "clean")  # none raised, none kept
