@@ -6,7 +6,7 @@ per lam of a grid; a hypernetwork 1 -> 50 ReLU -> 7850 (400,450 parameters) is t
 N(0, 1.5) (Algorithm 2, phase 1), then lam is descended on the validation loss through it (phase
 2). The figure shows the validation loss of both against lam, with the optimum marked.
 
-    python experiments/fig2_global.py [--quick] [--seed 7] [--out figures/] [--plot-only]
+    python experiments/fig2_global.py [--quick] [--seed 7] [--out DIR] [--plot-only]
 
 Settings (the paper's text first, the original code where the text is silent, ours where both
 are; the README's table "paper says / original code did / this repository does" lists each):

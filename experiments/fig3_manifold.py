@@ -9,7 +9,7 @@ The validation loss as a function of lam is L_V(w*(lam)). A linear best-response
 fitted at lam_hat (here the tangent of w*, which is w = -lam at lam_hat = 0) gives the same
 hypergradient d L_V / d lam at lam_hat, and its own validation curve L_V(w_lin(lam)) nearby.
 
-    python experiments/fig3_manifold.py [--quick] [--out figures/] [--plot-only]
+    python experiments/fig3_manifold.py [--quick] [--out DIR] [--plot-only]
 
 What run() checks numerically (autograd for every derivative):
 - w*(lam) minimises L_T: the argmin over a dense w grid against sin(lam + pi), and dL_T/dw = 0

@@ -9,7 +9,7 @@ a GP on the 25 losses, a linear hypernetwork 10 -> 7850 trained at the 25 fixed 
 ("hyper-training fixed"), and the same hypernetwork trained by Algorithm 2 on fresh lam
 ("hyper-training"). A hypernetwork's inferred loss is the validation loss of the weights it outputs.
 
-    python experiments/fig6_gp.py [--quick] [--seed 7] [--out figures/] [--plot-only]
+    python experiments/fig6_gp.py [--quick] [--seed 7] [--out DIR] [--plot-only]
 
 Settings (the paper's text first, the original code where it is silent, ours where both are):
 - GP: "a GP with an RBF kernel from sklearn" (paper); as the original code,
