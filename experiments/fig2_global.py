@@ -64,7 +64,7 @@ class Config:
 
 
 PAPER = Config()
-QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, cv_grid=(-1.0, 3.0, 10), optimum_grid=(-1.0, 3.0, 21), cv_iters=300,
+QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, optimum_grid=(-1.0, 3.0, 21), cv_iters=300,
                             iters=1500, lam_iters=300, lr_lam=1e-2, valid_batch=200, dense=(-2.0, 4.0, 121))
 
 
@@ -72,11 +72,12 @@ QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, cv_grid=(-1.0, 3.0
 def run(config=PAPER, out=FIGURES):
     t0 = time.perf_counter()
     splits, problem, W0, rng = setup(config)
-    cv = cross_validate(config, problem, splits, W0)
+    cv = cross_validate(config, problem, splits=splits, W0=W0)
     t_cv = time.perf_counter() - t0
 
     hypernet = hypernets.mlp(1, config.hidden, problem.n_weights)
-    sample = algorithms.gaussian_sampler(0.0, np.sqrt(config.prior_var), config.samples, results.seed_of(config, 1))
+    sample = algorithms.gaussian_sampler(0.0, np.sqrt(config.prior_var), n_samples=config.samples,
+                                         seed=results.seed_of(config, 1))
     progress = {1: results.Progress("Algorithm 2 phase 1", config.iters),
                 2: results.Progress("Algorithm 2 phase 2", config.lam_iters)}
 
@@ -91,8 +92,8 @@ def run(config=PAPER, out=FIGURES):
         callback=report)
 
     dense = np.linspace(*config.dense)
-    d_train, d_valid, d_test = hypernet_curves(problem, hypernet, res.phi, dense, splits)
-    (f_train,), (f_valid,), (f_test,) = hypernet_curves(problem, hypernet, res.phi, res.lam, splits)
+    d_train, d_valid, d_test = hypernet_curves(problem, hypernet, phi=res.phi, lams=dense, splits=splits)
+    (f_train,), (f_valid,), (f_test,) = hypernet_curves(problem, hypernet, phi=res.phi, lams=res.lam, splits=splits)
     metrics = {**cv_metrics(cv), "hypernet_argmin_lam": dense[np.argmin(d_valid)],
                "alg2_final_lam": res.lam[0], "hypernet_params": hypernet.n_params, "iterations": config.iters,
                "hypernet_min_valid_loss": d_valid.min(), "alg2_final_valid_loss": f_valid,
@@ -101,7 +102,8 @@ def run(config=PAPER, out=FIGURES):
     arrays = {**cv_arrays(cv), "dense_lams": dense, "dense_train": d_train, "dense_valid": d_valid,
               "dense_test": d_test, "hyper_train_losses": res.train_losses, "lam_path": res.lam_path[:, 0]}
     timings = {"total": time.perf_counter() - t0, "cross_validation": t_cv, "algorithm2": res.seconds}
-    record = results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics, timings, arrays)
+    record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
+                                metrics=metrics, timings=timings, arrays=arrays)
     m = record["metrics"]
     print(f"lam*: cross-validation {m['cv_argmin_lam']:.3f}, hypernetwork curve {m['hypernet_argmin_lam']:.3f}, "
           f"Algorithm 2 {m['alg2_final_lam']:.3f}; {timings['total']:.1f} s")
@@ -127,7 +129,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, PAPER, QUICK, argv, __doc__)
+    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

@@ -130,7 +130,8 @@ def run(config=PAPER, out=FIGURES):
               "valid_best": v_exact, "valid_linear": v_linear}
     timings = {"total": time.perf_counter() - t0}
     name = results.config_name(config, PAPER, QUICK)
-    record = results.save_results(out, FIGURE, name, config, metrics, timings, arrays)
+    record = results.save_results(out, FIGURE, config_name=name, config=config, metrics=metrics, timings=timings,
+                                  arrays=arrays)
     m = record["metrics"]
     print(f"best response error {m['best_response_max_abs_error']:.2g} (w step {m['w_grid_step']:.2g}), "
           f"slope {m['tangent_slope']:.12g}, hypergradients {m['hypergrad_best_response']:.12g} / "
@@ -187,7 +188,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, PAPER, QUICK, argv, __doc__)
+    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

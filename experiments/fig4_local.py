@@ -96,7 +96,7 @@ def run_config(config, name):
     return config
 
 
-def joint(name, config, problem, hypernet, phi0, splits):
+def joint(name, config, *, problem, hypernet, phi0, splits):
     """Run Algorithm 3 or 4 from phi0 and lam_hat0, with periodic progress lines."""
     progress = results.Progress(RUNS[name][0], config.iters, every_s=30)
     report = lambda step, s: progress(step, loss=s["loss"], valid_loss=s["valid_loss"], lam=s["lam"])  # noqa: E731
@@ -109,7 +109,7 @@ def joint(name, config, problem, hypernet, phi0, splits):
     return algorithms.hypertrain_simplified(problem, hypernet, **common)
 
 
-def slope_check(config, problem, splits, W0, hypernet, phi, lam_hat):
+def slope_check(config, problem, *, splits, W0, hypernet, phi, lam_hat):
     """Where lam_hat stops, compare the linear hypernetwork with the best response w*(lam), taken
     from Algorithm 1 at lam_hat and lam_hat +- h: the weights, the slope dw/dlam, and the
     hypergradient dL_Valid/dlam that each slope gives (lam_hat stops where the hypernetwork's is 0)."""
@@ -136,10 +136,10 @@ def one_run(config, name):
         splits, problem, W0, rng = setup(cfg)
         hypernet = hypernets.linear(1, problem.n_weights)
         phi0 = hypernet.init(rng, cfg.init_scale)  # every run starts from the same phi
-        res = joint(name, cfg, problem, hypernet, phi0, splits)
+        res = joint(name, cfg, problem=problem, hypernet=hypernet, phi0=phi0, splits=splits)
         dense = np.linspace(*cfg.dense)
-        d_train, d_valid, _ = hypernet_curves(problem, hypernet, res.phi, dense, splits)
-        (_,), (f_valid,), (f_test,) = hypernet_curves(problem, hypernet, res.phi, res.lam, splits)
+        d_train, d_valid, _ = hypernet_curves(problem, hypernet, phi=res.phi, lams=dense, splits=splits)
+        (_,), (f_valid,), (f_test,) = hypernet_curves(problem, hypernet, phi=res.phi, lams=res.lam, splits=splits)
         path = res.lam_path[:, 0]
         tail = path[-(len(path) // 10):]
         stride = max(1, len(path) // cfg.path_points)
@@ -147,7 +147,8 @@ def one_run(config, name):
                    "iterations": cfg.iters, "lr_lam": cfg.lr_lam, "sigma": cfg.sigma,
                    "lam_last_tenth_mean": tail.mean(), "lam_last_tenth_sd": tail.std(),
                    "hypernet_argmin_lam": dense[np.argmin(d_valid)], "seconds": res.seconds,
-                   **slope_check(cfg, problem, splits, W0, hypernet, res.phi, res.lam)}
+                   **slope_check(cfg, problem, splits=splits, W0=W0, hypernet=hypernet, phi=res.phi,
+                                   lam_hat=res.lam)}
         arrays = {"train": d_train, "valid": d_valid, "lam_path": path[::stride],
                   "lam_path_iters": np.arange(len(path))[::stride]}
     return name, metrics, arrays
@@ -156,7 +157,7 @@ def one_run(config, name):
 def run(config=PAPER, out=FIGURES):
     t0 = time.perf_counter()
     splits, problem, W0, _ = setup(config)
-    cv = cross_validate(config, problem, splits, W0)
+    cv = cross_validate(config, problem, splits=splits, W0=W0)
     timings = {"cross_validation": time.perf_counter() - t0}
     metrics = {**cv_metrics(cv), "hypernet_params": 2 * problem.n_weights, "iterations": config.iters}
     arrays = {**cv_arrays(cv), "dense_lams": np.linspace(*config.dense)}
@@ -168,8 +169,8 @@ def run(config=PAPER, out=FIGURES):
         print(f"[{FIGURE}] {RUNS[name][0]}: final lam_hat {m['final_lam']:.3f} ({timings[name]:.0f} s)", flush=True)
     metrics["ablations"] = list(config.ablations)
     timings["total"] = time.perf_counter() - t0
-    record = results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics,
-                                  timings, arrays)
+    record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
+                                  metrics=metrics, timings=timings, arrays=arrays)
     m = record["metrics"]
     print(f"lam*: cross-validation {m['cv_argmin_lam']:.3f}, Algorithm 3 {m['alg3_final_lam']:.3f}, "
           f"Algorithm 4 {m['alg4_final_lam']:.3f}; {timings['total']:.1f} s")
@@ -214,7 +215,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, PAPER, QUICK, argv, __doc__)
+    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ class Clock:
     timer: the process's CPU seconds by default. A run uses one thread, so on a free core these
     are its wall-clock seconds, and they stay so when other processes share the machine."""
 
-    def __init__(self, budget, every, weights, evaluate, timer=time.process_time):
+    def __init__(self, budget, every, *, weights, evaluate, timer=time.process_time):
         self.budget, self.dt, self.weights, self.evaluate = budget, every, weights, evaluate
         self.t, self.valid, self.test, self.step_at, self.steps, self.next = [], [], [], [], 0, 0.0
         self.timer, self.excluded = timer, 0.0
@@ -183,7 +183,8 @@ def hyper_job(config, sizes, budget):
     if config.centre:
         hn = centred(hn, config.log_decay0)
     phi = hn.init(np.random.default_rng(stream(config, "hypernet_init")), config.init_scale)
-    clock = Clock(budget, config.eval_every_s, lambda s: hn.apply(s["phi"], s["lam"][None, :]), evaluate)
+    clock = Clock(budget, config.eval_every_s, weights=lambda s: hn.apply(s["phi"], s["lam"][None, :]),
+                  evaluate=evaluate)
     res = algorithms.hypertrain_local(
         problem, hn, phi=phi, lam_hat=np.full(D, config.log_decay0),
         train_batch=data.minibatcher(splits.train, config.batch, stream(config, "train_batches")),
@@ -202,7 +203,7 @@ def unrolled_job(config, candidate, budget):
                              config.init_scale)
     lam0 = np.full(problem.n_hyper, config.log_decay0)
     batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
-    clock = Clock(budget, config.eval_every_s, lambda s: s["W"], evaluate)
+    clock = Clock(budget, config.eval_every_s, weights=lambda s: s["W"], evaluate=evaluate)
     common = dict(W0=W0, train_batch=batch, valid_batch=full(splits.valid), T=T, lr=lr, momentum=config.momentum)
     unrolled.hypertrain_unrolled(problem, lam0=lam0, lr_lam=lr_lam, iters=None, callback=clock, **common)
     memory = unrolled.peak_memory(problem, lam=lam0, **common)
@@ -312,7 +313,8 @@ def run(config=PAPER, out=FIGURES):
     timings = {f"{kind}_{k}": v["wall_s"] for kind, runs in (("hyper", hyper), ("cv", cv),
                                                             ("unrolled_search", dict(enumerate(search))))
                for k, v in runs.items()} | {"unrolled": unr["wall_s"], "total": time.perf_counter() - t0}
-    return results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics, timings, arrays)
+    return results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
+                                metrics=metrics, timings=timings, arrays=arrays)
 
 
 # ---- the figure -------------------------------------------------------------------------------
@@ -360,7 +362,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, PAPER, QUICK, argv, __doc__)
+    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

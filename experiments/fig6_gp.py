@@ -45,7 +45,7 @@ from hypernet import algorithms, data, gp, hypernets, models, plotting, results 
 
 FIGURE = "fig6_gp"
 FIGURES = results.FIGURES
-SURROGATES = (("gp", "GP mean"), ("hyper_fixed", "Hyper-training fixed"), ("hyper", "Hyper-training"))  # the paper's three
+SURROGATES = (("gp", "GP mean"), ("hyper_fixed", "Hyper-training fixed"), ("hyper", "Hyper-training"))  # as the paper
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +98,7 @@ def build_eval_set(lams, splits, config):
     return np.concatenate(gp.map_chunks(train, len(lams), config.chunk, config.workers))
 
 
-def hypertrain(problem, hypernet, sample_lams, splits, config, budget_cpu_s, key):
+def hypertrain(problem, hypernet, *, sample_lams, splits, config, budget_cpu_s, key):
     """Algorithm 2 phase 1 from phi ~ randn * init_scale until this thread has used budget_cpu_s
     CPU seconds. Returns (phi, losses per step, wall seconds, CPU seconds)."""
     phi = hypernet.init(np.random.default_rng([config.seed, 4, key]), config.init_scale)
@@ -117,7 +117,7 @@ def error_stats(pred, true):
             "mean_abs_error": np.abs(err).mean(), "predicted_best_true_loss": true[np.argmin(pred)]}
 
 
-def build_train_set(problem, lam_tr, splits, config):
+def build_train_set(problem, lam_tr, *, splits, config):
     """The GP's training set: Algorithm 1 at the 25 lam, on one thread. Returns (CVResult, wall s, CPU s)."""
     W0 = models.init_weights(np.random.default_rng([config.seed, 1]), problem.n_weights, config.init_scale,
                              len(lam_tr))
@@ -129,7 +129,7 @@ def build_train_set(problem, lam_tr, splits, config):
     return cv, time.perf_counter() - wall, time.thread_time() - cpu
 
 
-def fit_gps(lam_tr, loss_tr, lam_ev, config):
+def fit_gps(lam_tr, loss_tr, *, lam_ev, config):
     """Predictions of the GP of the figure and, to show what one length scale per lam changes, of
     an ARD GP; and the fitted kernels."""
     kinds = {"gp": "paper", "gp_tuned": "tuned", "gp_ard": "ard"}
@@ -150,25 +150,29 @@ def run(config, out=FIGURES):
     lam_tr, lam_ev = lams[:n_tr], lams[n_tr:]
 
     # 25 tuples by Algorithm 1; the CPU time this takes is the budget of each hypernetwork.
-    cv, timings["build_train"], budget = build_train_set(problem, lam_tr, splits, config)
+    cv, timings["build_train"], budget = build_train_set(problem, lam_tr, splits=splits, config=config)
     timings["build_train_cpu"] = budget
     print(f"[train tuples] {n_tr} models by Algorithm 1 in {timings['build_train']:.1f}s ({budget:.1f}s CPU)",
           flush=True)
 
     t = time.perf_counter()
-    pred, gp_info = fit_gps(lam_tr, cv.valid_losses, lam_ev, config)
+    pred, gp_info = fit_gps(lam_tr, cv.valid_losses, lam_ev=lam_ev, config=config)
     timings["gp"] = time.perf_counter() - t
-    print(f"[gp] {gp_info['gp_kernel']}; tuned {gp_info['gp_tuned_kernel']}; ARD {gp_info['gp_ard_kernel']}", flush=True)
+    print(f"[gp] {gp_info['gp_kernel']}; tuned {gp_info['gp_tuned_kernel']}; ARD {gp_info['gp_ard_kernel']}",
+          flush=True)
 
     for samples in (S, *config.ablation_samples):
         suffix = "" if samples == S else f"_s{samples}"
-        fixed = lambda lam_hat, step, n=samples: lam_tr[np.random.default_rng([config.seed, 6, step]).permutation(n_tr)[:n]]
-        samplers = {"hyper_fixed": fixed,  # noqa: E731
-                    "hyper": algorithms.uniform_sampler(*config.lam_range, H, samples, results.seed_of(config, 7))}
+        def fixed(lam_hat, step, n=samples):  # n of the 25 fixed lam, without replacement
+            return lam_tr[np.random.default_rng([config.seed, 6, step]).permutation(n_tr)[:n]]
+        samplers = {"hyper_fixed": fixed,
+                    "hyper": algorithms.uniform_sampler(*config.lam_range, n_hyper=H, n_samples=samples,
+                                                      seed=results.seed_of(config, 7))}
         for kind, sampler in samplers.items():
             key = kind + suffix
-            phi, curves[key], timings[key], timings[f"{key}_cpu"] = hypertrain(problem, hypernet, sampler, splits,
-                                                                               config, budget, int(kind == "hyper"))
+            phi, curves[key], timings[key], timings[f"{key}_cpu"] = hypertrain(
+                problem, hypernet, sample_lams=sampler, splits=splits, config=config, budget_cpu_s=budget,
+                key=int(kind == "hyper"))
             iterations[key] = len(curves[key])
             print(f"[{key}] {iterations[key]} steps of {samples} lam in {timings[key]:.1f}s "
                   f"({timings[f'{key}_cpu']:.1f}s CPU)", flush=True)
@@ -185,7 +189,8 @@ def run(config, out=FIGURES):
     timings["total"] = time.perf_counter() - t_start
     arrays = {"lam_train": lam_tr, "loss_train": cv.valid_losses, "lam_eval": lam_ev, "true": true,
               **{f"pred_{k}": v for k, v in pred.items()}, **{f"curve_{k}": v for k, v in curves.items()}}
-    return results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config, metrics, timings, arrays)
+    return results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
+                                metrics=metrics, timings=timings, arrays=arrays)
 
 
 def plot(out=FIGURES):
@@ -216,7 +221,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, PAPER, QUICK, argv, __doc__)
+    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ class HyperResult(NamedTuple):
 
 
 # ---- samplers: sample_lams(lam_hat, step) -> (S, H) ------------------------------------------
-def gaussian_sampler(mean, sd, n_samples, seed):
+def gaussian_sampler(mean, sd, *, n_samples, seed):
     """Algorithm 2's p(lam) = N(mean, sd^2 I), drawn from default_rng([seed, step]); ignores lam_hat."""
     _positive(sd=sd)
     _count(n_samples=n_samples)
@@ -55,14 +55,14 @@ def gaussian_sampler(mean, sd, n_samples, seed):
     return lambda lam_hat, step: mean + sd * np.random.default_rng([seed, step]).standard_normal((n_samples, len(mean)))
 
 
-def uniform_sampler(low, high, n_hyper, n_samples, seed):
+def uniform_sampler(low, high, *, n_hyper, n_samples, seed):
     """Algorithm 2's p(lam) = U[low, high]^n_hyper; ignores lam_hat."""
     _positive(width=high - low)
     _count(n_samples=n_samples, n_hyper=n_hyper)
     return lambda lam_hat, step: np.random.default_rng([seed, step]).uniform(low, high, (n_samples, n_hyper))
 
 
-def local_sampler(sigma, n_samples, seed):
+def local_sampler(sigma, *, n_samples, seed):
     """Algorithm 3's p(lam | lam_hat) = N(lam_hat, sigma^2 I)."""
     _positive(sigma=sigma)
     _count(n_samples=n_samples)
@@ -124,10 +124,12 @@ def train_hypernet(problem, hypernet, *, phi, sample_lams, train_batch, lr_phi, 
     state, losses = adam_init(phi), []
     watch = _Watch("Algorithm 2 (phase 1, hypernetwork)", "the hypernetwork's initial parameters phi")
     for step in _count_up(iters):
-        x, lams = _batch(train_batch, step, "train_batch"), _sample(sample_lams, None, step, problem)  # x ~ Train, lam ~ p(lam)
+        x = _batch(train_batch, step, "train_batch")        # x ~ Training data,
+        lams = _sample(sample_lams, None, step=step, n_hyper=problem.n_hyper)  # lam ~ p(lam)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
-        phi, state = _adam_step(phi, g, state, lr_phi)                          # phi -= alpha grad_phi L_Train
+        delta, state = adam_update(g, state, lr_phi)
+        phi = phi - delta                                   # phi -= alpha grad_phi L_Train(w_phi(lam), lam, x)
         losses.append(loss)
         if callback and callback(step, {"phase": 1, "phi": phi, "loss": loss}):
             break
@@ -144,7 +146,8 @@ def descend_lam(problem, hypernet, *, phi, lam, valid_batch, lr_lam, iters=None,
     state, losses, path = adam_init(lam), [], [lam]
     watch = _Watch("Algorithm 2 (phase 2, lam)", "the starting lam")
     for step in _count_up(iters):
-        loss, lam, state = _lam_step(hypergrad, phi, lam, state, _batch(valid_batch, step, "valid_batch"), lr_lam, watch, step)
+        x = _batch(valid_batch, step, "valid_batch")        # x ~ Validation data
+        loss, lam, state = _lam_step(hypergrad, phi, lam, state=state, batch=x, lr=lr_lam, watch=watch, step=step)
         losses.append(loss)
         path.append(lam)
         if callback and callback(step, {"phase": 2, "lam": lam, "loss": loss}):
@@ -172,7 +175,7 @@ def hypertrain_local(problem, hypernet, *, phi, lam_hat, sigma, n_samples, seed,
     """Algorithm 3 (joint optimisation of hypernetwork and hyperparameters) with
     p(lam | lam_hat) = N(lam_hat, sigma^2 I), n_samples draws per step."""
     return hypertrain_joint(problem, hypernet, phi=phi, lam_hat=lam_hat,
-                            sample_lams=local_sampler(sigma, n_samples, seed), train_batch=train_batch,
+                            sample_lams=local_sampler(sigma, n_samples=n_samples, seed=seed), train_batch=train_batch,
                             valid_batch=valid_batch, lr_phi=lr_phi, lr_lam=lr_lam, iters=iters, callback=callback,
                             algorithm="Algorithm 3")
 
@@ -202,12 +205,15 @@ def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batc
     train_losses, valid_losses, path = [], [], [lam_hat] if keep_path else []
     watch = _Watch(algorithm, "the initial phi and lam_hat")
     for step in _count_up(iters):
-        x, lams = _batch(train_batch, step, "train_batch"), _sample(sample_lams, lam_hat, step, problem)  # x ~ Train, lam ~ p(lam|lam_hat)
+        x = _batch(train_batch, step, "train_batch")        # x ~ Training data,
+        lams = _sample(sample_lams, lam_hat, step=step, n_hyper=problem.n_hyper)  # lam ~ p(lam | lam_hat)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
-        phi, phi_state = _adam_step(phi, g, phi_state, lr_phi)                     # phi -= alpha grad_phi L_Train
-        vloss, lam_hat, lam_state = _lam_step(hypergrad, phi, lam_hat, lam_state,  # x' ~ Valid,
-                                              _batch(valid_batch, step, "valid_batch"), lr_lam, watch, step)  # lam_hat -= beta grad L_Valid
+        delta, phi_state = adam_update(g, phi_state, lr_phi)
+        phi = phi - delta                                   # phi -= alpha grad_phi L_Train(w_phi(lam), lam, x)
+        x = _batch(valid_batch, step, "valid_batch")        # x ~ Validation data
+        vloss, lam_hat, lam_state = _lam_step(hypergrad, phi, lam_hat, state=lam_state, batch=x, lr=lr_lam,
+                                              watch=watch, step=step)  # lam_hat -= beta grad_lam L_Valid(w_phi(lam_hat), x)
         train_losses.append(loss)
         valid_losses.append(vloss)
         if keep_path:
@@ -219,24 +225,20 @@ def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batc
 
 
 # ---- the shared steps -------------------------------------------------------------------------
-def _adam_step(x, g, state, lr):
-    delta, state = adam_update(g, state, lr)
-    return x - delta, state
-
-
-def _lam_step(hypergrad, phi, lam, state, batch, lr, watch, step):
-    """One hyperparameter step: lam -= beta * Adam(grad_lam L_Valid(w_phi(lam), x'))."""
+def _lam_step(hypergrad, phi, lam, *, state, batch, lr, watch, step):
+    """The hyperparameter step, written once for Algorithms 2, 3 and 4:
+    lam -= beta * Adam(grad_lam L_Valid(w_phi(lam), x)). Returns (loss, lam, state)."""
     loss, g = hypergrad(phi, lam, batch)
     watch(step, loss, g, what="the validation loss")
-    lam, state = _adam_step(lam, g, state, lr)
-    return loss, lam, state
+    delta, state = adam_update(g, state, lr)
+    return loss, lam - delta, state
 
 
-def _sample(sample_lams, lam_hat, step, problem):
+def _sample(sample_lams, lam_hat, *, step, n_hyper):
     lams = sample_lams(lam_hat, step)
     if step == 0:
-        if np.ndim(lams) != 2 or np.shape(lams)[0] < 1 or np.shape(lams)[1] != problem.n_hyper:
-            raise ValueError(f"sample_lams returned shape {np.shape(lams)}; expected (S, {problem.n_hyper}) "
+        if np.ndim(lams) != 2 or np.shape(lams)[0] < 1 or np.shape(lams)[1] != n_hyper:
+            raise ValueError(f"sample_lams returned shape {np.shape(lams)}; expected (S, {n_hyper}) "
                              "with S >= 1 samples")
         if not np.all(np.isfinite(lams)):
             raise ValueError("sample_lams returned NaN or Inf at step 0: check the sampler's mean and width")

@@ -1,4 +1,4 @@
-"""The command line every figure script shares, `results.main(FIGURE, run, plot, PAPER, QUICK, argv)`:
+"""The command line every figure script shares, `results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK)`:
 
     python experiments/<figure>.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
 
@@ -61,7 +61,7 @@ def check_replace(out, figure, name, seed, force):
                                 f"replace it with a {name} run (seed {seed}); choose another --out, or add --force")
 
 
-def main(figure, run, plot, paper, quick, argv=None, description=None):
+def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     args = parser(figure, paper, description).parse_args(argv)
     config = quick if args.quick else paper
     seed = config.seed if args.seed is None else args.seed

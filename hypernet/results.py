@@ -90,7 +90,7 @@ def _leaves(x, prefix=""):
         yield prefix, x
 
 
-def save_results(out, figure, config_name, config, metrics, timings, arrays):
+def save_results(out, figure, *, config_name, config, metrics, timings, arrays):
     """Write <out>/<figure>.npz and <out>/<figure>.json atomically, both marked with one new run id;
     returns the JSON dict."""
     metrics = jsonable(metrics)
@@ -196,8 +196,8 @@ def _fmt(v):
     return f"{v.item():.4g}" if v.size == 1 else f"mean {v.mean():.4g}"
 
 
-def main(figure, run, plot, paper, quick, argv=None, description=None):
+def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     """The command line every figure script shares (hypernet/cli.py): --quick, --seed, --out,
     --plot-only, --force."""
     from . import cli
-    cli.main(figure, run, plot, paper, quick, argv, description)
+    cli.main(figure, run, plot, paper=paper, quick=quick, argv=argv, description=description)

@@ -25,7 +25,7 @@ def full(split):
     return split.X, split.T
 
 
-def curves(problem, W, lams, splits, chunk=40):
+def curves(problem, W, *, lams, splits, chunk=40):
     """Training objective (on the training points), validation and test loss of weights W (G, D)
     at lams (G, 1); in chunks of G so that the (G, 10000, 10) predictions stay small."""
     parts = [(problem.train_loss(W[i:i + chunk], lams[i:i + chunk], full(splits.train)),
@@ -34,13 +34,13 @@ def curves(problem, W, lams, splits, chunk=40):
     return [np.concatenate(p) for p in zip(*parts)]
 
 
-def hypernet_curves(problem, hypernet, phi, lams, splits):
+def hypernet_curves(problem, hypernet, *, phi, lams, splits):
     """Training objective, validation and test loss of w_phi(lam) for lams (G,)."""
     lams = np.asarray(lams, float)[:, None]
-    return curves(problem, hypernet.apply(phi, lams), lams, splits)
+    return curves(problem, hypernet.apply(phi, lams), lams=lams, splits=splits)
 
 
-def cross_validate(config, problem, splits, W0):
+def cross_validate(config, problem, *, splits, W0):
     """Algorithm 1 (Adam, full batch, every model from W0) at the crosses' grid and at the finer
     grid lam* is read off, trained as one array. Returns the crosses' lams and train/valid/test
     losses, and lam* with its losses."""
@@ -50,7 +50,7 @@ def cross_validate(config, problem, splits, W0):
     cv = algorithms.cross_validation(problem, lams, W0=W0, train_batch=lambda step: full(splits.train),
                                      valid_batch=full(splits.valid), lr=config.lr, iters=config.cv_iters,
                                      callback=lambda step, W: progress(step))
-    train, valid, test = curves(problem, cv.W, lams, splits)
+    train, valid, test = curves(problem, cv.W, lams=lams, splits=splits)
     n, best = len(crosses), len(crosses) + int(np.argmin(valid[len(crosses):]))
     return {"lams": crosses, "train": train[:n], "valid": valid[:n], "test": test[:n],
             "argmin": lams[best, 0], "min_valid": valid[best], "test_at_argmin": test[best]}

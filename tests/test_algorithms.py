@@ -102,9 +102,9 @@ def test_algorithm2_mlp_matches_the_best_response_over_the_support(ridge):
     at step size 1e-2 and then 1000 at 1e-3 (a second call continuing from phi)."""
     prob, hn = ridge["problem"], hypernets.mlp(1, 64, 6)
     phi = hn.init(np.random.default_rng(0), 0.2)
-    phi, _ = alg.train_hypernet(prob, hn, phi=phi, sample_lams=alg.uniform_sampler(-3, 1, 1, 16, seed=0),
+    phi, _ = alg.train_hypernet(prob, hn, phi=phi, sample_lams=alg.uniform_sampler(-3, 1, n_hyper=1, n_samples=16, seed=0),
                                 train_batch=ridge["train_batch"], lr_phi=1e-2, iters=1000)
-    res = alg.hypertrain_global(prob, hn, phi=phi, sample_lams=alg.uniform_sampler(-3, 1, 1, 16, seed=1),
+    res = alg.hypertrain_global(prob, hn, phi=phi, sample_lams=alg.uniform_sampler(-3, 1, n_hyper=1, n_samples=16, seed=1),
                                 train_batch=ridge["train_batch"], valid_batch=ridge["valid_batch"], lam0=0.5,
                                 iters=1000, lam_iters=400, lr_phi=1e-3, lr_lam=2e-2)
     grid = np.linspace(-3, 1, 81)
@@ -183,7 +183,7 @@ def run_all(small, seed):
     W0 = models.init_weights(np.random.default_rng(seed), prob.n_weights, 0.1)
     cv = alg.cross_validation(prob, [[-1.0], [0.0]], W0=W0, train_batch=tb, valid_batch=vb(0), lr=1e-2, iters=20)
     common = dict(phi=phi, train_batch=tb, valid_batch=vb, lr_phi=1e-2, lr_lam=1e-2, iters=20)
-    a2 = alg.hypertrain_global(prob, hn, sample_lams=alg.gaussian_sampler(0.0, 1.0, 2, seed), lam0=0.5,
+    a2 = alg.hypertrain_global(prob, hn, sample_lams=alg.gaussian_sampler(0.0, 1.0, n_samples=2, seed=seed), lam0=0.5,
                                lam_iters=10, **common)
     a3 = alg.hypertrain_local(prob, hn, lam_hat=0.5, n_samples=2, sigma=0.5, seed=seed, **common)
     a4 = alg.hypertrain_simplified(prob, hn, lam_hat=0.5, **common)
@@ -199,7 +199,7 @@ def test_same_seed_same_numbers(small):
 
 
 def test_samplers_are_seeded_by_step():
-    s = alg.gaussian_sampler([1.0, -1.0], 0.5, 4, seed=2)
+    s = alg.gaussian_sampler([1.0, -1.0], 0.5, n_samples=4, seed=2)
     lam_hat = np.array([5.0, 5.0])  # Algorithm 2's p(lam) ignores lam_hat
     assert s(lam_hat, 3).shape == (4, 2)
     np.testing.assert_array_equal(s(lam_hat, 3), s(None, 3))
@@ -207,10 +207,10 @@ def test_samplers_are_seeded_by_step():
     draws = np.concatenate([s(lam_hat, i) for i in range(500)])
     np.testing.assert_allclose(draws.mean(0), [1.0, -1.0], atol=0.05)
     np.testing.assert_allclose(draws.std(0), [0.5, 0.5], atol=0.03)
-    u = np.concatenate([alg.uniform_sampler(-3, 3, 10, 25, seed=0)(None, i) for i in range(40)])
+    u = np.concatenate([alg.uniform_sampler(-3, 3, n_hyper=10, n_samples=25, seed=0)(None, i) for i in range(40)])
     assert u.shape == (1000, 10) and u.min() >= -3 and u.max() <= 3 and abs(u.mean()) < 0.1
     # Algorithm 3: N(lam_hat, sigma^2 I) around the current lam_hat; Algorithm 4: lam_hat itself
-    local = np.concatenate([alg.local_sampler(0.1, 5, seed=1)(lam_hat, i) for i in range(200)])
+    local = np.concatenate([alg.local_sampler(0.1, n_samples=5, seed=1)(lam_hat, i) for i in range(200)])
     np.testing.assert_allclose(local.mean(0), lam_hat, atol=0.01)
     np.testing.assert_allclose(local.std(0), [0.1, 0.1], atol=0.01)
     np.testing.assert_array_equal(alg.at_lam_hat(lam_hat, 9), lam_hat[None, :])
@@ -272,7 +272,7 @@ def test_scalar_lam_is_accepted_by_every_algorithm(tiny):
     """A scalar lam (H = 1) works as lam0 of Algorithm 2 and as lam_hat of Algorithms 3 and 4 alike."""
     prob, hn, phi, b = tiny
     kw = dict(phi=phi, train_batch=b, valid_batch=b, iters=2, lr_phi=1e-3, lr_lam=1e-3)
-    runs = [alg.hypertrain_global(prob, hn, sample_lams=alg.gaussian_sampler(0, 1, 2, 0), lam0=0.5, lam_iters=2, **kw),
+    runs = [alg.hypertrain_global(prob, hn, sample_lams=alg.gaussian_sampler(0, 1, n_samples=2, seed=0), lam0=0.5, lam_iters=2, **kw),
             alg.hypertrain_local(prob, hn, lam_hat=0.5, n_samples=2, sigma=0.1, seed=0, **kw),
             alg.hypertrain_simplified(prob, hn, lam_hat=0.5, **kw)]
     assert all(r.lam.shape == (1,) for r in runs)
@@ -280,7 +280,7 @@ def test_scalar_lam_is_accepted_by_every_algorithm(tiny):
 
 def test_other_invalid_settings(tiny):
     prob, hn, phi, b = tiny
-    g2 = dict(phi=phi, sample_lams=alg.gaussian_sampler(0, 1, 2, 0), train_batch=b, valid_batch=b, lam0=0.0, iters=3,
+    g2 = dict(phi=phi, sample_lams=alg.gaussian_sampler(0, 1, n_samples=2, seed=0), train_batch=b, valid_batch=b, lam0=0.0, iters=3,
               lam_iters=3, lr_phi=1e-3, lr_lam=1e-3)
     a4 = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3, lr_phi=1e-3, lr_lam=1e-3)
     cv = dict(W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=1e-3, iters=3)
@@ -302,11 +302,11 @@ def test_other_invalid_settings(tiny):
         (lambda: alg.cross_validation(prob, [[0.0, 1.0]], **cv), r"lams has shape \(1, 2\)"),
         (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "iters": -1}), "iters must be a non-negative"),
         (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "train_batch": empty}), r"train_batch\(0\) must return"),
-        (lambda: alg.gaussian_sampler(0.0, 0.0, 2, 0), "sd must be a positive finite number"),
-        (lambda: alg.gaussian_sampler(0.0, 1.0, 0, 0), "n_samples must be a positive integer"),
-        (lambda: alg.uniform_sampler(1.0, 1.0, 1, 2, 0), "width must be a positive finite number"),
-        (lambda: alg.uniform_sampler(-1.0, 1.0, 1, 0, 0), "n_samples must be a positive integer"),
-        (lambda: alg.local_sampler(float("nan"), 2, 0), "sigma must be a positive finite number, got nan"),
+        (lambda: alg.gaussian_sampler(0.0, 0.0, n_samples=2, seed=0), "sd must be a positive finite number"),
+        (lambda: alg.gaussian_sampler(0.0, 1.0, n_samples=0, seed=0), "n_samples must be a positive integer"),
+        (lambda: alg.uniform_sampler(1.0, 1.0, n_hyper=1, n_samples=2, seed=0), "width must be a positive finite number"),
+        (lambda: alg.uniform_sampler(-1.0, 1.0, n_hyper=1, n_samples=0, seed=0), "n_samples must be a positive integer"),
+        (lambda: alg.local_sampler(float("nan"), n_samples=2, seed=0), "sigma must be a positive finite number, got nan"),
         (lambda: optim.adam_update(np.ones(2), optim.adam_init(np.ones(2)), 0.0), "Adam step size lr must be positive"),
     ]
     for call, message in cases:
@@ -331,7 +331,7 @@ def test_diverging_runs_name_the_algorithm_and_step(tiny):
     """A huge step size makes the weights overflow: each algorithm stops with DivergedError."""
     prob, hn, phi, b = tiny
     huge = 1e200
-    g2 = dict(phi=phi, sample_lams=alg.gaussian_sampler(0, 1, 2, 0), train_batch=b, valid_batch=b, iters=10,
+    g2 = dict(phi=phi, sample_lams=alg.gaussian_sampler(0, 1, n_samples=2, seed=0), train_batch=b, valid_batch=b, iters=10,
               lam_iters=10)
     j = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=10)
     runs = {

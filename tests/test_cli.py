@@ -29,7 +29,7 @@ def main(*argv, runs=None):
         if runs is not None:
             runs.append(config)
         return tiny.run(config, out)
-    results.main(tiny.FIGURE, run, tiny.plot, tiny.PAPER, tiny.QUICK, list(argv))
+    results.main(tiny.FIGURE, run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=list(argv))
 
 
 def record(folder):

@@ -58,7 +58,7 @@ def check_split(split, images, labels):
                          ids=["figs2-4", "fig5", "fig6", "small"])
 def test_splits_of_the_figures(raw, sizes):
     """train = the first n_train training images, valid = the n_valid right after them,
-    test = the first n_test test images (SPEC.md)."""
+    test = the first n_test test images (the README's table of settings)."""
     n_train, n_valid, n_test = sizes
     s = data.mnist_splits(*sizes)
     tri, trl = raw["train_images"], raw["train_labels"]

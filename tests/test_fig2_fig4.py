@@ -110,22 +110,22 @@ def test_curves_match_closed_forms():
     config = tiny(fig2)
     splits, problem, W0, _ = ten_images.setup(config)
     lams = np.linspace(-2, 2, 7)[:, None]
-    train, valid, test = ten_images.curves(problem, np.zeros((7, 7850)), lams, splits, chunk=3)
+    train, valid, test = ten_images.curves(problem, np.zeros((7, 7850)), lams=lams, splits=splits, chunk=3)
     np.testing.assert_allclose(valid, 5 - 1.3836465597893728, rtol=1e-12)
     np.testing.assert_allclose(test, valid, rtol=1e-12)
     np.testing.assert_allclose(train, valid, rtol=1e-12)  # the penalty of w = 0 is 0
 
     hypernet = hypernets.linear(1, 7850)
     phi = np.concatenate([np.zeros(7850), 10 * W0])  # slope 0, intercept c = 10 * W0
-    train, valid, _ = ten_images.hypernet_curves(problem, hypernet, phi, lams[:, 0], splits)
+    train, valid, _ = ten_images.hypernet_curves(problem, hypernet, phi=phi, lams=lams[:, 0], splits=splits)
     ref = problem.valid_loss(10 * W0[None], ten_images.full(splits.valid))[0]
     np.testing.assert_allclose(valid, ref, rtol=1e-12)
     fit = problem.valid_loss(10 * W0[None], ten_images.full(splits.train))[0]
     np.testing.assert_allclose(train, fit + np.exp(lams[:, 0]) * np.linalg.norm(10 * W0), rtol=1e-12)
     # Chunking does not change the numbers.
     W = hypernet.apply(phi + 0.01, lams)
-    np.testing.assert_allclose(np.concatenate(ten_images.curves(problem, W, lams, splits, chunk=2)),
-                               np.concatenate(ten_images.curves(problem, W, lams, splits, chunk=100)), rtol=1e-13)
+    np.testing.assert_allclose(np.concatenate(ten_images.curves(problem, W, lams=lams, splits=splits, chunk=2)),
+                               np.concatenate(ten_images.curves(problem, W, lams=lams, splits=splits, chunk=100)), rtol=1e-13)
 
 
 def test_fig4_shares_the_setting_of_fig2():

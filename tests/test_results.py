@@ -20,7 +20,8 @@ def save(out, metrics=None, arrays=None, figure="figX"):
     metrics = {"lam_opt": np.float64(1.836), "losses": np.array([0.5, 0.25]), "nested": {"n": np.int64(3)}} \
         if metrics is None else metrics
     arrays = {"curve": np.linspace(0, 1, 5), "grid": np.arange(6).reshape(2, 3)} if arrays is None else arrays
-    return results.save_results(out, figure, "QUICK", Config(), metrics, {"total": 1.5, "cv": np.float64(0.5)}, arrays)
+    return results.save_results(out, figure, config_name="QUICK", config=Config(), metrics=metrics,
+                                timings={"total": 1.5, "cv": np.float64(0.5)}, arrays=arrays)
 
 
 def test_round_trip(tmp_path):
@@ -104,13 +105,13 @@ def test_main_command_line(tmp_path, capsys):
     def plot(out):
         results.load_results(out, "figX")
         return [f"{out}/figX.png"]
-    results.main("figX", run, plot, paper, quick, ["--quick", "--seed", "3", "--out", str(tmp_path)])
+    results.main("figX", run, plot, paper=paper, quick=quick, argv=["--quick", "--seed", "3", "--out", str(tmp_path)])
     assert seen == [Config(seed=3, lr=1e-2)]
     assert f"wrote {tmp_path}/figX.png" in capsys.readouterr().out
-    results.main("figX", run, plot, paper, quick, ["--plot-only", "--out", str(tmp_path)])
+    results.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path)])
     assert len(seen) == 1  # --plot-only does not run
     with pytest.raises(SystemExit) as e:
-        results.main("figX", run, plot, paper, quick, ["--plot-only", "--out", str(tmp_path / "empty")])
+        results.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path / "empty")])
     assert str(e.value).startswith("figX: error: no saved results for figX")
 
 
@@ -166,7 +167,7 @@ def test_plot_only_on_bad_files_says_what_to_do(tmp_path):
     tiny.run(tiny.PAPER, tmp_path)
     (tmp_path / "tiny.npz").write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(SystemExit) as e:
-        results.main("tiny", tiny.run, tiny.plot, tiny.PAPER, tiny.QUICK, ["--plot-only", "--out", str(tmp_path)])
+        results.main("tiny", tiny.run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=["--plot-only", "--out", str(tmp_path)])
     assert str(e.value).startswith(f"tiny: error: {tmp_path}/tiny.npz is damaged") and "\n" not in str(e.value)
 
 

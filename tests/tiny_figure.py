@@ -35,8 +35,8 @@ QUICK = Config(n=5)
 def run(config, out):
     time.sleep(float(os.environ.get("TINY_SLEEP", 0)))
     x = np.random.default_rng(config.seed).standard_normal(config.n)
-    return results.save_results(out, FIGURE, results.config_name(config, PAPER, QUICK), config,
-                                {"mean": x.mean()}, {"total": 0.0}, {"x": x})
+    return results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
+                                metrics={"mean": x.mean()}, timings={"total": 0.0}, arrays={"x": x})
 
 
 def plot(out):
@@ -65,4 +65,4 @@ def kill_at_rename(k):
 if __name__ == "__main__":
     if os.environ.get("TINY_KILL", "plot").isdigit():
         kill_at_rename(int(os.environ["TINY_KILL"]))
-    results.main(FIGURE, run, plot, PAPER, QUICK, sys.argv[1:], __doc__)
+    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=sys.argv[1:], description=__doc__)
