@@ -70,7 +70,7 @@ def run(config=FULL, seed=0):
     # (1) Algorithm 2: a global MLP hypernetwork over U[prior], then lam descended through it
     res2 = algorithms.hypertrain_global(
         problem, mlp, phi=mlp.init(np.random.default_rng([seed, 0]), 0.1), lam0=np.mean(config.prior),
-        sample_lams=algorithms.uniform_sampler(*config.prior, 1, config.samples, seed=seed),
+        sample_lams=algorithms.uniform_sampler(*config.prior, n_hyper=1, n_samples=config.samples, seed=seed),
         iters=config.iters, lam_iters=config.lam_iters, **common)
     runs = {f"Algorithm 2 (MLP, U{list(config.prior)})": done(res2)}
     # (2) Algorithm 3: a linear hypernetwork and lam_hat trained jointly, lam_hat from a poor start
