@@ -10,24 +10,15 @@ lam_hat itself (Algorithm 4). Step sizes are named as in the paper: alpha (`lr_p
 hypernetwork, beta (`lr_lam`) for the hyperparameters. A callback(step, state) may record
 progress; returning True stops the loop. iters=None runs until the callback stops it.
 """
-import itertools
-import numbers
 import time
-import warnings
 from typing import NamedTuple
 
 import autograd.numpy as np
 from autograd import value_and_grad
 
+from .checks import (BlowUpWarning, DivergedError, Watch, batch_at, check_compatible, check_count,  # noqa: F401
+                     check_positive, check_steps, count_up, lam_vector)
 from .optim import adam_init, adam_update
-
-
-class DivergedError(FloatingPointError):
-    """A run produced NaN or Inf."""
-
-
-class BlowUpWarning(RuntimeWarning):
-    """A loss grew by orders of magnitude but stayed finite."""
 
 
 class CVResult(NamedTuple):
@@ -49,23 +40,23 @@ class HyperResult(NamedTuple):
 # ---- samplers: sample_lams(lam_hat, step) -> (S, H) ------------------------------------------
 def gaussian_sampler(mean, sd, *, n_samples, seed):
     """Algorithm 2's p(lam) = N(mean, sd^2 I), drawn from default_rng([seed, step]); ignores lam_hat."""
-    _positive(sd=sd)
-    _count(n_samples=n_samples)
+    check_positive(sd=sd)
+    check_count(n_samples=n_samples)
     mean = np.atleast_1d(np.asarray(mean, float))
     return lambda lam_hat, step: mean + sd * np.random.default_rng([seed, step]).standard_normal((n_samples, len(mean)))
 
 
 def uniform_sampler(low, high, *, n_hyper, n_samples, seed):
     """Algorithm 2's p(lam) = U[low, high]^n_hyper; ignores lam_hat."""
-    _positive(width=high - low)
-    _count(n_samples=n_samples, n_hyper=n_hyper)
+    check_positive(width=high - low)
+    check_count(n_samples=n_samples, n_hyper=n_hyper)
     return lambda lam_hat, step: np.random.default_rng([seed, step]).uniform(low, high, (n_samples, n_hyper))
 
 
 def local_sampler(sigma, *, n_samples, seed):
     """Algorithm 3's p(lam | lam_hat) = N(lam_hat, sigma^2 I)."""
-    _positive(sigma=sigma)
-    _count(n_samples=n_samples)
+    check_positive(sigma=sigma)
+    check_count(n_samples=n_samples)
     return lambda lam_hat, step: lam_hat + sigma * np.random.default_rng([seed, step]).standard_normal(
         (n_samples, len(lam_hat)))
 
@@ -94,15 +85,15 @@ def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, 
     W0 ((D,) shared or (G, D)) with Adam (step alpha = lr) for `iters` steps on train_batch(step),
     then evaluate valid_loss on the fixed valid_batch. All G models train at once, as one array."""
     lams = np.atleast_2d(np.asarray(lams, float))
-    _positive(lr=lr)
-    _count(iters=iters, allow_zero=True)
+    check_positive(lr=lr)
+    check_count(iters=iters, allow_zero=True)
     if lams.shape[1] != problem.n_hyper or not np.all(np.isfinite(lams)):
         raise ValueError(f"lams has shape {lams.shape}, expected (G, {problem.n_hyper}) finite values")
     W = np.broadcast_to(W0, (len(lams), problem.n_weights)).astype(float)
     grad = value_and_grad(lambda W, batch: np.sum(problem.train_loss(W, lams, batch)))
-    state, watch = adam_init(W), _Watch("Algorithm 1 (cross-validation)", "the weights W0")
+    state, watch = adam_init(W), Watch("Algorithm 1 (cross-validation)", "the weights W0")
     for step in range(iters):
-        batch = _batch(train_batch, step, "train_batch")
+        batch = batch_at(train_batch, step, "train_batch")
         total, g = grad(W, batch)                       # g = grad_w L_Train(w, lam, x) for every lam
         watch(step, total, g)
         delta, state = adam_update(g, state, lr)
@@ -117,14 +108,14 @@ def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, 
 def train_hypernet(problem, hypernet, *, phi, sample_lams, train_batch, lr_phi, iters=None, callback=None):
     """Algorithm 2, phase 1 (the first loop): Adam steps (alpha = lr_phi) on phi of
     mean_s L_Train(w_phi(lam_s), lam_s, x), lam_s ~ sample_lams(None, step). Returns (phi, losses)."""
-    _compatible(problem, hypernet, phi)
-    _positive(lr_phi=lr_phi)
-    _steps(iters, callback)
+    check_compatible(problem, hypernet, phi)
+    check_positive(lr_phi=lr_phi)
+    check_steps(iters, callback)
     train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
     state, losses = adam_init(phi), []
-    watch = _Watch("Algorithm 2 (phase 1, hypernetwork)", "the hypernetwork's initial parameters phi")
-    for step in _count_up(iters):
-        x = _batch(train_batch, step, "train_batch")        # x ~ Training data,
+    watch = Watch("Algorithm 2 (phase 1, hypernetwork)", "the hypernetwork's initial parameters phi")
+    for step in count_up(iters):
+        x = batch_at(train_batch, step, "train_batch")        # x ~ Training data,
         lams = _sample(sample_lams, None, step=step, n_hyper=problem.n_hyper)  # lam ~ p(lam)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
@@ -139,14 +130,14 @@ def train_hypernet(problem, hypernet, *, phi, sample_lams, train_batch, lr_phi, 
 def descend_lam(problem, hypernet, *, phi, lam, valid_batch, lr_lam, iters=None, callback=None):
     """Algorithm 2, phase 2 (the second loop): Adam steps (beta = lr_lam) on lam of
     L_Valid(w_phi(lam), x'), phi fixed. Returns (lam, losses, path)."""
-    lam = _lam_vector(lam, problem)
-    _positive(lr_lam=lr_lam)
-    _steps(iters, callback)
+    lam = lam_vector(lam, problem)
+    check_positive(lr_lam=lr_lam)
+    check_steps(iters, callback)
     hypergrad = value_and_grad(hypernet_valid_loss(problem, hypernet), 1)
     state, losses, path = adam_init(lam), [], [lam]
-    watch = _Watch("Algorithm 2 (phase 2, lam)", "the starting lam")
-    for step in _count_up(iters):
-        x = _batch(valid_batch, step, "valid_batch")        # x ~ Validation data
+    watch = Watch("Algorithm 2 (phase 2, lam)", "the starting lam")
+    for step in count_up(iters):
+        x = batch_at(valid_batch, step, "valid_batch")        # x ~ Validation data
         loss, lam, state = _lam_step(hypergrad, phi, lam, state=state, batch=x, lr=lr_lam, watch=watch, step=step)
         losses.append(loss)
         path.append(lam)
@@ -159,8 +150,8 @@ def hypertrain_global(problem, hypernet, *, phi, sample_lams, train_batch, valid
                       iters, lam_iters, callback=None):
     """Algorithm 2 (optimisation of hypernetwork, then hyperparameters): `iters` steps of phase 1
     (train_hypernet), then `lam_iters` steps of phase 2 (descend_lam) from lam0."""
-    lam0 = _lam_vector(lam0, problem)
-    _count(iters=iters, lam_iters=lam_iters, allow_zero=True)
+    lam0 = lam_vector(lam0, problem)
+    check_count(iters=iters, lam_iters=lam_iters, allow_zero=True)
     t0 = time.perf_counter()
     phi, train_losses = train_hypernet(problem, hypernet, phi=phi, sample_lams=sample_lams, train_batch=train_batch,
                                        lr_phi=lr_phi, iters=iters, callback=callback)
@@ -193,25 +184,25 @@ def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batc
                      iters=None, callback=None, algorithm="Algorithm 3"):
     """The loop of Algorithms 3 and 4: each step, one Adam step (alpha) on phi at
     lam ~ sample_lams(lam_hat, step) on a training batch, then one Adam step (beta) on lam_hat."""
-    lam_hat = _lam_vector(lam_hat, problem)
-    _compatible(problem, hypernet, phi)
-    _positive(lr_phi=lr_phi, lr_lam=lr_lam)
-    _steps(iters, callback)
+    lam_hat = lam_vector(lam_hat, problem)
+    check_compatible(problem, hypernet, phi)
+    check_positive(lr_phi=lr_phi, lr_lam=lr_lam)
+    check_steps(iters, callback)
     t0 = time.perf_counter()
     train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
     hypergrad = value_and_grad(hypernet_valid_loss(problem, hypernet), 1)
     phi_state, lam_state = adam_init(phi), adam_init(lam_hat)
     keep_path = len(lam_hat) <= 100
     train_losses, valid_losses, path = [], [], [lam_hat] if keep_path else []
-    watch = _Watch(algorithm, "the initial phi and lam_hat")
-    for step in _count_up(iters):
-        x = _batch(train_batch, step, "train_batch")        # x ~ Training data,
+    watch = Watch(algorithm, "the initial phi and lam_hat")
+    for step in count_up(iters):
+        x = batch_at(train_batch, step, "train_batch")        # x ~ Training data,
         lams = _sample(sample_lams, lam_hat, step=step, n_hyper=problem.n_hyper)  # lam ~ p(lam | lam_hat)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
         delta, phi_state = adam_update(g, phi_state, lr_phi)
         phi = phi - delta                                   # phi -= alpha grad_phi L_Train(w_phi(lam), lam, x)
-        x = _batch(valid_batch, step, "valid_batch")        # x ~ Validation data
+        x = batch_at(valid_batch, step, "valid_batch")        # x ~ Validation data
         vloss, lam_hat, lam_state = _lam_step(hypergrad, phi, lam_hat, state=lam_state, batch=x, lr=lr_lam,
                                               watch=watch, step=step)  # lam_hat -= beta grad_lam L_Valid(w_phi(lam_hat), x)
         train_losses.append(loss)
@@ -243,82 +234,3 @@ def _sample(sample_lams, lam_hat, *, step, n_hyper):
         if not np.all(np.isfinite(lams)):
             raise ValueError("sample_lams returned NaN or Inf at step 0: check the sampler's mean and width")
     return lams
-
-
-class _Watch:
-    """Stops a run that produced NaN/Inf with a message that names the likely cause, and warns
-    (once) when a loss grows a thousandfold but stays finite."""
-
-    def __init__(self, algorithm, start):
-        self.algorithm, self.start, self.first, self.warned, self.calls = algorithm, start, {}, False, 0
-
-    def __call__(self, step, loss, grad, what="the training loss"):
-        loss, first_call = np.asarray(loss), self.calls == 0  # the first call comes before any update
-        self.calls += 1
-        if first_call and np.all(np.isfinite(loss)) and not np.all(np.isfinite(grad)):
-            raise DivergedError(f"{self.algorithm}: the gradient is NaN or Inf at the first step, before any update: "
-                                f"{self.start} sit where the loss has no gradient (e.g. all-zero weights under the "
-                                "unsquared norm penalty exp(lam) ||w||_2). Initialise away from that point.")
-        if not np.all(np.isfinite(loss)):
-            cause = ("the starting point already gives a NaN or Inf loss: check the data and the initial values"
-                     if first_call else "lower the step sizes or the hyperparameter range and run again")
-            raise DivergedError(f"{self.algorithm} diverged at step {step}: {what} is NaN or Inf; {cause}.")
-        value = float(np.max(np.abs(loss)))
-        first = self.first.setdefault(what, value)
-        if not self.warned and value > 1e3 * max(first, 1.0):
-            self.warned = True
-            warnings.warn(f"{self.algorithm}: {what} grew from {first:.3g} to {value:.3g} by step {step} "
-                          "(finite, but blowing up: lower the step sizes)", BlowUpWarning, stacklevel=3)
-
-
-# ---- checks of the arguments ------------------------------------------------------------------
-def _positive(**kw):
-    for k, v in kw.items():
-        if not (isinstance(v, numbers.Real) and np.isfinite(v) and v > 0):
-            raise ValueError(f"{k} must be a positive finite number, got {v!r}")
-
-
-def _count(allow_zero=False, **kw):
-    for k, v in kw.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (0 if allow_zero else 1):
-            raise ValueError(f"{k} must be a {'non-negative' if allow_zero else 'positive'} integer, got {v!r}")
-
-
-def _steps(iters, callback):
-    if iters is None:
-        if callback is None:
-            raise ValueError("iters=None runs until the callback stops it, but no callback was given")
-    else:
-        _count(iters=iters, allow_zero=True)
-
-
-def _count_up(iters):
-    return itertools.count() if iters is None else range(iters)
-
-
-def _lam_vector(lam, problem):
-    """A scalar or (H,) hyperparameter as a finite float vector (H,)."""
-    lam = np.atleast_1d(np.asarray(lam, float))
-    if lam.shape != (problem.n_hyper,):
-        raise ValueError(f"lam has shape {lam.shape}, expected ({problem.n_hyper},) (a scalar is fine when H = 1)")
-    if not np.all(np.isfinite(lam)):
-        raise ValueError("lam has NaN or Inf values")
-    return lam
-
-
-def _batch(batch_fn, step, name):
-    """batch_fn(step), checked at the first step."""
-    batch = batch_fn(step)
-    if step == 0 and (len(batch) != 2 or np.shape(batch[0])[0] < 1 or np.shape(batch[0])[0] != np.shape(batch[1])[0]):
-        raise ValueError(f"{name}(0) must return (X, T) with the same number N >= 1 of rows; "
-                         f"got shapes {[np.shape(b) for b in batch]}")
-    return batch
-
-
-def _compatible(problem, hypernet, phi):
-    if hypernet.n_weights != problem.n_weights or hypernet.n_hyper != problem.n_hyper:
-        raise ValueError(f"hypernetwork {hypernet.name} maps {hypernet.n_hyper} hyperparameters to "
-                         f"{hypernet.n_weights} weights, but the problem has {problem.n_hyper} and "
-                         f"{problem.n_weights}")
-    if np.shape(phi) != (hypernet.n_params,):
-        raise ValueError(f"phi has shape {np.shape(phi)}, expected ({hypernet.n_params},) for {hypernet.name}")

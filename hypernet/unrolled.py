@@ -25,7 +25,7 @@ from typing import NamedTuple
 import autograd.numpy as np
 from autograd import grad, make_vjp
 
-from .algorithms import _count, _count_up, _positive, _steps, _Watch
+from .checks import Watch, check_count, check_positive, check_steps, count_up
 from .optim import adam_init, adam_update
 
 
@@ -74,17 +74,17 @@ def hypertrain_unrolled(problem, *, W0, lam0, train_batch, valid_batch, T, lr, m
     if np.shape(lam) != (problem.n_hyper,) or np.shape(W0) != (problem.n_weights,):
         raise ValueError(f"lam0 {np.shape(lam)} and W0 {np.shape(W0)} must have shapes "
                          f"({problem.n_hyper},) and ({problem.n_weights},)")
-    _positive(lr=lr, lr_lam=lr_lam)
-    _count(T=T)
-    _steps(iters, callback)
+    check_positive(lr=lr, lr_lam=lr_lam)
+    check_count(T=T)
+    check_steps(iters, callback)
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     t0 = time.perf_counter()
     f = hypergradient(problem, W0=W0, train_batch=train_batch, valid_batch=valid_batch, T=T, lr=lr,
                       momentum=momentum)
     state, losses, W = adam_init(lam), [], W0
-    watch = _Watch("Unrolled reverse-mode", "the initial weights W0 and lam0")
-    for step in _count_up(iters):
+    watch = Watch("Unrolled reverse-mode", "the initial weights W0 and lam0")
+    for step in count_up(iters):
         loss, g, W = f(lam)
         watch(step, loss, g, what="the validation loss")
         delta, state = adam_update(g, state, lr_lam)

@@ -1,0 +1,94 @@
+"""Checks of the arguments of hypernet.algorithms and hypernet.unrolled, and the watch on a run's
+losses: each bad input stops with its own message before any work, and a run that produces NaN or
+Inf stops with one that names the algorithm, the step and the likely cause."""
+import itertools
+import numbers
+import warnings
+
+import autograd.numpy as np
+
+
+class DivergedError(FloatingPointError):
+    """A run produced NaN or Inf."""
+
+
+class BlowUpWarning(RuntimeWarning):
+    """A loss grew by orders of magnitude but stayed finite."""
+
+
+class Watch:
+    """Stops a run that produced NaN/Inf with a message that names the likely cause, and warns
+    (once) when a loss grows a thousandfold but stays finite."""
+
+    def __init__(self, algorithm, start):
+        self.algorithm, self.start, self.first, self.warned, self.calls = algorithm, start, {}, False, 0
+
+    def __call__(self, step, loss, grad, what="the training loss"):
+        loss, first_call = np.asarray(loss), self.calls == 0  # the first call comes before any update
+        self.calls += 1
+        if first_call and np.all(np.isfinite(loss)) and not np.all(np.isfinite(grad)):
+            raise DivergedError(f"{self.algorithm}: the gradient is NaN or Inf at the first step, before any update: "
+                                f"{self.start} sit where the loss has no gradient (e.g. all-zero weights under the "
+                                "unsquared norm penalty exp(lam) ||w||_2). Initialise away from that point.")
+        if not np.all(np.isfinite(loss)):
+            cause = ("the starting point already gives a NaN or Inf loss: check the data and the initial values"
+                     if first_call else "lower the step sizes or the hyperparameter range and run again")
+            raise DivergedError(f"{self.algorithm} diverged at step {step}: {what} is NaN or Inf; {cause}.")
+        value = float(np.max(np.abs(loss)))
+        first = self.first.setdefault(what, value)
+        if not self.warned and value > 1e3 * max(first, 1.0):
+            self.warned = True
+            warnings.warn(f"{self.algorithm}: {what} grew from {first:.3g} to {value:.3g} by step {step} "
+                          "(finite, but blowing up: lower the step sizes)", BlowUpWarning, stacklevel=3)
+
+
+def check_positive(**kw):
+    for k, v in kw.items():
+        if not (isinstance(v, numbers.Real) and np.isfinite(v) and v > 0):
+            raise ValueError(f"{k} must be a positive finite number, got {v!r}")
+
+
+def check_count(allow_zero=False, **kw):
+    for k, v in kw.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (0 if allow_zero else 1):
+            raise ValueError(f"{k} must be a {'non-negative' if allow_zero else 'positive'} integer, got {v!r}")
+
+
+def check_steps(iters, callback):
+    if iters is None:
+        if callback is None:
+            raise ValueError("iters=None runs until the callback stops it, but no callback was given")
+    else:
+        check_count(iters=iters, allow_zero=True)
+
+
+def count_up(iters):
+    return itertools.count() if iters is None else range(iters)
+
+
+def lam_vector(lam, problem):
+    """A scalar or (H,) hyperparameter as a finite float vector (H,)."""
+    lam = np.atleast_1d(np.asarray(lam, float))
+    if lam.shape != (problem.n_hyper,):
+        raise ValueError(f"lam has shape {lam.shape}, expected ({problem.n_hyper},) (a scalar is fine when H = 1)")
+    if not np.all(np.isfinite(lam)):
+        raise ValueError("lam has NaN or Inf values")
+    return lam
+
+
+def batch_at(batch_fn, step, name):
+    """batch_fn(step), checked at the first step."""
+    batch = batch_fn(step)
+    if step == 0 and (len(batch) != 2 or np.shape(batch[0])[0] < 1 or np.shape(batch[0])[0] != np.shape(batch[1])[0]):
+        raise ValueError(f"{name}(0) must return (X, T) with the same number N >= 1 of rows; "
+                         f"got shapes {[np.shape(b) for b in batch]}")
+    return batch
+
+
+def check_compatible(problem, hypernet, phi):
+    if hypernet.n_weights != problem.n_weights or hypernet.n_hyper != problem.n_hyper:
+        raise ValueError(f"hypernetwork {hypernet.name} maps {hypernet.n_hyper} hyperparameters to "
+                         f"{hypernet.n_weights} weights, but the problem has {problem.n_hyper} and "
+                         f"{problem.n_weights}")
+    if np.shape(phi) != (hypernet.n_params,):
+        raise ValueError(f"phi has shape {np.shape(phi)}, expected ({hypernet.n_params},) for {hypernet.name}")
