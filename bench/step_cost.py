@@ -49,7 +49,7 @@ import numpy as onp  # noqa: E402
 import autograd.numpy as np  # noqa: E402
 from autograd import value_and_grad  # noqa: E402
 
-from hypernet import algorithms, data, fastpath, hypernets, models, optim  # noqa: E402
+from hypernet import algorithms, cli, data, fastpath, hypernets, models, optim  # noqa: E402
 
 SIGMA = 1e-5 ** 0.5  # p(lam | lam_hat) of Fig 4: variance 1e-5
 LR, LR_LAM = 1e-4, 1e-3
@@ -139,21 +139,10 @@ def measure(runners, steps, reps):
     return [onp.array(t) for t in times]
 
 
-def positive(text):
-    """argparse type: a count of at least 1 (0 rounds have no median, 0 steps no time per step)."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{n} is not a positive integer; need at least 1")
-    return n
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--reps", type=positive, default=21, help="alternating rounds per case (default 21)")
-    p.add_argument("--steps", type=positive, default=20, help="steps per timed block (default 20)")
+    p.add_argument("--reps", type=cli.int_type(1), default=21, help="alternating rounds per case (default 21)")
+    p.add_argument("--steps", type=cli.int_type(1), default=20, help="steps per timed block (default 20)")
     p.add_argument("--reference", action="store_true",
                    help="also time the hyper step with the reference forms (hypernet/fastpath.py)")
     args = p.parse_args(argv)

@@ -26,15 +26,21 @@ def default_out(quick, seed, default_seed):
     return results.RUNS / (name if seed == default_seed else f"{name}_seed{seed}")
 
 
-def seed_type(text):
-    """argparse type: a seed is a non-negative integer (NumPy's SeedSequence refuses the rest)."""
-    try:
-        seed = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed {text!r} is not an integer") from None
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"seed {seed} is negative; a seed is a non-negative integer")
-    return seed
+def int_type(minimum, label=""):
+    """argparse type: an integer >= minimum, with a message that names the value (and `label`)."""
+    def parse(text):
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{label}{text!r} is not an integer") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"{label}{n} is negative; need a non-negative integer" if minimum == 0
+                                             else f"{label}{n} is not a positive integer; need at least {minimum}")
+        return n
+    return parse
+
+
+seed_type = int_type(0, "seed ")  # NumPy's SeedSequence refuses negative seeds
 
 
 def parser(figure, paper, description):
