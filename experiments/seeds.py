@@ -1,0 +1,414 @@
+"""Any figure over several seeds: one independent run per seed, then the mean, sd, min and max of
+every scalar metric.
+
+    python experiments/seeds.py FIGURE --seeds 7 8 9 10 11 [--quick] [--jobs N] [--scheduler ADDRESS]
+                                [--out DIR]
+
+Each seed runs the figure's own run() (PAPER config, or QUICK with --quick, with that seed) as a job
+of its own: locally in joblib's worker processes (loky), or with --scheduler on an existing Dask
+cluster through Dask's joblib backend. A line is printed as each seed finishes, with its time.
+
+Where files go (nothing of a sweep lands in the committed figures/ but its summary):
+    summary     <out>/seeds_<figure>.json
+    each seed   <seeds>/<figure>/seed<N>/<figure>.json, .npz (results, as the figure script saves
+                them) and <figure>.log (what the run printed)
+    --out       default figures/ (PAPER) or runs/quick_seeds/ (--quick)
+    <seeds>     <out>/seeds/, except when <out> is figures/: then runs/seeds/ (git-ignored)
+A seed's figure is drawn from its folder by `python experiments/FIGURE.py --plot-only --out FOLDER`.
+
+Summary: {"figure", "config_name", "config" (without the seed), "seeds", "completed", "failed":
+{seed: "ErrorType: message"}, "metrics": {name: {"mean", "sd", "min", "max", "n", "values"}},
+"timings_s": {"wall", "per_seed": {seed: total}, "sum"}, "folders": {seed: path}, "run_ids",
+"reused" (seeds skipped as already done), "backend", "jobs", "ran_on": {seed: "host pid N"}}.
+Every numeric scalar of a run's metrics is summarised; nested dicts give dotted names
+("gp.mean_error"); lists (curves, grids) are not metrics and are left out. "values" follow
+"completed" (null where a run lacks that metric); failed seeds count nowhere; sd is the sample sd
+(n - 1) when n >= 2, else 0.
+
+Resuming: a seed whose folder already holds complete results of the same config and seed (they
+load, and their config is this one) is not run again, so a rerun of an interrupted sweep finishes
+it. One failing seed does not stop the others; the summary lists it under "failed" and the command
+exits with status 1.
+
+Jobs and cores: each job gets one BLAS thread. fig2_global and fig3_manifold need one core per job;
+fig4_local, fig5_many and fig6_gp run `workers` (2) processes or threads inside each run, so a job of
+them needs that many cores. The local default --jobs is cores // (cores per job). fig5_many and
+fig6_gp train against a time budget: their results are only comparable with whole cores per job,
+so a --jobs that oversubscribes this machine is refused for them (for the others it only warns:
+their numbers do not depend on time).
+
+On a Dask cluster (--scheduler tcp://host:8786): the scheduler and every worker run this
+repository's code (started in a checkout of the same commit, with it on PYTHONPATH; checked before
+any job is sent), every worker sees --out at the same path (a shared file system: each job writes
+its seed's folder itself), and a worker has one thread per job it should run at once, with that
+job's cores free, e.g. for fig5_many (2 cores a job) on 8-core machines:
+    PYTHONPATH=. dask scheduler                                    # on one machine
+    PYTHONPATH=. dask worker tcp://host:8786 --nworkers 4 --nthreads 1   # on each of the others
+--jobs then caps how many seeds are on the cluster at once (default: all, the cluster's threads
+take them in turn).
+"""
+import argparse
+import contextlib
+import dataclasses
+import importlib
+import json
+import math
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hypernet import cli, results, store  # noqa: E402
+
+EXPERIMENTS = ROOT / "experiments"
+FIGURES_SEEDS = results.RUNS / "seeds"  # per-seed folders of a sweep summarised into figures/
+QUICK_OUT = results.RUNS / "quick_seeds"
+TIME_BUDGET = {"fig5_many", "fig6_gp"}  # figures whose runs train against the clock
+BLAS_THREADS = 1  # per job, unless the figure module sets BLAS_THREADS
+
+
+class SweepError(RuntimeError):
+    """The sweep cannot start: no cluster at --scheduler, or more jobs than a time-budget figure allows."""
+
+
+def figure_names():
+    """The figure scripts in experiments/: fig<k>_<name>.py."""
+    return sorted(p.stem for p in EXPERIMENTS.glob("fig*_*.py"))
+
+
+def figure_module(figure):
+    return importlib.import_module(f"experiments.{figure}")
+
+
+def make_config(module, quick, seed, overrides=None):
+    return dataclasses.replace(module.QUICK if quick else module.PAPER, seed=seed, **(overrides or {}))
+
+
+def cores_per_job(config):
+    """The cores one run of the figure keeps busy: its `workers` processes or threads, else 1."""
+    return max(1, int(getattr(config, "workers", 1)))
+
+
+def seed_folders(out):
+    """Where the per-seed folders of a sweep summarised into `out` go."""
+    out = Path(out).resolve()
+    return FIGURES_SEEDS if out == results.FIGURES.resolve() else out / "seeds"
+
+
+def seed_folder(out, figure, seed):
+    return seed_folders(out) / figure / f"seed{seed}"
+
+
+def error_line(e):
+    return f"{type(e).__name__}: {' '.join(str(e).split())}"
+
+
+# ---- one seed: the job ------------------------------------------------------------------------------
+def run_seed(figure, quick, seed, folder, overrides=None):
+    """Run the figure with this seed into `folder` (under its lock, staged, as the figure's command
+    line does); never raises. Returns {"seed", "ok", "record" or "error", "time_s", "where"}.
+    Imports the figure by name here, in the worker, so that the job pickles as a reference."""
+    t0 = time.perf_counter()
+    try:
+        from threadpoolctl import threadpool_limits
+
+        module = figure_module(figure)
+        config = make_config(module, quick, seed, overrides)
+        threads = getattr(module, "BLAS_THREADS", BLAS_THREADS)
+        folder = Path(folder)
+        store.check_folder(folder, figure)
+        with store.FigureLock(folder, figure), threadpool_limits(threads), thread_env(threads):
+            store.recover(folder, figure)
+            with store.Stage(folder, figure) as stage, open(folder / f"{figure}.log", "w") as log, \
+                    contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), \
+                    results.collect_warnings():
+                module.run(config, stage.dir)
+                stage.commit()
+            record, _ = results.load_results(folder, figure)  # what the summary reads is what was saved
+        return {"seed": seed, "ok": True, "record": record, "time_s": time.perf_counter() - t0, "where": where()}
+    except Exception as e:  # a failing seed is reported, and the other seeds go on
+        return {"seed": seed, "ok": False, "error": error_line(e), "time_s": time.perf_counter() - t0,
+                "where": where()}
+
+
+def where():
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+@contextlib.contextmanager
+def thread_env(threads):
+    """The BLAS/OpenMP thread variables set for the processes a run starts, restored afterwards (a job
+    of --jobs 1 runs in this very process)."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    old = {k: os.environ.get(k) for k in names}
+    os.environ.update({k: str(threads) for k in names})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def finished(folder, figure, config):
+    """The saved record of this config in `folder`, or None when there is none complete."""
+    try:
+        record, _ = results.load_results(folder, figure)
+    except (results.ResultsMissing, results.ResultsInvalid):
+        return None
+    same = (record.get("config") == results.jsonable(config) and isinstance(record["config"], dict)
+            and record["config"].get("seed") == config.seed)
+    return record if same else None
+
+
+# ---- the summary ------------------------------------------------------------------------------------
+def scalar_metrics(metrics, prefix=""):
+    """{dotted name: value} of every numeric scalar in nested metric dicts; lists are skipped."""
+    flat = {}
+    for k, v in metrics.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            flat.update(scalar_metrics(v, f"{name}."))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            flat[name] = v
+    return flat
+
+
+def stats(values):
+    present = [float(v) for v in values if v is not None]
+    n = len(present)
+    mean = math.fsum(present) / n
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in present) / (n - 1)) if n >= 2 else 0.0
+    return {"mean": mean, "sd": sd, "min": min(present), "max": max(present), "n": n, "values": list(values)}
+
+
+def summarise(figure, config_name, base_config, seeds, records, failed, *, wall_s, folders, reused, backend, jobs,
+              where=None):
+    """records: {seed: results record} of the completed seeds; failed: {seed: "ErrorType: message"};
+    where: {seed: "host pid N"} of the seeds run in this sweep."""
+    completed = [s for s in seeds if s in records]
+    flat = {s: scalar_metrics(records[s]["metrics"]) for s in completed}
+    names = list(dict.fromkeys(k for s in completed for k in flat[s]))
+    config = {k: v for k, v in results.jsonable(base_config).items() if k != "seed"}
+    per_seed = {str(s): records[s]["timings_s"].get("total") for s in completed}
+    return {"figure": figure, "config_name": config_name, "config": config, "seeds": list(seeds),
+            "completed": completed, "failed": {str(s): failed[s] for s in seeds if s in failed},
+            "metrics": {k: stats([flat[s].get(k) for s in completed]) for k in names},
+            "timings_s": {"wall": wall_s, "per_seed": per_seed,
+                          "sum": math.fsum(t for t in per_seed.values() if t is not None)},
+            "folders": {str(s): str(folders[s]) for s in seeds},
+            "run_ids": {str(s): records[s].get("run_id") for s in completed},
+            "reused": [s for s in seeds if s in reused], "backend": backend, "jobs": jobs,
+            "ran_on": {str(s): (where or {})[s] for s in seeds if s in (where or {})}}
+
+
+# ---- the sweep --------------------------------------------------------------------------------------
+def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, overrides=None, log=print):
+    """Run `figure` once per seed (skipping those already done) and write <out>/seeds_<figure>.json.
+    Returns the summary dict. overrides (Python only): fields of the config to change for every seed."""
+    if figure not in figure_names():
+        raise ValueError(f"unknown figure {figure!r}; choose one of {', '.join(figure_names())}")
+    if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
+        raise ValueError(f"seeds {list(seeds)}: give one or more non-negative integers")
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"seeds {list(seeds)}: give each seed once")
+    seeds = list(seeds)
+    module = figure_module(figure)
+    base = make_config(module, quick, seeds[0], overrides)
+    config_name = results.config_name(base, module.PAPER, module.QUICK)
+    out = Path(out) if out is not None else (QUICK_OUT if quick else results.FIGURES)
+    cores = cores_per_job(base)
+    if jobs is None and scheduler is None:
+        jobs = max(1, (os.cpu_count() or 1) // cores)
+    if scheduler is None and jobs * cores > (os.cpu_count() or 1):
+        msg = (f"--jobs {jobs} x {cores} core(s) per {figure} run needs {jobs * cores} cores; this machine has "
+               f"{os.cpu_count()}")
+        if figure in TIME_BUDGET:
+            raise SweepError(f"{msg}, and {figure} trains against a time budget: use --jobs "
+                                    f"{max(1, (os.cpu_count() or 1) // cores)}")
+        log(f"{figure}: warning: {msg}; the runs will share cores (their results do not change, their times do)")
+
+    store.check_folder(out, f"seeds_{figure}")
+    with contextlib.ExitStack() as stack:
+        client = None if scheduler is None else stack.enter_context(connect(scheduler))
+        return _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log)
+
+
+def connect(scheduler):
+    """A dask.distributed Client of the cluster at `scheduler`, or SweepError."""
+    from dask.distributed import Client
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError, TypeError) as e:
+        raise SweepError(f"cannot reach a Dask scheduler at {scheduler!r} ({error_line(e)})") from None
+    try:
+        check_cluster(client)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+# True where this repository's code imports. A builtin (eval) with a string, so that the check itself
+# unpickles on any scheduler or worker.
+IMPORTABLE = ("__import__('importlib.util').util.find_spec('hypernet') is not None and "
+              "__import__('importlib.util').util.find_spec('experiments') is not None")
+
+
+def check_cluster(client):
+    """The scheduler and every worker must import this repository's code (the scheduler unpickles the
+    jobs too): else a job could not even be read there, and Dask would leave the sweep waiting."""
+    cannot = [] if client.run_on_scheduler(eval, IMPORTABLE) else ["the scheduler"]
+    cannot += [f"worker {w}" for w, ok in client.run(eval, IMPORTABLE).items() if not ok]
+    if cannot:
+        raise SweepError(f"{', '.join(cannot)} of {client.scheduler.address} cannot import this repository's "
+                         "code; start them in a checkout of it with PYTHONPATH=. (see --help)")
+
+
+def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log):
+    folders = {s: seed_folder(out, figure, s) for s in seeds}
+    t0 = time.perf_counter()
+    with store.FigureLock(out, f"seeds_{figure}"):
+        records, failed, reused, ran_on = {}, {}, set(), {}
+        for s in seeds:
+            record = finished(folders[s], figure, make_config(module, quick, s, overrides))
+            if record is not None:
+                records[s] = record
+                reused.add(s)
+                log(f"seed {s}: skipped, complete results in {folders[s]}")
+        todo = [s for s in seeds if s not in records]
+        backend = "loky" if client is None else f"dask {client.scheduler.address}"
+        if todo:
+            log(f"{figure} {config_name}: running seeds {' '.join(map(str, todo))} on {backend}"
+                + (f", {jobs} at a time" if jobs else "") + f" ({cores} core(s) each)")
+        done = 0
+        try:
+            for r in _map_jobs(figure, quick, todo, folders, overrides, jobs, client):
+                done += 1
+                s = r["seed"]
+                ran_on[s] = r["where"]
+                if r["ok"]:
+                    records[s] = r["record"]
+                    log(f"seed {s}: done in {r['time_s']:.1f} s ({done}/{len(todo)})")
+                else:
+                    failed[s] = r["error"]
+                    log(f"seed {s}: FAILED after {r['time_s']:.1f} s ({done}/{len(todo)}): {r['error']}")
+        except Exception as e:  # a lost worker or cluster: keep what finished, name what did not
+            why = error_line(e)
+            if isinstance(e, ModuleNotFoundError) and client is not None:
+                why += ("; start every Dask worker in a checkout of this repository with PYTHONPATH=. "
+                        "(see --help)")
+            for s in todo:
+                if s not in records and s not in failed:
+                    failed[s] = f"not finished: the sweep stopped ({why})"
+        summary = summarise(figure, config_name, base, seeds, records, failed, wall_s=time.perf_counter() - t0,
+                            folders=folders, reused=reused, backend=backend, jobs=jobs, where=ran_on)
+        path = out / f"seeds_{figure}.json"
+        text = json.dumps(summary, indent=1, allow_nan=False) + "\n"
+        store.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    log(f"wrote {path}: {len(summary['completed'])}/{len(seeds)} seeds in {summary['timings_s']['wall']:.1f} s"
+        + (f"; FAILED: {', '.join(summary['failed'])}" if failed else ""))
+    return summary
+
+
+def _map_jobs(figure, quick, seeds, folders, overrides, jobs, client):
+    """Yield run_seed's result of every seed as it finishes."""
+    if not seeds:
+        return
+    import joblib
+    from experiments import seeds as this  # by reference, not as __main__, so workers import it by name
+    tasks = (joblib.delayed(this.run_seed)(figure, quick, s, str(folders[s]), overrides) for s in seeds)
+    if client is None:
+        with joblib.parallel_config(backend="loky", inner_max_num_threads=BLAS_THREADS):
+            yield from joblib.Parallel(n_jobs=jobs, batch_size=1, return_as="generator_unordered")(tasks)
+        return
+    joblib.register_parallel_backend("dask_always_remote", _dask_backend())
+    with joblib.parallel_config(backend="dask_always_remote", client=client):
+        # pre_dispatch: at most `jobs` seeds are on the cluster at once (joblib's n_jobs is its thread count)
+        yield from joblib.Parallel(n_jobs=-1, batch_size=1, pre_dispatch=jobs or "all",
+                                   return_as="generator_unordered")(tasks)
+
+
+def _dask_backend():
+    """Dask's joblib backend, except that it never runs the jobs here: joblib runs them in this
+    process when the cluster has a single thread, and a sweep's jobs belong on the cluster."""
+    from joblib._dask import DaskDistributedBackend
+
+    class AlwaysRemote(DaskDistributedBackend):
+        def effective_n_jobs(self, n_jobs):
+            return max(2, super().effective_n_jobs(n_jobs))
+    return AlwaysRemote
+
+
+# ---- command line -----------------------------------------------------------------------------------
+def figure_type(text):
+    names = figure_names()
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"unknown figure {text!r}; choose one of {', '.join(names)}")
+    return text
+
+
+def positive_int(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is not a positive integer")
+    return n
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        """One line on stderr, status 2 (argparse's own prints the usage first)."""
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see --help)\n")
+
+
+def parser():
+    p = Parser(prog="experiments/seeds.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("figure", metavar="FIGURE", type=figure_type, help=f"one of {', '.join(figure_names())}")
+    p.add_argument("--seeds", type=cli.seed_type, nargs="+", required=True, metavar="N",
+                   help="the seeds, non-negative integers, each once")
+    p.add_argument("--quick", action="store_true", help="the small QUICK config of the figure")
+    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="seeds run at once (default: locally cores // cores per job, where a job of fig4_local, "
+                        "fig5_many or fig6_gp takes 2 cores and the others 1; on a cluster, all)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run the jobs on the Dask cluster of this scheduler, e.g. tcp://host:8786")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="folder of the summary (default figures/, or runs/quick_seeds/ with --quick)")
+    return p
+
+
+def main(argv=None):
+    p = parser()
+    args = p.parse_args(argv)
+    twice = sorted({s for s in args.seeds if args.seeds.count(s) > 1})
+    if twice:
+        p.error(f"seed {twice[0]} is given more than once; give each seed once")
+    if args.out == "":
+        p.error("--out is empty; give a folder")
+    if args.scheduler is not None and not args.scheduler.strip():
+        p.error("--scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
+    try:
+        summary = sweep(args.figure, args.seeds, quick=args.quick, out=args.out, jobs=args.jobs,
+                        scheduler=args.scheduler, log=lambda line: print(line, flush=True))
+    except (store.OutputError, SweepError) as e:  # a bad --out, a busy sweep, no cluster, too many jobs
+        sys.exit(f"experiments/seeds.py: error: {e}")
+    except (OSError, ValueError) as e:
+        sys.exit(f"experiments/seeds.py: error: {error_line(e)}")
+    if summary["failed"]:
+        for s, why in summary["failed"].items():
+            print(f"seed {s} failed: {why}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""experiments/seeds.py: a figure over seeds on joblib and on a real Dask cluster, a failing seed,
+resuming, and the checks of the command line."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments import seeds
+
+ROOT = Path(__file__).resolve().parents[1]
+FIG3 = "fig3_manifold"
+# Figure 2 cut down to about two seconds a seed: small enough for a test, random enough that
+# every seed gives other numbers.
+TINY_FIG2 = {"n_valid": 100, "n_test": 100, "cv_grid": (-1.0, 3.0, 2), "optimum_grid": (-1.0, 3.0, 3),
+             "cv_iters": 5, "iters": 20, "lam_iters": 5, "valid_batch": 50, "dense": (-2.0, 4.0, 5)}
+
+
+def cli(*args):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, str(ROOT / "experiments" / "seeds.py"), *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def saved(out, figure, seed):
+    return json.loads((seeds.seed_folder(out, figure, seed) / f"{figure}.json").read_text())
+
+
+def test_dask_cluster_gives_the_numbers_of_joblib(tmp_path):
+    from dask.distributed import LocalCluster
+
+    lines = []
+    local = seeds.sweep("fig2_global", [7, 8], quick=True, out=tmp_path / "loky", jobs=2, overrides=TINY_FIG2,
+                        log=lines.append)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = seeds.sweep("fig2_global", [7, 8], quick=True, out=tmp_path / "dask",
+                             scheduler=cluster.scheduler_address, overrides=TINY_FIG2, log=lines.append)
+    assert remote["backend"].startswith("dask tcp://") and local["backend"] == "loky"
+    # the jobs ran in the cluster's worker processes (joblib would run them here on a one-thread cluster)
+    assert all(not w.endswith(f" pid {os.getpid()}") for w in remote["ran_on"].values()) and len(remote["ran_on"]) == 2
+    assert local["completed"] == remote["completed"] == [7, 8] and local["failed"] == remote["failed"] == {}
+    assert local["metrics"] == remote["metrics"]
+    assert local["config_name"] == "custom" and local["config"]["cv_iters"] == 5 and "seed" not in local["config"]
+    # the seeds differ, and each value is that seed's own saved result
+    loss = local["metrics"]["final_hyper_train_loss"]
+    assert loss["values"][0] != loss["values"][1] and loss["sd"] > 0 and loss["n"] == 2
+    for i, seed in enumerate([7, 8]):
+        assert saved(tmp_path / "dask", "fig2_global", seed)["metrics"]["final_hyper_train_loss"] == loss["values"][i]
+        assert saved(tmp_path / "dask", "fig2_global", seed)["config"]["seed"] == seed
+    # lists (the cross-validation curve) are not metrics; ints are
+    assert "cv_lams" not in local["metrics"] and local["metrics"]["iterations"]["mean"] == 20
+    assert sum(line.startswith("seed ") and " done in " in line for line in lines) == 4
+    assert json.loads((tmp_path / "dask" / "seeds_fig2_global.json").read_text()) == remote
+
+
+def test_a_failing_seed_keeps_the_others_and_a_rerun_resumes(tmp_path):
+    blocked = seeds.seed_folder(tmp_path, FIG3, 8)
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where seed 8's folder should be")
+    first = cli(FIG3, "--seeds", 7, 8, "--quick", "--jobs", 2, "--out", tmp_path)
+    assert first.returncode == 1
+    assert "seed 8 failed: OutputError" in first.stderr and "seed 7: done in" in first.stdout
+    summary = json.loads((tmp_path / f"seeds_{FIG3}.json").read_text())
+    assert summary["completed"] == [7] and list(summary["failed"]) == ["8"]
+    assert summary["failed"]["8"].startswith("OutputError: ") and "is a file" in summary["failed"]["8"]
+    assert summary["metrics"]["lam_star"]["n"] == 1 and summary["metrics"]["lam_star"]["sd"] == 0.0
+
+    seven = seeds.seed_folder(tmp_path, FIG3, 7) / f"{FIG3}.json"
+    before = seven.read_bytes(), seven.stat().st_mtime_ns
+    blocked.unlink()
+    second = cli(FIG3, "--seeds", 7, 8, "--quick", "--jobs", 1, "--out", tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert f"seed 7: skipped, complete results in {seven.parent}" in second.stdout
+    assert "seed 8: done in" in second.stdout
+    assert (seven.read_bytes(), seven.stat().st_mtime_ns) == before
+    summary = json.loads((tmp_path / f"seeds_{FIG3}.json").read_text())
+    assert summary["completed"] == [7, 8] and summary["failed"] == {} and summary["reused"] == [7]
+    assert summary["run_ids"]["7"] == json.loads(before[0])["run_id"]
+    assert set(summary["timings_s"]["per_seed"]) == {"7", "8"} and summary["timings_s"]["wall"] > 0
+
+
+def test_saved_results_of_another_config_are_run_again(tmp_path):
+    seeds.sweep(FIG3, [3], quick=True, out=tmp_path, jobs=1, log=lambda line: None)
+    lines = []
+    summary = seeds.sweep(FIG3, [3], quick=True, out=tmp_path, jobs=1, overrides={"fd_step": 1e-4},
+                          log=lines.append)
+    assert summary["reused"] == [] and not any("skipped" in line for line in lines)
+    assert saved(tmp_path, FIG3, 3)["config"]["fd_step"] == 1e-4
+
+
+def test_summary_of_nested_metrics():
+    records = {1: {"metrics": {"a": 1.0, "flag": True, "curve": [1.0, 2.0], "gp": {"err": 2.0, "n": 3}},
+                   "timings_s": {"total": 1.5}, "run_id": "r1"},
+               2: {"metrics": {"a": 4.0, "flag": False, "curve": [3.0], "gp": {"err": 2.0, "n": 5}},
+                   "timings_s": {"total": 2.5}, "run_id": "r2"}}
+    s = seeds.summarise("fig3_manifold", "QUICK", seeds.make_config(seeds.figure_module(FIG3), True, 1),
+                        [1, 2, 9], records, {9: "ValueError: no"}, wall_s=3.0, folders={1: "a", 2: "b", 9: "c"},
+                        reused=set(), backend="loky", jobs=2)
+    assert set(s["metrics"]) == {"a", "gp.err", "gp.n"}
+    assert s["metrics"]["a"] == {"mean": 2.5, "sd": 2.1213203435596424, "min": 1.0, "max": 4.0, "n": 2,
+                                 "values": [1.0, 4.0]}
+    assert s["metrics"]["gp.err"]["sd"] == 0.0 and s["metrics"]["gp.n"]["values"] == [3, 5]
+    assert s["failed"] == {"9": "ValueError: no"} and s["completed"] == [1, 2]
+    assert s["timings_s"] == {"wall": 3.0, "per_seed": {"1": 1.5, "2": 2.5}, "sum": 4.0}
+
+
+@pytest.mark.parametrize("args, says", [
+    (["fig9_nothing", "--seeds", "1"], "unknown figure 'fig9_nothing'; choose one of fig2_global"),
+    ([FIG3, "--seeds", "1", "-3"], "seed -3 is negative"),
+    ([FIG3, "--seeds", "1", "x"], "seed 'x' is not an integer"),
+    ([FIG3, "--seeds", "4", "5", "4"], "seed 4 is given more than once"),
+    ([FIG3], "the following arguments are required: --seeds"),
+    ([FIG3, "--seeds", "1", "--jobs", "0"], "0 is not a positive integer"),
+    ([FIG3, "--seeds", "1", "--out", ""], "--out is empty"),
+    ([FIG3, "--seeds", "1", "--scheduler", " "], "--scheduler is empty"),
+])
+def test_bad_arguments_give_one_line(args, says, capsys):
+    with pytest.raises(SystemExit) as e:
+        seeds.main(args)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and says in err and err.count("\n") == 1
+
+
+def test_time_budget_figure_refuses_to_share_cores(tmp_path, capsys):
+    jobs = os.cpu_count()  # fig5_many runs 2 processes a job: this many jobs need twice the cores
+    with pytest.raises(SystemExit) as e:
+        seeds.main(["fig5_many", "--seeds", "1", "--quick", "--jobs", str(jobs), "--out", str(tmp_path / "x")])
+    assert "trains against a time budget" in str(e.value.code) and "\n" not in str(e.value.code)
+    assert not (tmp_path / "x").exists()
