@@ -158,13 +158,21 @@ def test_committed_fig2_finds_the_cross_validation_optimum():
         assert abs(m[key] - m["cv_argmin_lam"]) < 0.3, (key, m[key], m["cv_argmin_lam"])
 
 
-def test_committed_fig4_stops_where_its_own_hypergradient_vanishes():
-    """What the README reports for Figure 4: lam_hat ends at the minimum of its hypernetwork's
-    validation curve, where w_phi(lam_hat) matches the best response to within 2%, yet the
-    best response's own hypergradient there is not zero, because the slope dw/dlam is not learned."""
+def test_committed_fig4_with_the_papers_optimisers():
+    """What the README reports for Figure 4, on the committed PAPER run (Adam 1e-4 on phi and on
+    lam_hat, p(lam | lam_hat) = N(lam_hat, 1e-5)): Algorithm 3 ends within 0.25 of the
+    cross-validation optimum; every run stops at the minimum of its own hypernetwork's validation
+    curve, where w_phi(lam_hat) matches the best response to within 2%; with the original code's lam
+    step (ablation) lam_hat overshoots to where the best response's hypergradient is far from 0."""
+    path = FIGURES / "fig4_local.json"
+    if not path.exists():
+        pytest.skip("no committed fig4_local.json")
+    config = json.loads(path.read_text())["config"]
+    assert config["lr_lam"] == config["lr"] == 1e-4 and config["sigma"] ** 2 == pytest.approx(1e-5)
     m = _committed("fig4_local")
-    for alg in ("alg3", "alg4"):
-        assert abs(m[f"{alg}_hypernet_argmin_lam"] - m[f"{alg}_final_lam"]) < 0.05
-        assert m[f"{alg}_weights_rel_error"] < 0.02
-        assert abs(m[f"{alg}_hypergrad_hypernet"]) < 0.1 * abs(m[f"{alg}_hypergrad_best_response"])
-        assert m[f"{alg}_slope_cosine"] < 0.9
+    assert abs(m["alg3_final_lam"] - m["cv_argmin_lam"]) < 0.25
+    for run in ("alg3", "alg4", "alg3_code_lr", "alg4_code_lr"):
+        assert abs(m[f"{run}_hypernet_argmin_lam"] - m[f"{run}_final_lam"]) < 0.05, run
+        assert m[f"{run}_weights_rel_error"] < 0.02, run
+        assert m[f"{run}_lam_last_tenth_sd"] < 0.01, run  # settled
+    assert m["alg3_code_lr_hypergrad_best_response"] > 5 * abs(m["alg3_hypergrad_best_response"])

@@ -17,9 +17,15 @@ SCRIPT = Path(__file__).resolve().parent / "tiny_figure.py"
 FILES = [f"tiny.{e}" for e in ("json", "npz", "pdf", "png")]
 
 
+def _default_signals():
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler: give the child the default disposition a terminal would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(out, *argv, **env):
     return subprocess.Popen([sys.executable, str(SCRIPT), "--out", str(out), *argv], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
 
 
 def tiny(out, *argv, **env):
