@@ -16,7 +16,7 @@ import os, sys, time
 sys.path.insert(0, {root!r})
 from hypernet import parallel
 def work(i):
-    print(os.getpid(), flush=True)
+    os.write(1, f"{{os.getpid()}}\\n".encode())  # one write: the two workers' lines cannot interleave
     time.sleep(120)
 with parallel.pool(2) as ex:
     futures = [ex.submit(work, i) for i in range(2)]
