@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import autograd.numpy as np  # noqa: E402
 from sklearn.datasets import load_diabetes  # noqa: E402
 
-from hypernet import algorithms, hypernets, models  # noqa: E402
+from hypernet import algorithms, cli, hypernets, models  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +82,7 @@ def run(config=FULL, seed=0):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Hyper-training your own model (ridge regression)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=cli.seed_type, default=0, help="initialisation and lam samples (default 0)")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK.iters} + {QUICK.lam_iters} steps")
     args = parser.parse_args(argv)
     lam_star, best, runs = run(QUICK if args.quick else FULL, args.seed)

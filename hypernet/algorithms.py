@@ -42,6 +42,7 @@ def gaussian_sampler(mean, sd, *, n_samples, seed):
     """Algorithm 2's p(lam) = N(mean, sd^2 I), drawn from default_rng([seed, step]); ignores lam_hat."""
     check_positive(sd=sd)
     check_count(n_samples=n_samples)
+    check_count(seed=seed, allow_zero=True)
     mean = np.atleast_1d(np.asarray(mean, float))
     return lambda lam_hat, step: mean + sd * np.random.default_rng([seed, step]).standard_normal((n_samples, len(mean)))
 
@@ -50,6 +51,7 @@ def uniform_sampler(low, high, *, n_hyper, n_samples, seed):
     """Algorithm 2's p(lam) = U[low, high]^n_hyper; ignores lam_hat."""
     check_positive(width=high - low)
     check_count(n_samples=n_samples, n_hyper=n_hyper)
+    check_count(seed=seed, allow_zero=True)
     return lambda lam_hat, step: np.random.default_rng([seed, step]).uniform(low, high, (n_samples, n_hyper))
 
 
@@ -57,8 +59,14 @@ def local_sampler(sigma, *, n_samples, seed):
     """Algorithm 3's p(lam | lam_hat) = N(lam_hat, sigma^2 I)."""
     check_positive(sigma=sigma)
     check_count(n_samples=n_samples)
-    return lambda lam_hat, step: lam_hat + sigma * np.random.default_rng([seed, step]).standard_normal(
-        (n_samples, len(lam_hat)))
+    check_count(seed=seed, allow_zero=True)
+
+    def sample(lam_hat, step):
+        if lam_hat is None:
+            raise ValueError("local_sampler draws around lam_hat: use it with Algorithm 3 (hypertrain_local / "
+                             "hypertrain_joint); Algorithm 2 wants gaussian_sampler or uniform_sampler")
+        return lam_hat + sigma * np.random.default_rng([seed, step]).standard_normal((n_samples, len(lam_hat)))
+    return sample
 
 
 def at_lam_hat(lam_hat, step):
@@ -84,7 +92,8 @@ def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, 
     """Algorithm 1 (standard cross-validation): for every lam of a grid (G, H), train weights from
     W0 ((D,) shared or (G, D)) with Adam (step alpha = lr) for `iters` steps on train_batch(step),
     then evaluate valid_loss on the fixed valid_batch. All G models train at once, as one array."""
-    lams = np.atleast_2d(np.asarray(lams, float))
+    lams = np.asarray(lams, float)
+    lams = lams[:, None] if lams.ndim == 1 and problem.n_hyper == 1 else np.atleast_2d(lams)  # a 1-D grid of H = 1
     check_positive(lr=lr)
     check_count(iters=iters, allow_zero=True)
     if lams.shape[1] != problem.n_hyper or not np.all(np.isfinite(lams)):

@@ -94,9 +94,16 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
                     if seen:
                         print(f"{figure}: {len(seen)} warning(s) during the run, kept in {figure}.json: "
                               "check the results before using them", file=sys.stderr)
-                paths = [out / Path(p).name for p in plot(stage.dir)]
+                try:
+                    paths = [out / Path(p).name for p in plot(stage.dir)]
+                except KeyError as e:  # results of another version of the script, or hand-edited
+                    raise results.ResultsInvalid(
+                        f"the results of {figure} in {out} have no {e}: they were made by another version of "
+                        f"experiments/{figure}.py; run it again to remake them") from None
                 stage.commit()
     except (results.ResultsMissing, FloatingPointError, ValueError, RuntimeError) as e:
         sys.exit(f"{figure}: error: {e}")
+    except KeyboardInterrupt:
+        sys.exit(f"{figure}: interrupted; nothing was saved, and the results in {out} are as they were")
     for path in paths:
         print(f"wrote {path}")

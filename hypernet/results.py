@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import platform
+import subprocess
 import time
 import warnings
 import zipfile
@@ -41,7 +42,18 @@ def versions():
     from importlib.metadata import version
     return {"python": platform.python_version(), "numpy": np.__version__, "autograd": version("autograd"),
             "scipy": scipy.__version__, "matplotlib": matplotlib.__version__, "scikit-learn": sklearn.__version__,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"}
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}", **_git()}
+
+
+def _git():
+    """The commit of the code that made a result, and whether the checkout had uncommitted changes."""
+    try:
+        run = lambda *a: subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True, text=True,  # noqa: E731
+                                        timeout=10, check=True).stdout.strip()
+        return {"git_commit": run("rev-parse", "HEAD"), "git_dirty": bool(run("status", "--porcelain", "--", "hypernet",
+                                                                               "experiments"))}
+    except (OSError, subprocess.SubprocessError):
+        return {}  # not a git checkout (e.g. an archive): nothing to record
 
 
 def jsonable(x):

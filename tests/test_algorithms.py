@@ -268,6 +268,13 @@ def test_algorithm3_invalid_settings(tiny, change, message):
         alg.hypertrain_local(prob, hn, **kw)
 
 
+def test_a_1d_grid_is_accepted_when_there_is_one_hyperparameter(tiny):
+    prob, _, _, b = tiny
+    kw = dict(W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=1e-3, iters=2)
+    np.testing.assert_array_equal(alg.cross_validation(prob, np.array([0.0, 1.0]), **kw).W,
+                                  alg.cross_validation(prob, np.array([[0.0], [1.0]]), **kw).W)
+
+
 def test_scalar_lam_is_accepted_by_every_algorithm(tiny):
     """A scalar lam (H = 1) works as lam0 of Algorithm 2 and as lam_hat of Algorithms 3 and 4 alike."""
     prob, hn, phi, b = tiny
@@ -307,6 +314,10 @@ def test_other_invalid_settings(tiny):
         (lambda: alg.uniform_sampler(1.0, 1.0, n_hyper=1, n_samples=2, seed=0), "width must be a positive finite number"),
         (lambda: alg.uniform_sampler(-1.0, 1.0, n_hyper=1, n_samples=0, seed=0), "n_samples must be a positive integer"),
         (lambda: alg.local_sampler(float("nan"), n_samples=2, seed=0), "sigma must be a positive finite number, got nan"),
+        (lambda: alg.local_sampler(0.1, n_samples=2, seed=-1), "seed must be a non-negative integer, got -1"),
+        (lambda: alg.gaussian_sampler(0.0, 1.0, n_samples=2, seed=1.5), "seed must be a non-negative integer, got 1.5"),
+        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "sample_lams": alg.local_sampler(0.1, n_samples=2, seed=0)}),
+         "local_sampler draws around lam_hat: use it with Algorithm 3"),
         (lambda: optim.adam_update(np.ones(2), optim.adam_init(np.ones(2)), 0.0), "Adam step size lr must be positive"),
     ]
     for call, message in cases:

@@ -114,6 +114,21 @@ def test_main_command_line(tmp_path, capsys):
         results.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path / "empty")])
     assert str(e.value).startswith("figX: error: no saved results for figX")
 
+    def old_plot(out):  # a plot that needs an array an older version of the script did not save
+        return [results.load_results(out, "figX")[1]["new_curve"]]
+    with pytest.raises(SystemExit) as e:
+        results.main("figX", run, old_plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path)])
+    assert str(e.value) == (f"figX: error: the results of figX in {tmp_path} have no 'new_curve': they were made by "
+                            "another version of experiments/figX.py; run it again to remake them")
+
+    def interrupted(config, out):
+        raise KeyboardInterrupt
+    before = (tmp_path / "figX.json").read_bytes()
+    with pytest.raises(SystemExit) as e:
+        results.main("figX", interrupted, plot, paper=paper, quick=quick, argv=["--quick", "--out", str(tmp_path)])
+    assert str(e.value) == f"figX: interrupted; nothing was saved, and the results in {tmp_path} are as they were"
+    assert (tmp_path / "figX.json").read_bytes() == before
+
 
 # ---- one run id; refused result files; deterministic figures ---------------------------------
 def test_json_and_npz_share_one_run_id(tmp_path):
