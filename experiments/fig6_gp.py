@@ -216,6 +216,8 @@ def plot(out=FIGURES):
         ax.set(xlabel="Inferred - true loss", title=f"mean {m['mean_error']:+.3f}, sd {m['std_error']:.3f}")
     axes[0, 0].set_ylabel("Inferred loss")
     axes[1, 0].set_ylabel("Count")
+    fig.suptitle(f"{record['config_name']}: inferred against true validation loss of "
+                 f"{record['metrics']['n_eval_tuples']:,} hyperparameter settings (axes clipped to 0.5-99.5%)", fontsize=11)
     fig.tight_layout()
     return plotting.save(fig, out, FIGURE)
 
