@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
       args+=(--out "$out"); shift 2 ;;
     --only)
       [ $# -ge 2 ] && [ -n "$2" ] || die "--only needs figure names, e.g. --only fig2_global,fig4_local"
-      only=",$2,"; shift 2 ;;
+      only=",${2// /,},"; shift 2 ;;  # commas or spaces between names
     *) die "unknown argument '$1' (use --quick, --out DIR, --only NAME[,NAME], --force)" ;;
   esac
 done
@@ -32,7 +32,7 @@ for name in "${names[@]}"; do
   elif [[ "$only" == *",$name,"* ]]; then
     [ -f "experiments/$name.py" ] || die "--only $name: experiments/$name.py does not exist"
     run+=("$name")
-    only=${only//,$name,/,}
+    while [[ "$only" == *",$name,"* ]]; do only=${only//,$name,/,}; done  # a name given twice runs once
   fi
 done
 left=$(echo "$only" | tr -s , ' ')

@@ -75,6 +75,9 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     if args.out == "":
         sys.exit(f"{figure}: error: --out is empty; give a folder")
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed)
+    if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder
+        sys.exit(f"{figure}: error: no saved results for {figure} in {out} (the folder does not exist). Run "
+                 f"`python experiments/{figure}.py --out {out}` (add --quick for a fast run) before --plot-only.")
     try:
         store.check_folder(out, figure)
         with store.FigureLock(out, figure):

@@ -114,6 +114,12 @@ def test_main_command_line(tmp_path, capsys):
         results.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path / "empty")])
     assert str(e.value).startswith("figX: error: no saved results for figX")
 
+    missing = tmp_path / "typo" / "dir"
+    with pytest.raises(SystemExit) as e:
+        results.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(missing)])
+    assert "no saved results for figX" in str(e.value) and "before --plot-only" in str(e.value)
+    assert not (tmp_path / "typo").exists()  # a typo in --out leaves no stray folder
+
     def old_plot(out):  # a plot that needs an array an older version of the script did not save
         return [results.load_results(out, "figX")[1]["new_curve"]]
     with pytest.raises(SystemExit) as e:

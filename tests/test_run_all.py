@@ -66,3 +66,10 @@ def test_fig3_runs_after_fig2_and_only_picks_in_paper_order(repo, tmp_path):
                                              ("fig2_global", "fig3_manifold", "fig4_local", "fig5_many", "fig6_gp")]
     _, _, calls = run_all(repo, "--only", "fig4_local,fig3_manifold", "--force", cwd=tmp_path)
     assert calls == [f"{repo} experiments/fig3_manifold.py --force", f"{repo} experiments/fig4_local.py --force"]
+
+
+def test_only_takes_commas_or_spaces_and_a_name_twice_runs_once(repo, tmp_path):
+    for names in ("fig6_gp,fig2_global,fig6_gp", "fig6_gp fig2_global"):
+        code, stderr, calls = run_all(repo, "--out", "/abs/x", "--only", names, cwd=tmp_path)
+        assert code == 0, stderr
+        assert calls == [f"{repo} experiments/{n}.py --out /abs/x" for n in ("fig2_global", "fig6_gp")]
