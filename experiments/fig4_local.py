@@ -194,10 +194,11 @@ def plot_losses(ax, record, a):
 def plot_paths(ax, record, a):
     """lam_hat over the iterations of every run (log scale: the ablations settle 20 times sooner)."""
     names = PAPER_RUNS + tuple(record["metrics"].get("ablations", ()))
-    for i, name in enumerate(names):
+    styles = {"alg3": "-", "alg4": "--", "alg3_code_lr": ":", "alg4_code_lr": "-.", "alg3_wide": ":"}
+    for i, name in enumerate(names):  # Algorithms 3 and 4 share a path for a while: solid under dashed
         paper = name in PAPER_RUNS
-        ax.plot(a[f"{name}_lam_path_iters"] + 1, a[f"{name}_lam_path"], "-" if paper else ":",
-                lw=2 if paper else 1.2, color=f"C{i}",
+        ax.plot(a[f"{name}_lam_path_iters"] + 1, a[f"{name}_lam_path"], styles.get(name, ":"),
+                lw=2 if paper else 1.5, color=f"C{i}",
                 label=f"{RUNS[name][0]}: λ̂ = {record['metrics'][f'{name}_final_lam']:.2f}")
     ax.axhline(record["metrics"]["cv_argmin_lam"], color="k", ls="--", lw=1, label="Cross-validation λ*")
     ax.set(xscale="log", xlabel="Iteration", ylabel="Hyperparameter λ̂")
