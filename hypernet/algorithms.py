@@ -98,6 +98,11 @@ def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, 
     check_count(iters=iters, allow_zero=True)
     if lams.shape[1] != problem.n_hyper or not np.all(np.isfinite(lams)):
         raise ValueError(f"lams has shape {lams.shape}, expected (G, {problem.n_hyper}) finite values")
+    if np.shape(W0) not in ((problem.n_weights,), (len(lams), problem.n_weights)):
+        raise ValueError(f"W0 has shape {np.shape(W0)}, expected ({problem.n_weights},) or "
+                         f"({len(lams)}, {problem.n_weights})")
+    if callable(valid_batch) or len(valid_batch) != 2:
+        raise ValueError("valid_batch of Algorithm 1 is one fixed batch (X, T), not a function")
     W = np.broadcast_to(W0, (len(lams), problem.n_weights)).astype(float)
     grad = value_and_grad(lambda W, batch: np.sum(problem.train_loss(W, lams, batch)))
     state, watch = adam_init(W), Watch("Algorithm 1 (cross-validation)", "the weights W0")

@@ -78,6 +78,9 @@ def lam_vector(lam, problem):
 
 def batch_at(batch_fn, step, name):
     """batch_fn(step), checked at the first step."""
+    if not callable(batch_fn):
+        raise ValueError(f"{name} must be a function step -> (X, T); for one fixed batch pass "
+                         f"`lambda step: (X, T)`")
     batch = batch_fn(step)
     if step == 0 and (len(batch) != 2 or np.shape(batch[0])[0] < 1 or np.shape(batch[0])[0] != np.shape(batch[1])[0]):
         raise ValueError(f"{name}(0) must return (X, T) with the same number N >= 1 of rows; "
