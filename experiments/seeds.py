@@ -354,16 +354,6 @@ def figure_type(text):
     return text
 
 
-def positive_int(text):
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{n} is not a positive integer")
-    return n
-
-
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         """One line on stderr, status 2 (argparse's own prints the usage first)."""
@@ -377,7 +367,7 @@ def parser():
     p.add_argument("--seeds", type=cli.seed_type, nargs="+", required=True, metavar="N",
                    help="the seeds, non-negative integers, each once")
     p.add_argument("--quick", action="store_true", help="the small QUICK config of the figure")
-    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+    p.add_argument("--jobs", type=cli.int_type(1), default=None, metavar="N",
                    help="seeds run at once (default: locally cores // cores per job, where a job of fig4_local, "
                         "fig5_many or fig6_gp takes 2 cores and the others 1; on a cluster, all)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
