@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Reproduce every figure of the paper that has a script in experiments/.
+# Reproduce every figure of the paper that has a script in experiments/ (fig7_hpo: the appendix comparison).
 #   bash run_all.sh                  the paper-scale runs, results and figures into figures/
 #   bash run_all.sh --quick          the small QUICK configs, into runs/quick/ (git-ignored)
 #   bash run_all.sh --quick --out D  the same into folder D (what CI runs); D relative to where you are
 #   --only fig2_global,fig4_local    only these figures;  --force  replace a PAPER result in --out
 # Stops at the first failing script with its exit code.
 set -euo pipefail
-names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp)
+names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp fig7_hpo)
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 args=()
 only=""

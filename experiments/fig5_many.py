@@ -53,6 +53,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hypernet import algorithms, data, hypernets, models, parallel, plotting, results, unrolled  # noqa: E402
+from hypernet.budget import Clock, final, truncate  # noqa: E402
 
 FIGURE = "fig5_many"
 FIGURES = results.FIGURES
@@ -112,50 +113,6 @@ def arch_name(sizes):
     return "-".join(map(str, sizes))
 
 
-# ---- the time-budgeted clock every method runs under ------------------------------------------
-class Clock:
-    """callback(step, state) for the training loops: keeps the method's own compute time (the time
-    since it started minus the time spent evaluating), evaluates the current weights on valid and
-    test every `every` seconds of it, and returns True once the budget is used up.
-    timer: the process's CPU seconds by default. A run uses one thread, so on a free core these
-    are its wall-clock seconds, and they stay so when other processes share the machine."""
-
-    def __init__(self, budget, every, *, weights, evaluate, timer=time.process_time):
-        self.budget, self.dt, self.weights, self.evaluate = budget, every, weights, evaluate
-        self.t, self.valid, self.test, self.step_at, self.steps, self.next = [], [], [], [], 0, 0.0
-        self.timer, self.excluded = timer, 0.0
-        self.start = timer()
-
-    def __call__(self, step, state):
-        now, self.steps = self.timer() - self.start - self.excluded, step + 1
-        done = now >= self.budget
-        if now >= self.next or done:
-            t_eval = self.timer()
-            v, te = self.evaluate(self.weights(state))
-            self.t.append(now), self.valid.append(v), self.test.append(te), self.step_at.append(step + 1)
-            self.next = (np.floor(now / self.dt) + 1) * self.dt
-            self.excluded += self.timer() - t_eval
-        return done
-
-    def curves(self):
-        return {"t": np.array(self.t), "valid": np.array(self.valid), "test": np.array(self.test),
-                "steps_at": np.array(self.step_at), "steps": self.steps}
-
-
-def truncate(curve, end):
-    """The part of a curve up to compute time `end` (what a run with budget `end` would have made)."""
-    keep = curve["t"] <= end
-    out = {k: curve[k][keep] for k in ("t", "valid", "test", "steps_at")}
-    return dict(out, steps=int(out["steps_at"][-1]))
-
-
-def final(curve, fraction, column="valid"):
-    """Mean of the evaluations in the last `fraction` of a curve: the hypernetwork's curve is noisy,
-    and one evaluation can sit on a spike."""
-    t = curve["t"]
-    return float(np.mean(curve[column][t >= (1 - fraction) * t[-1]]))
-
-
 # ---- one run of each method (each a job for a worker process) ---------------------------------
 def _setup(config, sizes, penalty="per_weight"):
     splits = data.mnist_splits(config.n_train, config.n_valid, config.n_test)
@@ -168,20 +125,13 @@ def _setup(config, sizes, penalty="per_weight"):
     return splits, problem, full, evaluate
 
 
-def centred(hn, offset):
-    """The hypernetwork of lam - offset: the same function class (the offset folds into the first
-    layer's bias), but Adam's steps on the first layer no longer move every bottleneck unit by
-    |offset| * H * lr at once (9 * 7850 * 1e-4 ~ 7 for 784-10 if lam ~ -9 went in raw)."""
-    return hn._replace(apply=lambda phi, lams: hn.apply(phi, lams - offset))
-
-
 def hyper_job(config, sizes, budget):
     """Algorithm 3 on one architecture for `budget` compute seconds."""
     splits, problem, full, evaluate = _setup(config, sizes)
     D = problem.n_weights
     hn = hypernets.factorised(D, config.bottleneck, D)
     if config.centre:
-        hn = centred(hn, config.log_decay0)
+        hn = hypernets.centred(hn, config.log_decay0)
     phi = hn.init(np.random.default_rng(stream(config, "hypernet_init")), config.init_scale)
     clock = Clock(budget, config.eval_every_s, weights=lambda s: hn.apply(s["phi"], s["lam"][None, :]),
                   evaluate=evaluate)

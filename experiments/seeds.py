@@ -31,9 +31,9 @@ it. One failing seed does not stop the others; the summary lists it under "faile
 exits with status 1.
 
 Jobs and cores: each job gets one BLAS thread. fig2_global and fig3_manifold need one core per job;
-fig4_local, fig5_many and fig6_gp run `workers` (2) processes or threads inside each run, so a job of
-them needs that many cores. The local default --jobs is cores // (cores per job). fig5_many and
-fig6_gp train against a time budget: their results are only comparable with whole cores per job,
+fig4_local, fig5_many, fig6_gp and fig7_hpo run `workers` (2) processes or threads inside each run, so a
+job of them needs that many cores. The local default --jobs is cores // (cores per job). fig5_many,
+fig6_gp and fig7_hpo train against a time budget: their results are only comparable with whole cores per job,
 so a --jobs that oversubscribes this machine is refused for them (for the others it only warns:
 their numbers do not depend on time).
 
@@ -67,7 +67,7 @@ from hypernet import cli, results, store  # noqa: E402
 EXPERIMENTS = ROOT / "experiments"
 FIGURES_SEEDS = results.RUNS / "seeds"  # per-seed folders of a sweep summarised into figures/
 QUICK_OUT = results.RUNS / "quick_seeds"
-TIME_BUDGET = {"fig5_many", "fig6_gp"}  # figures whose runs train against the clock
+TIME_BUDGET = {"fig5_many", "fig6_gp", "fig7_hpo"}  # figures whose runs train against the clock
 BLAS_THREADS = 1  # per job, unless the figure module sets BLAS_THREADS
 
 

@@ -1,7 +1,9 @@
-"""Fig 6's Gaussian-process baseline and the (lam, validation loss) tuples it is fit on.
+"""Fig 6's Gaussian-process baseline and the (lam, validation loss) tuples it is fit on; the same
+trainer runs the black-box trials of the appendix comparison (experiments/fig7_hpo.py).
 
 The tuples come from linear models 784 -> 10 (with biases) trained with the per-class penalty of
-Fig 6, (1/10) sum_i exp(lam_i) ||W[:, i]||_2, under the Gaussian NLL of hypernet.models. Trained
+Fig 6, (1/10) sum_i exp(lam_i) ||W[:, i]||_2, under the Gaussian NLL of hypernet.models (or, for
+fig7_hpo, with Fig 5's penalty of one decay per weight, sum_j exp(lam_j) w_j^2). Trained
 one at a time, 10,240 such models take hours; here a chunk of S models is one array. The weights
 of a chunk are kept as one (784, S*10) matrix, so that every step the outputs of all S models on
 the shared minibatch are one matmul X (N, 784) @ (784, S*10) and the weight gradients another,
@@ -55,13 +57,25 @@ def adam_sums(x, g, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-8):
     x -= g
 
 
-def train_per_class(lams, W0, batch, iters, lr, noise_sd=0.1, dtype=np.float64):
-    """Adam on S linear models 784 -> 10 at once, model s with decays exp(lams[s]) (10,) per class.
+PENALTIES = ("per_class", "per_weight")
+
+
+def train_linear(lams, W0, batch, iters, lr, *, penalty="per_class", noise_sd=0.1, dtype=np.float64):
+    """Adam on S linear models 784 -> 10 at once under the Gaussian NLL with sd noise_sd (sd
+    sqrt(1/2) gives the gradient of plain MSE), each with its own hyperparameters lams[s]:
+    penalty="per_class": lams (S, 10), penalty (1/10) sum_k exp(lam_k) ||M[:, k]||_2 (Fig 6);
+    penalty="per_weight": lams (S, 7850) in the flat layout of W0, penalty sum_j exp(lam_j) w_j^2
+    over weights and biases (Fig 5).
     W0 (S, 7850) initial flat weights; batch(step) -> (X (N, 784), T (N, 10)), one minibatch
     shared by all S models at each step. Returns the trained flat weights (S, 7850), float64."""
-    S, K = lams.shape
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    S, K = len(lams), 10
     M, b = (a.astype(dtype) for a in to_columns(np.asarray(W0, float), n_out=K))
-    decay = (np.exp(lams) / K).reshape(S * K).astype(dtype)
+    if penalty == "per_class":
+        decay = (np.exp(lams) / K).reshape(S * K).astype(dtype)
+    else:  # d/dw of exp(lam) w^2 is 2 exp(lam) w, for the weights and the biases alike
+        decay_M, decay_b = (2 * np.exp(a).astype(dtype) for a in to_columns(np.asarray(lams, float), n_out=K))
     gM, pen, mM, vM = np.empty_like(M), np.empty_like(M), np.zeros_like(M), np.zeros_like(M)
     mb, vb = np.zeros_like(b), np.zeros_like(b)
     for step in range(iters):
@@ -72,15 +86,25 @@ def train_per_class(lams, W0, batch, iters, lr, noise_sd=0.1, dtype=np.float64):
         R += b
         R.reshape(N, S, K)[...] -= T.astype(dtype)[:, None, :]
         R *= 1 / (noise_sd ** 2 * N * K)
-        # d/dM[:, k] of the penalty (1/K) exp(lam_k) ||M[:, k]||_2 is (1/K) exp(lam_k) M[:, k] / ||M[:, k]||.
         # Every operation writes into a preallocated array (out=): allocating arrays of the chunk's
         # size every step costs as much as the matmuls. (NumPy releases the GIL in all of them.)
         np.dot(X.T, R, out=gM)
-        np.multiply(M, decay / np.sqrt(np.einsum("ij,ij->j", M, M)), out=pen)
+        gb = R.sum(0)
+        if penalty == "per_class":
+            # d/dM[:, k] of (1/K) exp(lam_k) ||M[:, k]||_2 is (1/K) exp(lam_k) M[:, k] / ||M[:, k]||.
+            np.multiply(M, decay / np.sqrt(np.einsum("ij,ij->j", M, M)), out=pen)
+        else:
+            np.multiply(M, decay_M, out=pen)
+            gb += decay_b * b
         gM += pen
         adam_sums(M, gM, mM, vM, step + 1, lr)
-        adam_sums(b, R.sum(0), mb, vb, step + 1, lr)
+        adam_sums(b, gb, mb, vb, step + 1, lr)
     return from_columns(M.astype(float), b.astype(float), n_out=K)
+
+
+def train_per_class(lams, W0, batch, iters, lr, noise_sd=0.1, dtype=np.float64):
+    """train_linear with Fig 6's per-class penalty: lams (S, 10)."""
+    return train_linear(lams, W0, batch, iters, lr, penalty="per_class", noise_sd=noise_sd, dtype=dtype)
 
 
 def valid_losses(W, X, T, noise_sd=0.1, chunk=256, dtype=np.float64):

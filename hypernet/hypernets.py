@@ -87,3 +87,10 @@ def mlp(n_hyper, n_hidden, n_weights):
         return np.maximum(lams @ A + a, 0.0) @ B + c
     n = H * K + K + K * D + D
     return Hypernet(_init(n), apply, n, H, D, f"mlp {H}->{K}->{D}")
+
+
+def centred(hn, offset):
+    """The hypernetwork of lam - offset: the same function class (the offset folds into the first
+    layer's bias), but Adam's steps on the first layer no longer move every bottleneck unit by
+    |offset| * H * lr at once (9 * 7850 * 1e-4 ~ 7 for 784-10 if lam ~ -9 went in raw; Fig 5)."""
+    return hn._replace(apply=lambda phi, lams: hn.apply(phi, lams - offset))

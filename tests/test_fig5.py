@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from experiments import fig5_many
+from hypernet import budget
 
 TOP_KEYS = {"hypernet_params", "top_budget_s", "bottom_s", "hyper_steps", "unrolled_steps", "hyper_valid_final", "hyper_test_final", "unrolled_valid_final",
             "unrolled_test_final", "hyper_time_to_plateau_s", "unrolled_time_to_hyper_final_s", "unrolled_T"}
@@ -16,7 +17,7 @@ def test_clock_excludes_evaluation_time_and_stops_at_budget():
     def evaluate(w):
         time.sleep(0.03)   # evaluation is slow; it must not count against the method
         return w, -w
-    clock = fig5_many.Clock(budget=0.2, every=0.05, weights=lambda s: s, evaluate=evaluate, timer=time.perf_counter)
+    clock = budget.Clock(budget=0.2, every=0.05, weights=lambda s: s, evaluate=evaluate, timer=time.perf_counter)
     start, step = time.perf_counter(), 0
     while not clock(step, float(step)):
         time.sleep(0.005)
@@ -37,11 +38,11 @@ def test_truncate_and_final():
     of the evaluations in the last 10% of the curve."""
     curve = {"t": np.arange(0.0, 101.0, 10.0), "valid": np.arange(11.0), "test": -np.arange(11.0),
              "steps_at": 100 * np.arange(1, 12), "steps": 1100}
-    cut = fig5_many.truncate(curve, 32.0)
+    cut = budget.truncate(curve, 32.0)
     np.testing.assert_array_equal(cut["t"], [0, 10, 20, 30])
     assert cut["steps"] == 400 and list(cut["valid"]) == [0, 1, 2, 3]
-    assert fig5_many.final(curve, 0.1) == 9.5          # t >= 90: evaluations 9 and 10
-    assert fig5_many.final(cut, 0.1, "test") == -3.0   # t >= 27: the last one
+    assert budget.final(curve, 0.1) == 9.5          # t >= 90: evaluations 9 and 10
+    assert budget.final(cut, 0.1, "test") == -3.0   # t >= 27: the last one
 
 
 def test_first_time():

@@ -64,6 +64,9 @@ def test_fig3_runs_after_fig2_and_only_picks_in_paper_order(repo, tmp_path):
     _, _, calls = run_all(repo, cwd=tmp_path)
     assert [c.split()[1] for c in calls] == [f"experiments/{n}.py" for n in
                                              ("fig2_global", "fig3_manifold", "fig4_local", "fig5_many", "fig6_gp")]
+    (repo / "experiments" / "fig7_hpo.py").write_text("")
+    _, _, calls = run_all(repo, "--quick", cwd=tmp_path)
+    assert calls[-1] == f"{repo} experiments/fig7_hpo.py --quick"  # the appendix comparison comes last
     _, _, calls = run_all(repo, "--only", "fig4_local,fig3_manifold", "--force", cwd=tmp_path)
     assert calls == [f"{repo} experiments/fig3_manifold.py --force", f"{repo} experiments/fig4_local.py --force"]
 

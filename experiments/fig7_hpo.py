@@ -1,0 +1,470 @@
+"""The appendix comparison of Lorraine & Duvenaud (2018, extended version, "Random Search and
+Bayesian Optimization Baselines"), extended: Algorithm 3 against random search, Bayesian
+optimisation (GP + expected improvement) and Optuna's TPE sampler, at equal compute time, on 10 and
+on 7,850 hyperparameters of the linear MNIST model.
+
+    python experiments/fig7_hpo.py [--quick] [--seed 7] [--out DIR] [--plot-only]
+
+Problems (the same model, data and splits as the figures they come from):
+- h10: one decay per digit class, penalty (1/10) sum_i exp(lam_i) ||W[:, i]||_2, Gaussian NLL
+  (sd 0.1), train = MNIST [0, 50000) as 100-point windows, valid = [50000, 60000) (Fig 6);
+  search box lam in [-3, 3]^10 (Fig 6's), Algorithm 3 starts at lam_hat = 0 (its centre) with
+  Fig 6's linear hypernetwork 10 -> 7850 (init randn * 1e-5).
+- h7850: one decay per weight, penalty sum_j exp(lam_j) w_j^2, MSE training loss, train / valid
+  = MNIST [0, 10000) / [10000, 20000) (Fig 5 top); Algorithm 3 exactly as Fig 5 (factorised
+  hypernetwork 7850 -> 10 -> 7850, init randn * 0.01, fed lam + 9, lam_hat = -9 everywhere).
+  The paper gives no box for this problem: random search and TPE sample [-12, -6]^7850, Fig 5's
+  starting decay +- 3 (the width of h10's box).
+- Test = the first 10,000 MNIST test images for both. Every loss reported is the Gaussian NLL with
+  sd 0.1, the appendix figure's scale; for h7850 that is 50 * MSE - 1.384 (the same ranking).
+Algorithm 3 (as Figs 4 and 5): p(lam | lam_hat) = N(lam_hat, 1e-5 I), 2 samples per step, Adam
+1e-4 for phi and for lam_hat, 100 training points and 1,000 validation points per step. What it
+delivers at time t: the weights w_phi(lam_hat_t) ("hyper"), and a model retrained from scratch at
+lam_hat_t by a black-box trial ("hyper_retrained", drawn at t + the CPU time of one trial).
+
+Black-box methods: a trial trains the linear model at lam and returns its validation loss on the
+full validation set; its training is part of the method's time. Two trial protocols:
+- paper: Fig 6's, 1,000 Adam steps of 1e-4 from randn * 1e-5 on 100-point windows;
+- converged: the same at `converged` steps / step size per problem, where doubling the steps no
+  longer improves the validation loss by more than 1% (measured; see the README).
+Random search and the global decay (one decay for all hyperparameters, random in the box; the
+"hand-tuned" line, converged protocol only) train `random_batch` trials as one array (they are
+independent); a batch's trials count as done when the batch is. GP-EI (h10 only, as the paper)
+and TPE propose one trial at a time (hypernet/blackbox.py).
+
+Compute: every method runs in its own process with one BLAS thread, `workers` at a time, and its
+time is its process's CPU time (evaluations of the current best on the test set and of the
+hypernetwork's weights every budget / evals seconds are off the clock). Budgets, read off the
+appendix figure's x-axes: 1,000 s (h10) and 850 s (h7850). A robustness run repeats every method
+for `robust_seeds` at `robust_budget_s`. A PAPER run keeps each finished method in
+runs/fig7_jobs/ until the figure is saved, so an interrupted run resumes where it stopped.
+"""
+import dataclasses
+import hashlib
+import itertools
+import json
+import os
+import pickle
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from hypernet import algorithms, blackbox, budget, data, gp, hypernets, models, parallel, plotting, results  # noqa: E402
+
+FIGURE = "fig7_hpo"
+FIGURES = results.FIGURES
+JOBS = results.RUNS / "fig7_jobs"
+JOB_VERSION = 1  # bump when a job's computation changes: cached jobs of other versions are not reused
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    n_train: int
+    n_valid: int
+    penalty: str            # of models.make_problem and gp.train_linear
+    loss: str               # the training loss ("nll" sd 0.1, or "mse")
+    box: tuple              # black-box search box [low, high]^H
+    lam0: float             # Algorithm 3's initial lam_hat (every hyperparameter)
+    hypernet: str           # "linear" or "factorised" (bottleneck 10, fed lam - lam0)
+    hypernet_init: float    # randn * scale for phi
+    windows: bool           # Algorithm 3's training batches: contiguous windows (Fig 6) or random draws (Fig 5)
+
+
+PROBLEMS = {"h10": Problem(50000, 10000, "per_class", "nll", (-3.0, 3.0), 0.0, "linear", 1e-5, True),
+            "h7850": Problem(10000, 10000, "per_weight", "mse", (-12.0, -6.0), -9.0, "factorised", 0.01, False)}
+METHODS = ("hyper", "hyper_retrained", "random", "gp_bo", "tpe", "global_decay")
+LABELS = {"hyper": "Hyper-training (Alg. 3)", "hyper_retrained": "Hyper-training, retrained at lam_hat",
+          "random": "Random search", "gp_bo": "Bayesian opt. (GP-EI)", "tpe": "Optuna TPE",
+          "global_decay": "Global decay (hand-tuned)"}
+BLACKBOX = ("random", "gp_bo", "tpe", "global_decay")
+NLL_SD = 0.1
+
+
+def not_run(method, name, protocol):
+    """Why a method has no result for this problem and protocol."""
+    if method == "gp_bo" and name != "h10":
+        return "as in the paper, Bayesian optimisation runs on the 10-hyperparameter problem only"
+    if method == "global_decay":
+        return "the hand-tuned baseline runs under the converged protocol only"
+    return f"not among the config's methods for the {protocol} protocol (compute; see the README)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    seed: int = 7
+    problems: tuple = ("h10", "h7850")
+    budget_s: dict = dataclasses.field(default_factory=lambda: {"h10": 1000.0, "h7850": 850.0})
+    # Trial protocols: name -> {problem: (Adam steps, step size)}; init randn * 1e-5, 100-point windows.
+    protocols: dict = dataclasses.field(default_factory=lambda: {
+        "paper": {"h10": (1000, 1e-4), "h7850": (1000, 1e-4)},
+        "converged": {"h10": (8000, 1e-4), "h7850": (8000, 1e-4)}})
+    # Which black-box methods run under which protocol (GP-EI: h10 only, as the paper).
+    methods: dict = dataclasses.field(default_factory=lambda: {
+        "paper": ("random", "gp_bo", "tpe"), "converged": ("random", "tpe", "global_decay")})
+    trial_init: float = 1e-5
+    trial_batch: int = 100
+    random_batch: int = 32           # random-search / global-decay trials trained as one array
+    gp_init: int = 10                # random points before GP-EI proposes
+    gp_candidates: int = 2000
+    n_samples: int = 2               # Algorithm 3: lam samples per step
+    sigma: float = 1e-5 ** 0.5       # p(lam | lam_hat) = N(lam_hat, sigma^2 I)
+    lr_phi: float = 1e-4
+    lr_lam: float = 1e-4
+    valid_batch: int = 1000
+    evals: int = 100                 # evaluations of the hypernetwork's weights per run
+    final_fraction: float = 0.1      # hyper-training's "final" loss: mean over the last 10% of its curve
+    robust_seeds: tuple = (8, 9, 10)
+    robust_budget_s: float = 100.0
+    dtype: str = "float32"           # of trials and loss evaluations
+    workers: int = 2
+
+
+PAPER = Config()
+QUICK = dataclasses.replace(PAPER, budget_s={"h10": 2.0, "h7850": 2.0}, robust_seeds=(8,), robust_budget_s=1.0,
+                            protocols={"paper": {"h10": (100, 1e-4), "h7850": (100, 1e-4)},
+                                       "converged": {"h10": (300, 1e-4), "h7850": (300, 1e-4)}},
+                            random_batch=8, gp_init=3, gp_candidates=200, evals=10)
+
+
+def check_config(config):
+    """Refuse, before any work, a config whose parts do not fit together."""
+    unknown = [p for p in config.problems if p not in PROBLEMS]
+    if unknown or not config.problems:
+        raise ValueError(f"problems must be among {list(PROBLEMS)}, got {config.problems}")
+    for p in config.problems:
+        if not config.budget_s.get(p, 0) > 0:
+            raise ValueError(f"budget_s needs a positive budget for {p}, got {config.budget_s}")
+        for name, steps in config.protocols.items():
+            if p not in steps:
+                raise ValueError(f"protocol {name!r} has no (steps, step size) for {p}")
+    bad = {m for ms in config.methods.values() for m in ms} - set(BLACKBOX)
+    if bad or set(config.methods) - set(config.protocols):
+        raise ValueError(f"methods must map protocols {list(config.protocols)} to some of {BLACKBOX}")
+    if not config.robust_seeds or config.seed in config.robust_seeds:
+        raise ValueError(f"robust_seeds needs seeds other than --seed {config.seed}, "
+                         f"got {config.robust_seeds}")
+
+
+# ---- the pieces every job shares ------------------------------------------------------------
+_SPLITS = {}  # loaded once, before the worker processes fork (they share it)
+
+
+def setup(config, name):
+    P = PROBLEMS[name]
+    if name not in _SPLITS:
+        _SPLITS[name] = data.mnist_splits(P.n_train, P.n_valid)
+    splits = _SPLITS[name]
+    problem = models.make_problem((784, 10), loss=P.loss, penalty=P.penalty)
+    return P, splits, problem
+
+
+def nll(W, split, config):
+    """Gaussian NLL (sd 0.1) of weights W (S, D) on a whole split: (S,)."""
+    return gp.valid_losses(np.atleast_2d(W), split.X, split.T, noise_sd=NLL_SD, dtype=np.dtype(config.dtype))
+
+
+def make_trial(config, name, protocol, splits, key):
+    """trial(lams (n, H)) -> (validation NLL (n,), weights (n, D)): n models trained at once by the
+    protocol's Adam steps; every call has its own initial weights and minibatch sequence."""
+    P, (iters, lr), calls = PROBLEMS[name], config.protocols[protocol][name], itertools.count()
+    noise_sd = NLL_SD if P.loss == "nll" else 0.5 ** 0.5  # sd sqrt(1/2) turns the NLL's gradient into MSE's
+
+    def trial(lams):
+        k = next(calls)
+        W0 = models.init_weights(np.random.default_rng([config.seed, key, k]), 7850, config.trial_init, len(lams))
+        batch = data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, key, k), contiguous=True)
+        W = gp.train_linear(np.asarray(lams, float), W0, batch, iters, lr, penalty=P.penalty, noise_sd=noise_sd,
+                            dtype=np.dtype(config.dtype))
+        return nll(W, splits.valid, config), W
+    return trial
+
+
+def hypernet_of(P, n_hyper):
+    if P.hypernet == "linear":
+        return hypernets.linear(n_hyper, 7850)
+    return hypernets.centred(hypernets.factorised(n_hyper, 10, 7850), P.lam0)
+
+
+# ---- the jobs, each in a worker process -----------------------------------------------------
+def hyper_job(config, name, budget_s):
+    """Algorithm 3 for budget_s CPU seconds, then, off the clock, a model retrained from scratch at
+    each evaluated lam_hat under every trial protocol."""
+    P, splits, problem = setup(config, name)
+    hn, lam_hats = hypernet_of(P, problem.n_hyper), []
+
+    def evaluate(state):
+        phi, lam = state
+        lam_hats.append(lam)
+        W = hn.apply(phi, lam[None, :])
+        return float(nll(W, splits.valid, config)[0]), float(nll(W, splits.test, config)[0])
+    clock = budget.Clock(budget_s, budget_s / config.evals, weights=lambda s: (s["phi"], np.array(s["lam"])),
+                         evaluate=evaluate)
+    phi = hn.init(np.random.default_rng([config.seed, 1]), P.hypernet_init)
+    algorithms.hypertrain_local(
+        problem, hn, phi=phi, lam_hat=np.full(problem.n_hyper, P.lam0),
+        train_batch=data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, 2), contiguous=P.windows),
+        valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
+        n_samples=config.n_samples, sigma=config.sigma, seed=results.seed_of(config, 4),
+        lr_phi=config.lr_phi, lr_lam=config.lr_lam, iters=None, callback=clock)
+    out = clock.curves()
+    lams = np.array(lam_hats)
+    out["lam_mean"], out["lam_sd"] = lams.mean(1), lams.std(1)
+    for i, protocol in enumerate(config.protocols):
+        trial = make_trial(config, name, protocol, splits, 100 + i)
+        t0 = time.process_time()
+        trial(lams[-1:])  # what one retraining costs, alone as a sequential trial is
+        cost = time.process_time() - t0
+        valid, W = zip(*(trial(lams[j:j + 32]) for j in range(0, len(lams), 32)))
+        out[f"retrained_{protocol}"] = {"t": out["t"] + cost, "valid": np.concatenate(valid),
+                                        "test": np.concatenate([nll(w, splits.test, config) for w in W]),
+                                        "cost_s": cost}
+    return out
+
+
+def blackbox_job(config, name, protocol, method, budget_s):
+    """One black-box method for budget_s CPU seconds of its process, trials included."""
+    P, splits, problem = setup(config, name)
+    key = 200 + 10 * list(config.protocols).index(protocol) + BLACKBOX.index(method)
+    make = {"random": blackbox.RandomSearch, "global_decay": blackbox.GlobalDecay, "tpe": blackbox.TPE,
+            "gp_bo": lambda lo, hi, H, seed: blackbox.GPEI(lo, hi, H, seed, n_init=config.gp_init,
+                                                           n_candidates=config.gp_candidates)}[method]
+    proposer = make(*P.box, problem.n_hyper, results.seed_of(config, key))
+    batch = config.random_batch if method in ("random", "global_decay") else 1
+    res = blackbox.search(proposer, make_trial(config, name, protocol, splits, key), budget=budget_s, batch=batch,
+                          test_of=lambda w: nll(w, splits.test, config)[0])
+    lam = res.pop("best_lam")
+    return dict(res, best_lam_mean=None if lam is None else float(lam.mean()),
+                best_lam_sd=None if lam is None else float(lam.std()))
+
+
+def _job(config, job):
+    from threadpoolctl import threadpool_limits
+    kind, name, protocol, budget_s = job
+    with threadpool_limits(1):  # one core per method; `workers` methods share the machine
+        t0 = time.perf_counter()
+        out = hyper_job(config, name, budget_s) if kind == "hyper" else blackbox_job(config, name, protocol, kind,
+                                                                                      budget_s)
+    return config.seed, job, dict(out, wall_s=time.perf_counter() - t0)
+
+
+def jobs_of(config):
+    """[(config with the run's seed, (method, problem, protocol, budget))] of the main run and the
+    robustness run, longest first (so the two workers finish close together)."""
+    todo = []
+    for seed, robust in [(config.seed, False)] + [(s, True) for s in config.robust_seeds]:
+        c = dataclasses.replace(config, seed=seed)
+        for name in config.problems:
+            b = config.robust_budget_s if robust else config.budget_s[name]
+            todo.append((c, ("hyper", name, None, b)))
+            todo += [(c, (m, name, p, b)) for p, ms in config.methods.items() for m in ms
+                     if not (m == "gp_bo" and name != "h10")]
+    return sorted(todo, key=lambda cj: -cj[1][3])
+
+
+class JobCache:
+    """Finished jobs of one config on disk (runs/fig7_jobs/<hash>/), so that an interrupted PAPER
+    run does not redo them; removed once the figure's results are saved. Off unless asked for."""
+
+    def __init__(self, config, on):
+        key = json.dumps([JOB_VERSION, results.jsonable(config)], sort_keys=True)
+        self.dir = JOBS / hashlib.sha256(key.encode()).hexdigest()[:16] if on else None
+
+    def _path(self, seed, job):
+        return self.dir / ("_".join(map(str, (seed, *job))) + ".pkl")
+
+    def get(self, seed, job):
+        if self.dir is None or not self._path(seed, job).is_file():
+            return None
+        try:
+            return pickle.loads(self._path(seed, job).read_bytes())
+        except Exception:  # a damaged file is a job to run again
+            return None
+
+    def put(self, seed, job, out):
+        if self.dir is not None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp = self._path(seed, job).with_suffix(".tmp")
+            tmp.write_bytes(pickle.dumps(out))
+            os.replace(tmp, self._path(seed, job))
+
+    def clear(self):
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_jobs(config, cache):
+    """{(seed, method, problem, protocol, budget): result} of every job, `workers` at a time."""
+    done, todo = {}, []
+    for c, job in jobs_of(config):
+        out = cache.get(c.seed, job)
+        if out is None:
+            todo.append((c, job))
+        else:
+            done[(c.seed, *job)] = out
+    total = len(done) + len(todo)
+    if done:
+        print(f"[{FIGURE}] {len(done)} finished method runs reused from {cache.dir}", flush=True)
+    for seed, job, out in parallel.map_processes(_job, todo, config.workers):
+        cache.put(seed, job, out)
+        done[(seed, *job)] = out
+        kind, name, protocol, b = job
+        what = (f"{out['trials']} trials ({out['trials'] / max(out['time_s'], 1e-9):.1f}/s), best valid "
+                f"{out['best_valid'][-1]:.4f}" if kind != "hyper" and out["trials"] else
+                "no trial finished" if kind != "hyper" else f"valid {out['valid'][-1]:.4f}")
+        print(f"[{FIGURE}] seed {seed} {name} {protocol or ''} {kind}: {what}, {out['wall_s']:.0f} s wall "
+              f"({len(done)}/{total})", flush=True)
+    return done
+
+
+# ---- the numbers -----------------------------------------------------------------------------
+def _first_time(t, values, level):
+    hit = np.nonzero(np.asarray(values) <= level)[0]
+    return float(np.asarray(t)[hit[0]]) if len(hit) else None
+
+
+def curves_of(runs, seed, name, protocol, config, b):
+    """{method: {"t", "valid", "test"}} for one problem and protocol: the hypernetwork's current
+    weights and their retrained models as evaluated; the black-box methods' best so far (a step
+    function, one point per improvement)."""
+    h = runs[(seed, "hyper", name, None, b)]
+    out = {"hyper": {k: h[k] for k in ("t", "valid", "test")},
+           "hyper_retrained": {k: h[f"retrained_{protocol}"][k] for k in ("t", "valid", "test")}}
+    for m in config.methods[protocol]:
+        r = runs.get((seed, m, name, protocol, b))
+        if r is not None:
+            out[m] = {"t": r["best_t"], "valid": r["best_valid"], "test": r["best_test"], "trials": r["trials"],
+                      "time_s": r["time_s"]}
+    return out
+
+
+def summarise(curves, fraction):
+    """Per method final_valid / final_test / trials / time_to_target_s, and speedup_vs_best_peer."""
+    m = {}
+    for k, c in curves.items():
+        if k.startswith("hyper"):
+            m[k] = {"final_valid": budget.final(c, fraction), "final_test": budget.final(c, fraction, "test")}
+        else:
+            has = len(c["valid"]) > 0
+            m[k] = {"final_valid": float(c["valid"][-1]) if has else None,
+                    "final_test": float(c["test"][-1]) if has else None, "trials": c["trials"],
+                    "trials_per_s": c["trials"] / c["time_s"]}
+    peers = {k: v["final_valid"] for k, v in m.items() if not k.startswith("hyper") and v["final_valid"] is not None}
+    best = min(peers, key=peers.get) if peers else None
+    target = peers[best] if best else None
+    for k, c in curves.items():
+        m[k]["time_to_target_s"] = None if target is None else _first_time(c["t"], c["valid"], target)
+    hyper_t = m["hyper"]["time_to_target_s"]
+    summary = {"best_peer": best, "target_valid": target,
+               "speedup_vs_best_peer": (m[best]["time_to_target_s"] / hyper_t) if best and hyper_t else None}
+    return m, summary
+
+
+def _stats(values):
+    v = np.array([x for x in values if x is not None], float)
+    if not len(v):
+        return {"mean": None, "sd": None, "values": list(values)}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "values": list(values)}
+
+
+def run(config=PAPER, out=FIGURES):
+    check_config(config)
+    t0 = time.perf_counter()
+    cache = JobCache(config, on=results.config_name(config, PAPER, QUICK) == "PAPER")
+    for name in config.problems:
+        setup(config, name)
+    runs = run_jobs(config, cache)
+    metrics, arrays, robust = {"budget_s": dict(config.budget_s)}, {}, {}
+    for name in config.problems:
+        metrics[name], robust[name] = {}, {}
+        for protocol in config.protocols:
+            curves = curves_of(runs, config.seed, name, protocol, config, config.budget_s[name])
+            per_method, summary = summarise(curves, config.final_fraction)
+            for k in METHODS:  # every method has its entry; one that did not run says why
+                if k not in per_method:
+                    per_method[k] = {"final_valid": None, "final_test": None, "trials": None, "time_to_target_s": None,
+                                     "not_run": not_run(k, name, protocol)}
+            metrics[name][protocol] = {**per_method, **summary}
+            for k, c in curves.items():
+                arrays |= {f"{name}_{protocol}_{k}_{col}": np.asarray(c[col], float) for col in ("t", "valid", "test")}
+            seeds = [summarise(curves_of(runs, s, name, protocol, config, config.robust_budget_s),
+                               config.final_fraction) for s in config.robust_seeds]
+            robust[name][protocol] = {
+                k: {col: _stats([r[0][k][col] for r in seeds]) for col in ("final_valid", "final_test")}
+                for k in seeds[0][0]} | {
+                "best_by_seed": [min(((k, v["final_valid"]) for k, v in r[0].items() if v["final_valid"] is not None),
+                                     key=lambda kv: kv[1])[0] for r in seeds],
+                "speedup_vs_best_peer": _stats([r[1]["speedup_vs_best_peer"] for r in seeds])}
+        h = runs[(config.seed, "hyper", name, None, config.budget_s[name])]
+        metrics[name]["hyper_steps"] = h["steps"]
+        metrics[name]["hyper_lam_mean_final"] = float(h["lam_mean"][-1])
+        metrics[name]["retrain_cost_s"] = {p: h[f"retrained_{p}"]["cost_s"] for p in config.protocols}
+        arrays[f"{name}_hyper_lam_mean"] = h["lam_mean"]
+    metrics["robust"] = {"seeds": list(config.robust_seeds), "budget_s": config.robust_budget_s, **robust}
+    timings = {"_".join(map(str, k)): v["wall_s"] for k, v in runs.items()} | {"total": time.perf_counter() - t0}
+    record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
+                                  metrics=metrics, timings=timings, arrays=arrays)
+    cache.clear()
+    return record
+
+
+# ---- the figure ------------------------------------------------------------------------------
+def plot(out=FIGURES):
+    record, a = results.load_results(out, FIGURE)
+    cfg, m = record["config"], record["metrics"]
+    problems, protocols = cfg["problems"], list(cfg["protocols"])
+    fig, axes = plotting.figure(len(problems), len(protocols) + 1, figsize=(5 * (len(protocols) + 1), 4.4 * len(problems)),
+                                squeeze=False, layout="constrained")
+    for i, name in enumerate(problems):
+        for j, protocol in enumerate(protocols):
+            ax = axes[i, j]
+            shown = []
+            for k, method in enumerate(METHODS):
+                key = f"{name}_{protocol}_{method}"
+                if f"{key}_t" not in a or not len(a[f"{key}_t"]):
+                    continue
+                t, style = a[f"{key}_t"], dict(color=f"C{k}", where="post") if method in BLACKBOX else dict(color=f"C{k}")
+                draw = ax.step if method in BLACKBOX else ax.plot
+                draw(np.append(t, m["budget_s"][name]) if method in BLACKBOX else t,
+                     np.append(a[f"{key}_valid"], a[f"{key}_valid"][-1]) if method in BLACKBOX else a[f"{key}_valid"],
+                     label=LABELS[method], lw=1.2, **style)
+                draw(np.append(t, m["budget_s"][name]) if method in BLACKBOX else t,
+                     np.append(a[f"{key}_test"], a[f"{key}_test"][-1]) if method in BLACKBOX else a[f"{key}_test"],
+                     ls="--", lw=0.9, **style)
+                shown.append(np.concatenate([a[f"{key}_valid"], a[f"{key}_test"]]))
+            vals = np.concatenate(shown)
+            lo, hi = np.nanmin(vals), np.nanquantile(vals, 0.9)
+            ax.set_ylim(lo - 0.05 * (hi - lo + 1e-3), hi + 0.1 * (hi - lo + 1e-3))
+            steps = cfg["protocols"][protocol][name]
+            ax.set(title=f"{name}: {protocol} protocol ({steps[0]:,} Adam steps of {steps[1]:g})",
+                   xlabel="Compute time (s), trials' training included", ylabel="Loss (NLL)")
+        ax = axes[i, -1]  # the robustness run: final validation loss, mean +- sd over its seeds
+        rob = m["robust"][name]
+        for j, protocol in enumerate(protocols):
+            for k, method in enumerate(METHODS):
+                s = rob[protocol].get(method)
+                if s and s["final_valid"]["mean"] is not None:
+                    ax.errorbar(j + 0.1 * (k - 2.5), s["final_valid"]["mean"], yerr=s["final_valid"]["sd"], fmt="o",
+                                color=f"C{k}", ms=4)
+        ax.set_xticks(range(len(protocols)), protocols)
+        ax.set(xlim=(-0.6, len(protocols) - 0.4), ylabel="Final valid. loss (NLL)",
+               title=f"{name}: {len(m['robust']['seeds'])} seed(s) at {m['robust']['budget_s']:g} s, mean +- sd")
+    handles = [axes[0, 0].plot([], [], color=f"C{k}", label=LABELS[m])[0] for k, m in enumerate(METHODS)]
+    handles += [axes[0, 0].plot([], [], color="k", ls=ls, label=lab)[0] for ls, lab in (("-", "valid."), ("--", "test"))]
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(f"{record['config_name']}: hyper-training against black-box tuning at equal compute time "
+                 "(black-box: best so far; hyper-training: its current lam_hat)", fontsize=11)
+    return plotting.save(fig, out, FIGURE)
+
+
+def main(argv=None):
+    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Methods that run against a compute-time budget (Figures 5 and 7): the clock that stops them,
+keeps their own compute time apart from the time spent evaluating them, and records their curves.
+"""
+import time
+
+import numpy as np
+
+
+class Clock:
+    """callback(step, state) for the training loops: keeps the method's own compute time (the time
+    since it started minus the time spent evaluating), evaluates the current weights on valid and
+    test every `every` seconds of it, and returns True once the budget is used up.
+    timer: the process's CPU seconds by default. A run uses one thread, so on a free core these
+    are its wall-clock seconds, and they stay so when other processes share the machine."""
+
+    def __init__(self, budget, every, *, weights, evaluate, timer=time.process_time):
+        self.budget, self.dt, self.weights, self.evaluate = budget, every, weights, evaluate
+        self.t, self.valid, self.test, self.step_at, self.steps, self.next = [], [], [], [], 0, 0.0
+        self.timer, self.excluded = timer, 0.0
+        self.start = timer()
+
+    def __call__(self, step, state):
+        now, self.steps = self.timer() - self.start - self.excluded, step + 1
+        done = now >= self.budget
+        if now >= self.next or done:
+            t_eval = self.timer()
+            v, te = self.evaluate(self.weights(state))
+            self.t.append(now), self.valid.append(v), self.test.append(te), self.step_at.append(step + 1)
+            self.next = (np.floor(now / self.dt) + 1) * self.dt
+            self.excluded += self.timer() - t_eval
+        return done
+
+    def curves(self):
+        return {"t": np.array(self.t), "valid": np.array(self.valid), "test": np.array(self.test),
+                "steps_at": np.array(self.step_at), "steps": self.steps}
+
+
+def truncate(curve, end):
+    """The part of a curve up to compute time `end` (what a run with budget `end` would have made)."""
+    keep = curve["t"] <= end
+    out = {k: curve[k][keep] for k in ("t", "valid", "test", "steps_at")}
+    return dict(out, steps=int(out["steps_at"][-1]))
+
+
+def final(curve, fraction, column="valid"):
+    """Mean of the evaluations in the last `fraction` of a curve: the hypernetwork's curve is noisy,
+    and one evaluation can sit on a spike."""
+    t = curve["t"]
+    return float(np.mean(curve[column][t >= (1 - fraction) * t[-1]]))

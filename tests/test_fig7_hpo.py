@@ -1,0 +1,169 @@
+"""The appendix comparison: every black-box method finds a known optimum, expected improvement on
+hand-computed cases, trial time counted, Optuna reproducible by seed, the per-weight trainer
+against Algorithm 1, the figure's summary numbers on hand-made curves, and resuming a run."""
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from experiments import fig7_hpo
+from hypernet import algorithms, blackbox, data, gp, models
+
+OPT = np.array([0.3, -0.2, 0.1])
+
+
+def quadratic(lams):
+    """A 3-D bowl with its minimum 1.0 at OPT; the 'weights' are the lams themselves."""
+    lams = np.asarray(lams, float)
+    return 1.0 + np.sum((lams - OPT[:lams.shape[1]]) ** 2, axis=1), lams
+
+
+class TrialCount:
+    """A timer that counts finished trials: budget=n means n trials."""
+
+    def __init__(self, trial):
+        self.n, self.trial = 0, trial
+
+    def __call__(self, lams):
+        self.n += len(lams)
+        return self.trial(lams)
+
+    def timer(self):
+        return float(self.n)
+
+
+def run(proposer, n, batch=1, H=3):
+    counted = TrialCount(lambda lams: quadratic(np.asarray(lams)[:, :H]))
+    return blackbox.search(proposer, counted, budget=n, batch=batch, test_of=lambda w: -1.0, timer=counted.timer)
+
+
+@pytest.mark.parametrize("make, n, batch, tol", [
+    (lambda: blackbox.RandomSearch(-1, 1, 2, seed=0), 2000, 50, 0.05),
+    (lambda: blackbox.GPEI(-1, 1, 2, seed=0, n_init=5, n_candidates=2000), 30, 1, 0.03),
+    (lambda: blackbox.TPE(-1, 1, 2, seed=0), 300, 1, 0.08),
+], ids=["random", "gp_ei", "tpe"])
+def test_each_method_finds_the_minimum_of_a_quadratic(make, n, batch, tol):
+    res = run(make(), n, batch, H=2)
+    best = res["best_valid"][-1]
+    assert best - 1.0 < tol ** 2 * 2  # within tol of OPT in each of the 2 coordinates
+    assert res["trials"] == n and np.all(np.diff(res["best_valid"]) < 0)
+    assert np.all(res["best_test"] == -1.0)  # the test loss of each new best was asked for
+
+
+def test_gp_ei_beats_random_search_at_the_same_number_of_trials():
+    """30 trials: GP-EI uses what it has seen; random search does not."""
+    gp_best = run(blackbox.GPEI(-1, 1, 3, seed=1, n_init=5), 30, H=3)["best_valid"][-1]
+    rs_best = run(blackbox.RandomSearch(-1, 1, 3, seed=1), 30, H=3)["best_valid"][-1]
+    assert gp_best < 1.01 and rs_best > gp_best
+
+
+def test_global_decay_searches_one_shared_value():
+    prop = blackbox.GlobalDecay(-1, 1, 3, seed=0)
+    lams = prop.ask(40)
+    assert lams.shape == (40, 3) and np.all(lams == lams[:, :1])
+    res = run(blackbox.GlobalDecay(-1, 1, 3, seed=0), 400, batch=40)
+    # the best point on the diagonal g * (1, 1, 1) is g = mean(OPT) = 0.0667, loss 1 + sum((OPT - g)^2)
+    assert res["best_valid"][-1] == pytest.approx(1 + np.sum((OPT - OPT.mean()) ** 2), abs=1e-3)
+
+
+def test_expected_improvement_by_hand():
+    # mu = best, sd = 1: E[max(-z, 0)] = pdf(0) = 1 / sqrt(2 pi)
+    assert blackbox.expected_improvement(0.5, 1.0, 0.5) == pytest.approx(1 / np.sqrt(2 * np.pi))
+    # best - mu = 1, sd = 1: 1 * Phi(1) + phi(1) = 0.841345 + 0.241971
+    assert blackbox.expected_improvement(0.0, 1.0, 1.0) == pytest.approx(1.0833155, abs=1e-6)
+    # sd = 0: the sure gain, or nothing
+    assert list(blackbox.expected_improvement([0.2, 0.9], [0.0, 0.0], 0.5)) == pytest.approx([0.3, 0.0])
+    # against the integral, by quadrature
+    mu, sd, best = 0.3, 0.2, 0.25
+    f = np.linspace(mu - 10 * sd, mu + 10 * sd, 200001)
+    integral = np.trapezoid(np.maximum(best - f, 0) * norm.pdf(f, mu, sd), f)
+    assert blackbox.expected_improvement(mu, sd, best) == pytest.approx(integral, rel=1e-6)
+
+
+def test_trial_time_is_counted():
+    """A trial that burns 0.05 s of CPU: within a 0.3 s budget at most 6 finish, and each finishes
+    no earlier than the CPU time its trials and those before it took."""
+    def burn(lams):
+        t0 = time.process_time()
+        while time.process_time() - t0 < 0.05:
+            pass
+        return quadratic(lams)
+    res = blackbox.search(blackbox.RandomSearch(-1, 1, 3, seed=0), burn, budget=0.3)
+    assert 1 <= res["trials"] <= 6
+    assert np.all(res["t"] >= 0.05 * np.arange(1, res["trials"] + 1) - 1e-9)
+    assert res["time_s"] >= 0.05 * res["trials"]
+
+
+def test_optuna_study_is_reproducible_with_a_seed():
+    a, b, c = (run(blackbox.TPE(-1, 1, 3, seed=s), 25)["best_valid"] for s in (5, 5, 6))
+    lams = [blackbox.TPE(-1, 1, 3, seed=s) for s in (5, 5, 6)]
+    asked = [p.ask(1) for p in lams]
+    assert np.array_equal(a, b) and np.array_equal(asked[0], asked[1])
+    assert not np.array_equal(asked[0], asked[2])
+    assert len(c)
+
+
+def test_per_weight_trainer_matches_algorithm_1():
+    """train_linear with one decay per weight and sd sqrt(1/2) (plain MSE) ends where Algorithm 1
+    (autograd, Fig 5's problem) ends, model by model."""
+    splits = data.mnist_splits(1000, 200)
+    problem = models.make_problem((784, 10), loss="mse", penalty="per_weight")
+    rng = np.random.default_rng(0)
+    lams, W0 = rng.uniform(-4, 2, (3, 7850)), models.init_weights(rng, 7850, 1e-2, 3)
+    batch = data.minibatcher(splits.train, 100, 3, contiguous=True)
+    W = gp.train_linear(lams, W0, batch, 40, 1e-3, penalty="per_weight", noise_sd=0.5 ** 0.5)
+    for s in range(3):
+        alone = algorithms.cross_validation(problem, lams[s:s + 1], W0=W0[s], train_batch=batch, valid_batch=batch(0),
+                                            lr=1e-3, iters=40).W[0]
+        assert np.max(np.abs(W[s] - alone)) < 1e-10
+    with pytest.raises(ValueError, match="penalty"):
+        gp.train_linear(lams, W0, batch, 1, 1e-3, penalty="per_layer")
+
+
+def test_summary_numbers_on_hand_made_curves():
+    t = np.arange(1.0, 11.0)
+    curves = {"hyper": {"t": t, "valid": np.linspace(1.0, 0.5, 10), "test": np.linspace(1.1, 0.6, 10)},
+              "hyper_retrained": {"t": t + 0.5, "valid": np.full(10, 0.9), "test": np.full(10, 1.0)},
+              "random": {"t": np.array([2.0, 6.0]), "valid": np.array([0.8, 0.7]), "test": np.array([0.9, 0.8]),
+                         "trials": 40, "time_s": 10.0},
+              "tpe": {"t": np.array([3.0]), "valid": np.array([0.75]), "test": np.array([0.85]), "trials": 20,
+                      "time_s": 10.0}}
+    m, s = fig7_hpo.summarise(curves, 0.1)
+    assert s["best_peer"] == "random" and s["target_valid"] == 0.7
+    assert m["random"]["time_to_target_s"] == 6.0 and m["tpe"]["time_to_target_s"] is None
+    # the hypernetwork's curve 1 - 0.5 (k - 1) / 9 at t = k reaches 0.7 at k = 7 (0.667; k = 6 gives 0.722)
+    assert m["hyper"]["time_to_target_s"] == 7.0
+    assert s["speedup_vs_best_peer"] == pytest.approx(6.0 / 7.0)
+    # its final loss: the mean over t >= 0.9 * 10, the evaluations at 9 and 10
+    assert m["hyper"]["final_valid"] == pytest.approx((0.5 + 0.5 / 9 + 0.5) / 2) and m["hyper_retrained"]["time_to_target_s"] is None
+    assert m["random"]["trials_per_s"] == 4.0
+
+
+def test_bad_configs_are_refused_before_any_work():
+    for bad in (dict(problems=("h11",)), dict(budget_s={"h10": 0.0, "h7850": 1.0}),
+                dict(methods={"paper": ("grid",)}), dict(robust_seeds=(7, 8))):
+        with pytest.raises(ValueError):
+            fig7_hpo.check_config(dataclasses.replace(fig7_hpo.QUICK, **bad))
+
+
+def test_a_run_resumes_from_its_finished_jobs(tmp_path, monkeypatch):
+    """Jobs a cache holds are not run again; the others are, and land in the cache."""
+    config = dataclasses.replace(fig7_hpo.QUICK, problems=("h10",), methods={"paper": ("random",), "converged": ()},
+                                 workers=1)
+    monkeypatch.setattr(fig7_hpo, "JOBS", tmp_path / "jobs")
+    cache = fig7_hpo.JobCache(config, on=True)
+    jobs = fig7_hpo.jobs_of(config)
+    assert len(jobs) == 4  # hyper and random, main seed and one robustness seed
+    c, job = jobs[0]
+    cache.put(c.seed, job, {"marker": 1})
+    ran = []
+    monkeypatch.setattr(fig7_hpo, "_job", lambda cfg, j: (ran.append(j), (cfg.seed, j, {"trials": 0, "wall_s": 0.0,
+                                                                                         "valid": [0.0]}))[1])
+    done = fig7_hpo.run_jobs(config, cache)
+    assert len(ran) == 3 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
+    assert len(list(cache.dir.glob("*.pkl"))) == 4
+    assert fig7_hpo.run_jobs(config, cache) and len(ran) == 3  # everything reused the second time
+    cache.clear()
+    assert not cache.dir.exists()
