@@ -36,8 +36,11 @@ Compute: every method runs in its own process with one BLAS thread, `workers` at
 time is its process's CPU time (evaluations of the current best on the test set and of the
 hypernetwork's weights every budget / evals seconds are off the clock). Budgets, read off the
 appendix figure's x-axes: 1,000 s (h10) and 850 s (h7850). A robustness run repeats every method
-for `robust_seeds` at `robust_budget_s`. A PAPER run keeps each finished method in
-runs/fig7_jobs/ until the figure is saved, so an interrupted run resumes where it stopped.
+for `robust_seeds` at `robust_budget_s` (they may include --seed: a robustness run is a shorter run).
+A PAPER run keeps each finished method run in runs/fig7_jobs/<config hash>/ until its figure is
+saved, so an interrupted run started again resumes where it stopped; each cached run records the
+git commit that made it, and the results JSON lists them (metrics.job_commits). Delete the folder
+to start over.
 """
 import dataclasses
 import hashlib
@@ -79,9 +82,9 @@ class Problem:
 PROBLEMS = {"h10": Problem(50000, 10000, "per_class", "nll", (-3.0, 3.0), 0.0, "linear", 1e-5, True),
             "h7850": Problem(10000, 10000, "per_weight", "mse", (-12.0, -6.0), -9.0, "factorised", 0.01, False)}
 METHODS = ("hyper", "hyper_retrained", "random", "gp_bo", "tpe", "global_decay")
-LABELS = {"hyper": "Hyper-training (Alg. 3)", "hyper_retrained": "Hyper-training, retrained at lam_hat",
+LABELS = {"hyper": r"Hyper-training (Alg. 3), $w_\phi(\hat\lambda)$", "hyper_retrained": r"Retrained at $\hat\lambda$",
           "random": "Random search", "gp_bo": "Bayesian opt. (GP-EI)", "tpe": "Optuna TPE",
-          "global_decay": "Global decay (hand-tuned)"}
+          "global_decay": "One shared decay, random search (hand-tuned)"}
 BLACKBOX = ("random", "gp_bo", "tpe", "global_decay")
 NLL_SD = 0.1
 
@@ -146,9 +149,8 @@ def check_config(config):
     bad = {m for ms in config.methods.values() for m in ms} - set(BLACKBOX)
     if bad or set(config.methods) - set(config.protocols):
         raise ValueError(f"methods must map protocols {list(config.protocols)} to some of {BLACKBOX}")
-    if not config.robust_seeds or config.seed in config.robust_seeds:
-        raise ValueError(f"robust_seeds needs seeds other than --seed {config.seed}, "
-                         f"got {config.robust_seeds}")
+    if not config.robust_seeds:
+        raise ValueError("robust_seeds needs at least one seed")
 
 
 # ---- the pieces every job shares ------------------------------------------------------------
@@ -250,7 +252,7 @@ def _job(config, job):
         t0 = time.perf_counter()
         out = hyper_job(config, name, budget_s) if kind == "hyper" else blackbox_job(config, name, protocol, kind,
                                                                                       budget_s)
-    return config.seed, job, dict(out, wall_s=time.perf_counter() - t0)
+    return config.seed, job, dict(out, wall_s=time.perf_counter() - t0, git_commit=results.versions().get("git_commit"))
 
 
 def jobs_of(config):
@@ -309,16 +311,16 @@ def run_jobs(config, cache):
             done[(c.seed, *job)] = out
     total = len(done) + len(todo)
     if done:
-        print(f"[{FIGURE}] {len(done)} finished method runs reused from {cache.dir}", flush=True)
+        print(f"[{FIGURE}] {len(done)} finished method runs reused from {cache.dir} (delete it to start over)",
+              flush=True)
     for seed, job, out in parallel.map_processes(_job, todo, config.workers):
         cache.put(seed, job, out)
         done[(seed, *job)] = out
         kind, name, protocol, b = job
-        what = (f"{out['trials']} trials ({out['trials'] / max(out['time_s'], 1e-9):.1f}/s), best valid "
-                f"{out['best_valid'][-1]:.4f}" if kind != "hyper" and out["trials"] else
-                "no trial finished" if kind != "hyper" else f"valid {out['valid'][-1]:.4f}")
-        print(f"[{FIGURE}] seed {seed} {name} {protocol or ''} {kind}: {what}, {out['wall_s']:.0f} s wall "
-              f"({len(done)}/{total})", flush=True)
+        what = (f"{out['trials']} trial(s), best valid {out['best_valid'][-1]:.4f}" if kind != "hyper" and out["trials"]
+                else "no trial finished within the budget" if kind != "hyper" else f"valid {out['valid'][-1]:.4f}")
+        print(f"[{FIGURE}] seed {seed} {' '.join(filter(None, (name, protocol, kind)))}: {what}, "
+              f"{out['wall_s']:.0f} s wall ({len(done)}/{total})", flush=True)
     return done
 
 
@@ -326,6 +328,16 @@ def run_jobs(config, cache):
 def _first_time(t, values, level):
     hit = np.nonzero(np.asarray(values) <= level)[0]
     return float(np.asarray(t)[hit[0]]) if len(hit) else None
+
+
+def trailing_mean(t, values, window):
+    """At each evaluation, the mean of the evaluations in the last `window` seconds up to it: the
+    hypernetwork's curve is noisy, and its time to a loss should not be set by one low spike (its
+    final loss is a mean over the last 10% of the curve for the same reason)."""
+    t, v = np.asarray(t, float), np.asarray(values, float)
+    start = np.searchsorted(t, t - window, side="left")
+    sums = np.concatenate([[0.0], np.cumsum(v)])
+    return (sums[1:] - sums[start]) / (np.arange(1, len(t) + 1) - start)
 
 
 def curves_of(runs, seed, name, protocol, config, b):
@@ -339,7 +351,7 @@ def curves_of(runs, seed, name, protocol, config, b):
         r = runs.get((seed, m, name, protocol, b))
         if r is not None:
             out[m] = {"t": r["best_t"], "valid": r["best_valid"], "test": r["best_test"], "trials": r["trials"],
-                      "time_s": r["time_s"]}
+                      "time_s": r["t"][-1] if r["trials"] else r["time_s"]}  # a round cut by the budget is not counted
     return out
 
 
@@ -358,7 +370,8 @@ def summarise(curves, fraction):
     best = min(peers, key=peers.get) if peers else None
     target = peers[best] if best else None
     for k, c in curves.items():
-        m[k]["time_to_target_s"] = None if target is None else _first_time(c["t"], c["valid"], target)
+        v = trailing_mean(c["t"], c["valid"], fraction * c["t"][-1]) if k.startswith("hyper") else c["valid"]
+        m[k]["time_to_target_s"] = None if target is None or not len(v) else _first_time(c["t"], v, target)
     hyper_t = m["hyper"]["time_to_target_s"]
     summary = {"best_peer": best, "target_valid": target,
                "speedup_vs_best_peer": (m[best]["time_to_target_s"] / hyper_t) if best and hyper_t else None}
@@ -366,10 +379,13 @@ def summarise(curves, fraction):
 
 
 def _stats(values):
+    """mean and sd (n - 1) over the seeds that have a value (n of them); values: every seed's, None
+    where it has none (e.g. hyper-training never reached the target: no speedup)."""
     v = np.array([x for x in values if x is not None], float)
     if not len(v):
-        return {"mean": None, "sd": None, "values": list(values)}
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "values": list(values)}
+        return {"mean": None, "sd": None, "n": 0, "values": list(values)}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": len(v),
+            "values": list(values)}
 
 
 def run(config=PAPER, out=FIGURES):
@@ -406,10 +422,14 @@ def run(config=PAPER, out=FIGURES):
         metrics[name]["retrain_cost_s"] = {p: h[f"retrained_{p}"]["cost_s"] for p in config.protocols}
         arrays[f"{name}_hyper_lam_mean"] = h["lam_mean"]
     metrics["robust"] = {"seeds": list(config.robust_seeds), "budget_s": config.robust_budget_s, **robust}
+    metrics["job_commits"] = sorted({str(v.get("git_commit")) for v in runs.values()})
+    if len(metrics["job_commits"]) > 1:
+        print(f"[{FIGURE}] note: the method runs were made by {len(metrics['job_commits'])} commits "
+              f"({', '.join(c[:8] for c in metrics['job_commits'])}; listed in metrics.job_commits)", flush=True)
     timings = {"_".join(map(str, k)): v["wall_s"] for k, v in runs.items()} | {"total": time.perf_counter() - t0}
     record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
                                   metrics=metrics, timings=timings, arrays=arrays)
-    cache.clear()
+    _SAVED.append(cache)  # emptied by main() once the figure is drawn and the results are in place
     return record
 
 
@@ -437,9 +457,13 @@ def plot(out=FIGURES):
                      np.append(a[f"{key}_test"], a[f"{key}_test"][-1]) if method in BLACKBOX else a[f"{key}_test"],
                      ls="--", lw=0.9, **style)
                 shown.append(np.concatenate([a[f"{key}_valid"], a[f"{key}_test"]]))
-            vals = np.concatenate(shown)
-            lo, hi = np.nanmin(vals), np.nanquantile(vals, 0.9)
-            ax.set_ylim(lo - 0.05 * (hi - lo + 1e-3), hi + 0.1 * (hi - lo + 1e-3))
+            vals = np.concatenate(shown) if shown else np.array([])
+            vals = vals[np.isfinite(vals)]
+            if len(vals):
+                lo, hi = vals.min(), np.quantile(vals, 0.9)
+                ax.set_ylim(lo - 0.05 * (hi - lo + 1e-3), hi + 0.1 * (hi - lo + 1e-3))
+            else:
+                ax.text(0.5, 0.5, "no finite losses", transform=ax.transAxes, ha="center")
             steps = cfg["protocols"][protocol][name]
             ax.set(title=f"{name}: {protocol} protocol ({steps[0]:,} Adam steps of {steps[1]:g})",
                    xlabel="Compute time (s), trials' training included", ylabel="Loss (NLL)")
@@ -448,7 +472,7 @@ def plot(out=FIGURES):
         for j, protocol in enumerate(protocols):
             for k, method in enumerate(METHODS):
                 s = rob[protocol].get(method)
-                if s and s["final_valid"]["mean"] is not None:
+                if s and s["final_valid"]["mean"] is not None and np.isfinite(s["final_valid"]["mean"]):
                     ax.errorbar(j + 0.1 * (k - 2.5), s["final_valid"]["mean"], yerr=s["final_valid"]["sd"], fmt="o",
                                 color=f"C{k}", ms=4)
         ax.set_xticks(range(len(protocols)), protocols)
@@ -462,8 +486,15 @@ def plot(out=FIGURES):
     return plotting.save(fig, out, FIGURE)
 
 
+_SAVED = []  # the job caches of runs whose results were saved
+
+
 def main(argv=None):
     results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    # Here only when the results and the figure are in place (a failure exits above): the cached
+    # method runs are no longer needed. A failed or interrupted plot keeps them for the next try.
+    while _SAVED:
+        _SAVED.pop().clear()
 
 
 if __name__ == "__main__":

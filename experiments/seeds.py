@@ -368,7 +368,7 @@ def parser():
                    help="the seeds, non-negative integers, each once")
     p.add_argument("--quick", action="store_true", help="the small QUICK config of the figure")
     p.add_argument("--jobs", type=cli.int_type(1), default=None, metavar="N",
-                   help="seeds run at once (default: locally cores // cores per job, where a job of fig4_local, "
+                   help="seeds run at once (default: locally cores // cores per job, where a job of fig4_local, fig7_hpo, "
                         "fig5_many or fig6_gp takes 2 cores and the others 1; on a cluster, all)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run the jobs on the Dask cluster of this scheduler, e.g. tcp://host:8786")

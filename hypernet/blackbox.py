@@ -104,8 +104,10 @@ class GPEI:
 
 class TPE:
     """Optuna's TPE sampler through its ask/tell interface, one trial at a time: H float
-    parameters lam_0 ... lam_{H-1} in [low, high], TPESampler(seed=seed) with Optuna's defaults
-    (10 random start-up trials, then one independent Parzen estimator pair per parameter)."""
+    parameters lam_0 ... lam_{H-1} in [low, high], TPESampler(seed=seed) with Optuna's defaults.
+    In Optuna 5 these are: 10 random start-up trials, then multivariate TPE (for a single
+    objective: one Parzen estimator over all H parameters jointly, for the good and for the bad
+    trials), constant_liar=True (no effect here: no trial is pending when the next is asked)."""
 
     def __init__(self, low, high, n_hyper, seed):
         import optuna

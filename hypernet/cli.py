@@ -77,7 +77,8 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed)
     if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder
         sys.exit(f"{figure}: error: no saved results for {figure} in {out} (the folder does not exist). Run "
-                 f"`python experiments/{figure}.py --out {out}` (add --quick for a fast run) before --plot-only.")
+                 f"`python experiments/{figure}.py{' --quick' if args.quick else ''} --out {out}` before --plot-only "
+                 f"({'the small QUICK config' if args.quick else 'the paper-scale run; --quick: the small config'}).")
     try:
         store.check_folder(out, figure)
         with store.FigureLock(out, figure):

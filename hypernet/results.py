@@ -149,11 +149,12 @@ def load_results(out, figure):
     file and what to do."""
     out = Path(out)
     js, npz = out / f"{figure}.json", out / f"{figure}.npz"
-    rerun = f"run `python experiments/{figure}.py --out {out}` again (add --quick for a fast run)"
+    rerun = (f"run `python experiments/{figure}.py --quick --out {out}` again (the small config; without --quick, "
+             "the paper-scale run)")
     if not js.exists() or not npz.exists():
         raise ResultsMissing(f"no saved results for {figure} in {out} (need {js.name} and {npz.name}). "
-                             f"Run `python experiments/{figure}.py --out {out}` (add --quick for a fast run) "
-                             "before --plot-only.")
+                             f"Run `python experiments/{figure}.py --quick --out {out}` (the small config; "
+                             "without --quick, the paper-scale run) before --plot-only.")
     try:
         record = json.loads(js.read_text())
     except (ValueError, OSError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
