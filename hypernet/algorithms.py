@@ -107,7 +107,7 @@ def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, 
     grad = value_and_grad(lambda W, batch: np.sum(problem.train_loss(W, lams, batch)))
     state, watch = adam_init(W), Watch("Algorithm 1 (cross-validation)", "the weights W0")
     for step in range(iters):
-        batch = batch_at(train_batch, step, "train_batch")
+        batch = batch_at(train_batch, step, "train_batch", sizes=problem.layer_sizes)
         total, g = grad(W, batch)                       # g = grad_w L_Train(w, lam, x) for every lam
         watch(step, total, g)
         delta, state = adam_update(g, state, lr)
@@ -129,7 +129,7 @@ def train_hypernet(problem, hypernet, *, phi, sample_lams, train_batch, lr_phi, 
     state, losses = adam_init(phi), []
     watch = Watch("Algorithm 2 (phase 1, hypernetwork)", "the hypernetwork's initial parameters phi")
     for step in count_up(iters):
-        x = batch_at(train_batch, step, "train_batch")        # x ~ Training data,
+        x = batch_at(train_batch, step, "train_batch", sizes=problem.layer_sizes)  # x ~ Training data,
         lams = _sample(sample_lams, None, step=step, n_hyper=problem.n_hyper)  # lam ~ p(lam)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
@@ -151,7 +151,7 @@ def descend_lam(problem, hypernet, *, phi, lam, valid_batch, lr_lam, iters=None,
     state, losses, path = adam_init(lam), [], [lam]
     watch = Watch("Algorithm 2 (phase 2, lam)", "the starting lam")
     for step in count_up(iters):
-        x = batch_at(valid_batch, step, "valid_batch")        # x ~ Validation data
+        x = batch_at(valid_batch, step, "valid_batch", sizes=problem.layer_sizes)  # x ~ Validation data
         loss, lam, state = _lam_step(hypergrad, phi, lam, state=state, batch=x, lr=lr_lam, watch=watch, step=step)
         losses.append(loss)
         path.append(lam)
@@ -210,13 +210,13 @@ def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batc
     train_losses, valid_losses, path = [], [], [lam_hat] if keep_path else []
     watch = Watch(algorithm, "the initial phi and lam_hat")
     for step in count_up(iters):
-        x = batch_at(train_batch, step, "train_batch")        # x ~ Training data,
+        x = batch_at(train_batch, step, "train_batch", sizes=problem.layer_sizes)  # x ~ Training data,
         lams = _sample(sample_lams, lam_hat, step=step, n_hyper=problem.n_hyper)  # lam ~ p(lam | lam_hat)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
         delta, phi_state = adam_update(g, phi_state, lr_phi)
         phi = phi - delta                                   # phi -= alpha grad_phi L_Train(w_phi(lam), lam, x)
-        x = batch_at(valid_batch, step, "valid_batch")        # x ~ Validation data
+        x = batch_at(valid_batch, step, "valid_batch", sizes=problem.layer_sizes)  # x ~ Validation data
         vloss, lam_hat, lam_state = _lam_step(hypergrad, phi, lam_hat, state=lam_state, batch=x, lr=lr_lam,
                                               watch=watch, step=step)  # lam_hat -= beta grad_lam L_Valid(w_phi(lam_hat), x)
         train_losses.append(loss)

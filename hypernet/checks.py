@@ -76,8 +76,8 @@ def lam_vector(lam, problem):
     return lam
 
 
-def batch_at(batch_fn, step, name):
-    """batch_fn(step), checked at the first step."""
+def batch_at(batch_fn, step, name, *, sizes=None):
+    """batch_fn(step), checked at the first step (against the model's layer sizes, when given)."""
     if not callable(batch_fn):
         raise ValueError(f"{name} must be a function step -> (X, T); for one fixed batch pass "
                          f"`lambda step: (X, T)`")
@@ -85,6 +85,10 @@ def batch_at(batch_fn, step, name):
     if step == 0 and (len(batch) != 2 or np.shape(batch[0])[0] < 1 or np.shape(batch[0])[0] != np.shape(batch[1])[0]):
         raise ValueError(f"{name}(0) must return (X, T) with the same number N >= 1 of rows; "
                          f"got shapes {[np.shape(b) for b in batch]}")
+    if step == 0 and sizes is not None and (np.ndim(batch[0]) != 2 or np.ndim(batch[1]) != 2 or
+                                            np.shape(batch[0])[1] != sizes[0] or np.shape(batch[1])[1] != sizes[-1]):
+        raise ValueError(f"{name}(0) returned X {np.shape(batch[0])} and T {np.shape(batch[1])}; the model "
+                         f"{'-'.join(map(str, sizes))} needs X (N, {sizes[0]}) and T (N, {sizes[-1]})")
     return batch
 
 
