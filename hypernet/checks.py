@@ -85,10 +85,11 @@ def batch_at(batch_fn, step, name, *, sizes=None):
     if step == 0 and (len(batch) != 2 or np.shape(batch[0])[0] < 1 or np.shape(batch[0])[0] != np.shape(batch[1])[0]):
         raise ValueError(f"{name}(0) must return (X, T) with the same number N >= 1 of rows; "
                          f"got shapes {[np.shape(b) for b in batch]}")
-    if step == 0 and sizes is not None and (np.ndim(batch[0]) != 2 or np.ndim(batch[1]) != 2 or
-                                            np.shape(batch[0])[1] != sizes[0] or np.shape(batch[1])[1] != sizes[-1]):
-        raise ValueError(f"{name}(0) returned X {np.shape(batch[0])} and T {np.shape(batch[1])}; the model "
-                         f"{'-'.join(map(str, sizes))} needs X (N, {sizes[0]}) and T (N, {sizes[-1]})")
+    if step == 0 and sizes is not None:  # (a problem of your own may use a 1-D target: not checked)
+        x_cols, t_cols = (np.shape(b)[1] if np.ndim(b) == 2 else None for b in batch)
+        if x_cols not in (None, sizes[0]) or t_cols not in (None, sizes[-1]):
+            raise ValueError(f"{name}(0) returned X {np.shape(batch[0])} and T {np.shape(batch[1])}; the model "
+                             f"{'-'.join(map(str, sizes))} needs X (N, {sizes[0]}) and T (N, {sizes[-1]})")
     return batch
 
 
