@@ -53,7 +53,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hypernet import algorithms, data, hypernets, models, parallel, plotting, results, unrolled  # noqa: E402
-from hypernet.budget import Clock, final, truncate  # noqa: E402
+from hypernet.budget import Clock, final, first_time, truncate  # noqa: E402
 
 FIGURE = "fig5_many"
 FIGURES = results.FIGURES
@@ -223,11 +223,6 @@ def _run_jobs(config):
     return hyper, search, cv, best_unrolled["run"]
 
 
-def _first_time(t, values, level):
-    hit = np.nonzero(np.asarray(values) <= level)[0]
-    return float(t[hit[0]]) if len(hit) else None
-
-
 def run(config=PAPER, out=FIGURES):
     t0 = time.perf_counter()
     hyper, search, cv, unr = _run_jobs(config)
@@ -238,8 +233,8 @@ def run(config=PAPER, out=FIGURES):
         "hypernet_params": top["n_params"], "top_budget_s": config.top_budget_s, "bottom_s": config.bottom_s,
         "hyper_valid_final": fin(top), "hyper_test_final": fin(top, "test"),
         "unrolled_valid_final": fin(unr), "unrolled_test_final": fin(unr, "test"),
-        "hyper_time_to_plateau_s": _first_time(top["t"], top["valid"], 1.01 * fin(top)),
-        "unrolled_time_to_hyper_final_s": _first_time(unr["t"], unr["valid"], fin(top)),
+        "hyper_time_to_plateau_s": first_time(top["t"], top["valid"], 1.01 * fin(top)),
+        "unrolled_time_to_hyper_final_s": first_time(unr["t"], unr["valid"], fin(top)),
         "unrolled_T": unr["T"], "unrolled_lr": unr["lr"], "unrolled_lr_lam": unr["lr_lam"],
         "unrolled_steps": unr["steps"], "unrolled_peak_memory_mb": unr["peak_memory_mb"], "hyper_steps": top["steps"],
         "unrolled_search": [{k: s[k] for k in ("T", "lr", "lr_lam", "steps", "peak_memory_mb")}

@@ -325,11 +325,6 @@ def run_jobs(config, cache):
 
 
 # ---- the numbers -----------------------------------------------------------------------------
-def _first_time(t, values, level):
-    hit = np.nonzero(np.asarray(values) <= level)[0]
-    return float(np.asarray(t)[hit[0]]) if len(hit) else None
-
-
 def trailing_mean(t, values, window):
     """At each evaluation, the mean of the evaluations in the last `window` seconds up to it: the
     hypernetwork's curve is noisy, and its time to a loss should not be set by one low spike (its
@@ -371,7 +366,7 @@ def summarise(curves, fraction):
     target = peers[best] if best else None
     for k, c in curves.items():
         v = trailing_mean(c["t"], c["valid"], fraction * c["t"][-1]) if k.startswith("hyper") else c["valid"]
-        m[k]["time_to_target_s"] = None if target is None or not len(v) else _first_time(c["t"], v, target)
+        m[k]["time_to_target_s"] = None if target is None or not len(v) else budget.first_time(c["t"], v, target)
     hyper_t = m["hyper"]["time_to_target_s"]
     summary = {"best_peer": best, "target_valid": target,
                "speedup_vs_best_peer": (m[best]["time_to_target_s"] / hyper_t) if best and hyper_t else None}

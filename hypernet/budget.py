@@ -47,3 +47,9 @@ def final(curve, fraction, column="valid"):
     and one evaluation can sit on a spike."""
     t = curve["t"]
     return float(np.mean(curve[column][t >= (1 - fraction) * t[-1]]))
+
+
+def first_time(t, values, level):
+    """The first time at which a curve is at or below `level`, or None if it never is."""
+    hit = np.nonzero(np.asarray(values) <= level)[0]
+    return float(np.asarray(t)[hit[0]]) if len(hit) else None

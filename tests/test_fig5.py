@@ -47,8 +47,8 @@ def test_truncate_and_final():
 
 def test_first_time():
     t = np.array([1.0, 2.0, 3.0, 4.0])
-    assert fig5_many._first_time(t, [5, 3, 2, 1], 2.5) == 3.0
-    assert fig5_many._first_time(t, [5, 3, 2, 1], 0.5) is None
+    assert budget.first_time(t, [5, 3, 2, 1], 2.5) == 3.0
+    assert budget.first_time(t, [5, 3, 2, 1], 0.5) is None
 
 
 @pytest.fixture(scope="module")
