@@ -37,6 +37,11 @@ time is its process's CPU time (evaluations of the current best on the test set 
 hypernetwork's weights every budget / evals seconds are off the clock). Budgets, read off the
 appendix figure's x-axes: 1,000 s (h10) and 850 s (h7850). A robustness run repeats every method
 for `robust_seeds` at `robust_budget_s` (they may include --seed: a robustness run is a shorter run).
+Ablations (labelled, beside the faithful run, never instead of it): hyper-training of h10 again at
+the same budget with lr_phi 3e-5 and 1e-5 (`ablations`; main seed only). With Figure 6's linear
+hypernetwork fed raw lam, one Adam step on phi moves w_phi(lam_hat) by up to
+lr_phi * (1 + sum_i |lam_hat_i|), so the weights it delivers train with a larger effective step than
+a trial's as lam_hat spreads.
 A PAPER run keeps each finished method run in runs/fig7_jobs/<config hash>/ until its figure is
 saved, so an interrupted run started again resumes where it stopped; each cached run records the
 git commit that made it, and the results JSON lists them (metrics.job_commits). Delete the folder
@@ -87,6 +92,7 @@ LABELS = {"hyper": r"Hyper-training (Alg. 3), $w_\phi(\hat\lambda)$", "hyper_ret
           "global_decay": "One shared decay, random search (hand-tuned)"}
 BLACKBOX = ("random", "gp_bo", "tpe", "global_decay")
 NLL_SD = 0.1
+ABLATION_COLOURS = ("0.25", "0.55", "C9")
 
 
 def not_run(method, name, protocol):
@@ -126,8 +132,13 @@ class Config:
     robust_budget_s: float = 100.0
     dtype: str = "float32"           # of trials and loss evaluations
     workers: int = 2
+    # Labelled ablations of Algorithm 3, beside the faithful run (never instead of it): per problem,
+    # settings of hyper-training changed (main seed, same budget). lr_phi: with a linear hypernetwork
+    # fed raw lam, one Adam step moves w_phi(lam_hat) by up to lr_phi * (1 + sum_i |lam_hat_i|).
+    ablations: dict = dataclasses.field(default_factory=lambda: {"h10": ({"lr_phi": 3e-5}, {"lr_phi": 1e-5})})
 
 
+ABLATABLE = ("lr_phi", "lr_lam", "sigma", "n_samples")  # the Config fields an ablation may change
 PAPER = Config()
 QUICK = dataclasses.replace(PAPER, budget_s={"h10": 2.0, "h7850": 2.0}, robust_seeds=(8,), robust_budget_s=1.0,
                             protocols={"paper": {"h10": (100, 1e-4), "h7850": (100, 1e-4)},
@@ -151,6 +162,15 @@ def check_config(config):
         raise ValueError(f"methods must map protocols {list(config.protocols)} to some of {BLACKBOX}")
     if not config.robust_seeds:
         raise ValueError("robust_seeds needs at least one seed")
+    for p, variants in config.ablations.items():
+        if p not in config.problems or any(not v or set(v) - set(ABLATABLE) for v in variants):
+            raise ValueError(f"ablations map some of the problems {list(config.problems)} to settings among "
+                             f"{ABLATABLE}, got {p!r}: {variants}")
+
+
+def ablations_of(config, name):
+    """{label: settings} of a problem's ablations; the label names the settings (and the cached run)."""
+    return {", ".join(f"{k}={v:g}" for k, v in sorted(v.items())): v for v in config.ablations.get(name, ())}
 
 
 # ---- the pieces every job shares ------------------------------------------------------------
@@ -194,10 +214,13 @@ def hypernet_of(P, n_hyper):
 
 
 # ---- the jobs, each in a worker process -----------------------------------------------------
-def hyper_job(config, name, budget_s):
+def hyper_job(config, name, budget_s, variant=None):
     """Algorithm 3 for budget_s CPU seconds, then, off the clock, a model retrained from scratch at
-    each evaluated lam_hat under every trial protocol."""
+    each evaluated lam_hat under every trial protocol. variant: the label of an ablation (None: the
+    paper's settings)."""
     P, splits, problem = setup(config, name)
+    if variant is not None:
+        config = dataclasses.replace(config, **ablations_of(config, name)[variant])
     hn, lam_hats = hypernet_of(P, problem.n_hyper), []
 
     def evaluate(state):
@@ -250,8 +273,9 @@ def _job(config, job):
     kind, name, protocol, budget_s = job
     with threadpool_limits(1):  # one core per method; `workers` methods share the machine
         t0 = time.perf_counter()
-        out = hyper_job(config, name, budget_s) if kind == "hyper" else blackbox_job(config, name, protocol, kind,
-                                                                                      budget_s)
+        # a hyper job's third slot names its ablation (None: the faithful run)
+        out = hyper_job(config, name, budget_s, protocol) if kind == "hyper" else blackbox_job(config, name, protocol,
+                                                                                                kind, budget_s)
     return config.seed, job, dict(out, wall_s=time.perf_counter() - t0, git_commit=results.versions().get("git_commit"))
 
 
@@ -266,6 +290,7 @@ def jobs_of(config):
             todo.append((c, ("hyper", name, None, b)))
             todo += [(c, (m, name, p, b)) for p, ms in config.methods.items() for m in ms
                      if not (m == "gp_bo" and name != "h10")]
+            todo += [(c, ("hyper", name, label, b)) for label in ablations_of(config, name) if not robust]
     return sorted(todo, key=lambda cj: -cj[1][3])
 
 
@@ -274,7 +299,10 @@ class JobCache:
     run does not redo them; removed once the figure's results are saved. Off unless asked for."""
 
     def __init__(self, config, on):
-        key = json.dumps([JOB_VERSION, results.jsonable(config)], sort_keys=True)
+        # Ablation runs are named by their settings in their file names; the other runs do not
+        # depend on the list of ablations, so adding one reuses them.
+        settings = {k: v for k, v in results.jsonable(config).items() if k != "ablations"}
+        key = json.dumps([JOB_VERSION, settings], sort_keys=True)
         self.dir = JOBS / hashlib.sha256(key.encode()).hexdigest()[:16] if on else None
 
     def _path(self, seed, job):
@@ -319,7 +347,9 @@ def run_jobs(config, cache):
         kind, name, protocol, b = job
         what = (f"{out['trials']} trial(s), best valid {out['best_valid'][-1]:.4f}" if kind != "hyper" and out["trials"]
                 else "no trial finished within the budget" if kind != "hyper" else f"valid {out['valid'][-1]:.4f}")
-        print(f"[{FIGURE}] seed {seed} {' '.join(filter(None, (name, protocol, kind)))}: {what}, "
+        which = f"{name} hyper (ablation {protocol})" if kind == "hyper" and protocol else \
+            " ".join(filter(None, (name, protocol, kind)))
+        print(f"[{FIGURE}] seed {seed} {which}: {what}, "
               f"{out['wall_s']:.0f} s wall ({len(done)}/{total})", flush=True)
     return done
 
@@ -335,11 +365,11 @@ def trailing_mean(t, values, window):
     return (sums[1:] - sums[start]) / (np.arange(1, len(t) + 1) - start)
 
 
-def curves_of(runs, seed, name, protocol, config, b):
+def curves_of(runs, seed, name, protocol, config, b, variant=None):
     """{method: {"t", "valid", "test"}} for one problem and protocol: the hypernetwork's current
-    weights and their retrained models as evaluated; the black-box methods' best so far (a step
-    function, one point per improvement)."""
-    h = runs[(seed, "hyper", name, None, b)]
+    weights and their retrained models as evaluated (of the ablation `variant`, if given); the
+    black-box methods' best so far (a step function, one point per improvement)."""
+    h = runs[(seed, "hyper", name, variant, b)]
     out = {"hyper": {k: h[k] for k in ("t", "valid", "test")},
            "hyper_retrained": {k: h[f"retrained_{protocol}"][k] for k in ("t", "valid", "test")}}
     for m in config.methods[protocol]:
@@ -411,6 +441,18 @@ def run(config=PAPER, out=FIGURES):
                 "best_by_seed": [min(((k, v["final_valid"]) for k, v in r[0].items() if v["final_valid"] is not None),
                                      key=lambda kv: kv[1])[0] for r in seeds],
                 "speedup_vs_best_peer": _stats([r[1]["speedup_vs_best_peer"] for r in seeds])}
+        metrics[name]["ablations"] = {}
+        for i, label in enumerate(ablations_of(config, name)):  # summarised as the faithful run is
+            r = runs[(config.seed, "hyper", name, label, config.budget_s[name])]
+            ab = {"hyper_steps": r["steps"], "lam_mean_final": float(r["lam_mean"][-1]),
+                  "lam_sd_final": float(r["lam_sd"][-1])}
+            for protocol in config.protocols:
+                m, s = summarise(curves_of(runs, config.seed, name, protocol, config, config.budget_s[name], label),
+                                 config.final_fraction)
+                ab[protocol] = {k: m[k] for k in ("hyper", "hyper_retrained")} | {
+                    "speedup_vs_best_peer": s["speedup_vs_best_peer"]}
+            metrics[name]["ablations"][label] = ab
+            arrays |= {f"{name}_ablation{i}_{col}": np.asarray(r[col], float) for col in ("t", "valid", "test")}
         h = runs[(config.seed, "hyper", name, None, config.budget_s[name])]
         metrics[name]["hyper_steps"] = h["steps"]
         metrics[name]["hyper_lam_mean_final"] = float(h["lam_mean"][-1])
@@ -452,6 +494,9 @@ def plot(out=FIGURES):
                      np.append(a[f"{key}_test"], a[f"{key}_test"][-1]) if method in BLACKBOX else a[f"{key}_test"],
                      ls="--", lw=0.9, **style)
                 shown.append(np.concatenate([a[f"{key}_valid"], a[f"{key}_test"]]))
+            for k, label in enumerate(m[name].get("ablations", {})):  # w_phi(lam_hat) of each ablation, valid.
+                ax.plot(a[f"{name}_ablation{k}_t"], a[f"{name}_ablation{k}_valid"], color=ABLATION_COLOURS[k % 3],
+                        lw=0.9, ls=":")
             vals = np.concatenate(shown) if shown else np.array([])
             vals = vals[np.isfinite(vals)]
             if len(vals):
@@ -474,6 +519,8 @@ def plot(out=FIGURES):
         ax.set(xlim=(-0.6, len(protocols) - 0.4), ylabel="Final valid. loss (NLL)",
                title=f"{name}: {len(m['robust']['seeds'])} seed(s) at {m['robust']['budget_s']:g} s, mean +- sd")
     handles = [axes[0, 0].plot([], [], color=f"C{k}", label=LABELS[m])[0] for k, m in enumerate(METHODS)]
+    handles += [axes[0, 0].plot([], [], color=ABLATION_COLOURS[k % 3], ls=":", label=f"{name}: Alg. 3, {label} (ablation)")[0]
+                for name in problems for k, label in enumerate(m[name].get("ablations", {}))]
     handles += [axes[0, 0].plot([], [], color="k", ls=ls, label=lab)[0] for ls, lab in (("-", "valid."), ("--", "test"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle(f"{record['config_name']}: hyper-training against black-box tuning at equal compute time "

@@ -144,7 +144,8 @@ def test_summary_numbers_on_hand_made_curves():
 
 def test_bad_configs_are_refused_before_any_work():
     for bad in (dict(problems=("h11",)), dict(budget_s={"h10": 0.0, "h7850": 1.0}),
-                dict(methods={"paper": ("grid",)}), dict(robust_seeds=())):
+                dict(methods={"paper": ("grid",)}), dict(robust_seeds=()), dict(ablations={"h10": ({"lr": 1e-5},)}),
+                dict(ablations={"h10": ({},)}), dict(problems=("h7850",))):  # the last: QUICK's ablations are of h10
         with pytest.raises(ValueError):
             fig7_hpo.check_config(dataclasses.replace(fig7_hpo.QUICK, **bad))
 
@@ -156,16 +157,16 @@ def test_a_run_resumes_from_its_finished_jobs(tmp_path, monkeypatch):
     monkeypatch.setattr(fig7_hpo, "JOBS", tmp_path / "jobs")
     cache = fig7_hpo.JobCache(config, on=True)
     jobs = fig7_hpo.jobs_of(config)
-    assert len(jobs) == 4  # hyper and random, main seed and one robustness seed
+    assert len(jobs) == 6  # hyper and random, main seed and one robustness seed; 2 ablations (main seed)
     c, job = jobs[0]
     cache.put(c.seed, job, {"marker": 1})
     ran = []
     monkeypatch.setattr(fig7_hpo, "_job", lambda cfg, j: (ran.append(j), (cfg.seed, j, {"trials": 0, "wall_s": 0.0,
                                                                                          "valid": [0.0]}))[1])
     done = fig7_hpo.run_jobs(config, cache)
-    assert len(ran) == 3 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
-    assert len(list(cache.dir.glob("*.pkl"))) == 4
-    assert fig7_hpo.run_jobs(config, cache) and len(ran) == 3  # everything reused the second time
+    assert len(ran) == 5 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
+    assert len(list(cache.dir.glob("*.pkl"))) == 6
+    assert fig7_hpo.run_jobs(config, cache) and len(ran) == 5  # everything reused the second time
     cache.clear()
     assert not cache.dir.exists()
 
@@ -201,3 +202,24 @@ def test_the_cache_goes_only_once_the_results_are_in_place(tmp_path, monkeypatch
     monkeypatch.setattr(fig7_hpo.results, "main", lambda *a, **k: fig7_hpo._SAVED.append(cache))
     fig7_hpo.main([])
     assert not cache.dir.exists() and fig7_hpo._SAVED == []
+
+
+def test_ablations_run_beside_the_faithful_run_and_share_its_cache(monkeypatch):
+    """An ablation is one more hyper-training run (main seed only) with its settings changed; adding
+    one keeps the cache of every other run (so a finished PAPER run is not redone)."""
+    config = fig7_hpo.PAPER
+    jobs = [job for c, job in fig7_hpo.jobs_of(config) if job[0] == "hyper" and job[2] is not None]
+    assert jobs == [("hyper", "h10", "lr_phi=3e-05", 1000.0), ("hyper", "h10", "lr_phi=1e-05", 1000.0)]
+    plain = dataclasses.replace(config, ablations={})
+    assert fig7_hpo.JobCache(plain, on=True).dir == fig7_hpo.JobCache(config, on=True).dir
+    assert fig7_hpo.JobCache(dataclasses.replace(config, lr_phi=1e-5), on=True).dir != fig7_hpo.JobCache(config, on=True).dir
+    seen = []
+
+    def stop(*args, **kwargs):
+        seen.append((kwargs["lr_phi"], kwargs["lr_lam"]))
+        raise StopIteration
+    monkeypatch.setattr(fig7_hpo.algorithms, "hypertrain_local", stop)
+    for variant in (None, "lr_phi=1e-05"):
+        with pytest.raises(StopIteration):
+            fig7_hpo.hyper_job(fig7_hpo.QUICK, "h10", 1.0, variant)
+    assert seen == [(1e-4, 1e-4), (1e-5, 1e-4)]
