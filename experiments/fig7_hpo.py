@@ -38,7 +38,7 @@ hypernetwork's weights every budget / evals seconds are off the clock). Budgets,
 appendix figure's x-axes: 1,000 s (h10) and 850 s (h7850). A robustness run repeats every method
 for `robust_seeds` at `robust_budget_s` (they may include --seed: a robustness run is a shorter run).
 Ablations (labelled, beside the faithful run, never instead of it): hyper-training of h10 again at
-the same budget with lr_phi 3e-5 and 1e-5 (`ablations`; main seed only). With Figure 6's linear
+the same budget with lr_phi 3e-5, 1e-5, and 1e-5 with lr_lam 1e-5 too (`ablations`; main seed only). With Figure 6's linear
 hypernetwork fed raw lam, one Adam step on phi moves w_phi(lam_hat) by up to
 lr_phi * (1 + sum_i |lam_hat_i|), so the weights it delivers train with a larger effective step than
 a trial's as lam_hat spreads.
@@ -135,7 +135,8 @@ class Config:
     # Labelled ablations of Algorithm 3, beside the faithful run (never instead of it): per problem,
     # settings of hyper-training changed (main seed, same budget). lr_phi: with a linear hypernetwork
     # fed raw lam, one Adam step moves w_phi(lam_hat) by up to lr_phi * (1 + sum_i |lam_hat_i|).
-    ablations: dict = dataclasses.field(default_factory=lambda: {"h10": ({"lr_phi": 3e-5}, {"lr_phi": 1e-5})})
+    ablations: dict = dataclasses.field(default_factory=lambda: {
+        "h10": ({"lr_phi": 3e-5}, {"lr_phi": 1e-5}, {"lr_phi": 1e-5, "lr_lam": 1e-5})})
 
 
 ABLATABLE = ("lr_phi", "lr_lam", "sigma", "n_samples")  # the Config fields an ablation may change
@@ -495,7 +496,7 @@ def plot(out=FIGURES):
                      ls="--", lw=0.9, **style)
                 shown.append(np.concatenate([a[f"{key}_valid"], a[f"{key}_test"]]))
             for k, label in enumerate(m[name].get("ablations", {})):  # w_phi(lam_hat) of each ablation, valid.
-                ax.plot(a[f"{name}_ablation{k}_t"], a[f"{name}_ablation{k}_valid"], color=ABLATION_COLOURS[k % 3],
+                ax.plot(a[f"{name}_ablation{k}_t"], a[f"{name}_ablation{k}_valid"], color=ABLATION_COLOURS[k % len(ABLATION_COLOURS)],
                         lw=0.9, ls=":")
             vals = np.concatenate(shown) if shown else np.array([])
             vals = vals[np.isfinite(vals)]
@@ -519,7 +520,7 @@ def plot(out=FIGURES):
         ax.set(xlim=(-0.6, len(protocols) - 0.4), ylabel="Final valid. loss (NLL)",
                title=f"{name}: {len(m['robust']['seeds'])} seed(s) at {m['robust']['budget_s']:g} s, mean +- sd")
     handles = [axes[0, 0].plot([], [], color=f"C{k}", label=LABELS[m])[0] for k, m in enumerate(METHODS)]
-    handles += [axes[0, 0].plot([], [], color=ABLATION_COLOURS[k % 3], ls=":", label=f"{name}: Alg. 3, {label} (ablation)")[0]
+    handles += [axes[0, 0].plot([], [], color=ABLATION_COLOURS[k % len(ABLATION_COLOURS)], ls=":", label=f"{name}: Alg. 3, {label} (ablation)")[0]
                 for name in problems for k, label in enumerate(m[name].get("ablations", {}))]
     handles += [axes[0, 0].plot([], [], color="k", ls=ls, label=lab)[0] for ls, lab in (("-", "valid."), ("--", "test"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)

@@ -157,16 +157,16 @@ def test_a_run_resumes_from_its_finished_jobs(tmp_path, monkeypatch):
     monkeypatch.setattr(fig7_hpo, "JOBS", tmp_path / "jobs")
     cache = fig7_hpo.JobCache(config, on=True)
     jobs = fig7_hpo.jobs_of(config)
-    assert len(jobs) == 6  # hyper and random, main seed and one robustness seed; 2 ablations (main seed)
+    assert len(jobs) == 7  # hyper and random, main seed and one robustness seed; 3 ablations (main seed)
     c, job = jobs[0]
     cache.put(c.seed, job, {"marker": 1})
     ran = []
     monkeypatch.setattr(fig7_hpo, "_job", lambda cfg, j: (ran.append(j), (cfg.seed, j, {"trials": 0, "wall_s": 0.0,
                                                                                          "valid": [0.0]}))[1])
     done = fig7_hpo.run_jobs(config, cache)
-    assert len(ran) == 5 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
-    assert len(list(cache.dir.glob("*.pkl"))) == 6
-    assert fig7_hpo.run_jobs(config, cache) and len(ran) == 5  # everything reused the second time
+    assert len(ran) == 6 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
+    assert len(list(cache.dir.glob("*.pkl"))) == 7
+    assert fig7_hpo.run_jobs(config, cache) and len(ran) == 6  # everything reused the second time
     cache.clear()
     assert not cache.dir.exists()
 
@@ -209,7 +209,8 @@ def test_ablations_run_beside_the_faithful_run_and_share_its_cache(monkeypatch):
     one keeps the cache of every other run (so a finished PAPER run is not redone)."""
     config = fig7_hpo.PAPER
     jobs = [job for c, job in fig7_hpo.jobs_of(config) if job[0] == "hyper" and job[2] is not None]
-    assert jobs == [("hyper", "h10", "lr_phi=3e-05", 1000.0), ("hyper", "h10", "lr_phi=1e-05", 1000.0)]
+    assert jobs == [("hyper", "h10", "lr_phi=3e-05", 1000.0), ("hyper", "h10", "lr_phi=1e-05", 1000.0),
+                    ("hyper", "h10", "lr_lam=1e-05, lr_phi=1e-05", 1000.0)]
     plain = dataclasses.replace(config, ablations={})
     assert fig7_hpo.JobCache(plain, on=True).dir == fig7_hpo.JobCache(config, on=True).dir
     assert fig7_hpo.JobCache(dataclasses.replace(config, lr_phi=1e-5), on=True).dir != fig7_hpo.JobCache(config, on=True).dir
