@@ -386,7 +386,9 @@ def summarise(curves, fraction):
     m = {}
     for k, c in curves.items():
         if k.startswith("hyper"):
-            m[k] = {"final_valid": budget.final(c, fraction), "final_test": budget.final(c, fraction, "test")}
+            i = int(np.argmin(c["valid"]))  # the evaluation a researcher keeping the best checkpoint would keep
+            m[k] = {"final_valid": budget.final(c, fraction), "final_test": budget.final(c, fraction, "test"),
+                    "best_eval": {"t": float(c["t"][i]), "valid": float(c["valid"][i]), "test": float(c["test"][i])}}
         else:
             has = len(c["valid"]) > 0
             m[k] = {"final_valid": float(c["valid"][-1]) if has else None,

@@ -140,6 +140,7 @@ def test_summary_numbers_on_hand_made_curves():
     # its final loss: the mean over t >= 0.9 * 10, the evaluations at 9 and 10
     assert m["hyper"]["final_valid"] == pytest.approx((0.5 + 0.5 / 9 + 0.5) / 2) and m["hyper_retrained"]["time_to_target_s"] is None
     assert m["random"]["trials_per_s"] == 4.0
+    assert m["hyper"]["best_eval"] == pytest.approx({"t": 10.0, "valid": 0.5, "test": 0.6})  # its lowest evaluation
 
 
 def test_bad_configs_are_refused_before_any_work():
@@ -183,6 +184,7 @@ def test_one_low_spike_does_not_set_the_hypernetworks_time_to_target():
     m, s = fig7_hpo.summarise(curves, 0.1)
     # the mean over the last 2 s (3 evaluations) is 0.733 at the spike and at t = 16, 0.667 at t = 17
     assert m["hyper"]["time_to_target_s"] == 17.0 and s["speedup_vs_best_peer"] == pytest.approx(3.0 / 17.0)
+    assert m["hyper"]["best_eval"]["t"] == 5.0  # the best checkpoint, though, is the spike (the first 0.6)
     assert fig7_hpo.trailing_mean([1.0, 2.0, 3.0], [3.0, 1.0, 2.0], 1.0) == pytest.approx([3.0, 2.0, 1.5])
 
 
