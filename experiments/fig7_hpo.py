@@ -38,10 +38,10 @@ hypernetwork's weights every budget / evals seconds are off the clock). Budgets,
 appendix figure's x-axes: 1,000 s (h10) and 850 s (h7850). A robustness run repeats every method
 for `robust_seeds` at `robust_budget_s` (they may include --seed: a robustness run is a shorter run).
 Ablations (labelled, beside the faithful run, never instead of it): hyper-training of h10 again at
-the same budget with lr_phi 3e-5, 1e-5, and 1e-5 with lr_lam 1e-5 too (`ablations`; main seed only). With Figure 6's linear
-hypernetwork fed raw lam, one Adam step on phi moves w_phi(lam_hat) by up to
+the same budget with other settings (`ablations`; main seed only; see Config). With Figure 6's
+linear hypernetwork fed raw lam, one Adam step on phi moves w_phi(lam_hat) by up to
 lr_phi * (1 + sum_i |lam_hat_i|), so the weights it delivers train with a larger effective step than
-a trial's as lam_hat spreads.
+a trial's as lam_hat spreads; smaller steps test that.
 A PAPER run keeps each finished method run in runs/fig7_jobs/<config hash>/ until its figure is
 saved, so an interrupted run started again resumes where it stopped; each cached run records the
 git commit that made it, and the results JSON lists them (metrics.job_commits). Delete the folder
@@ -51,6 +51,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import numbers
 import os
 import pickle
 import shutil
@@ -63,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from hypernet import algorithms, blackbox, budget, data, gp, hypernets, models, parallel, plotting, results  # noqa: E402
+from hypernet import algorithms, blackbox, budget, checks, data, gp, hypernets, models, parallel, plotting, results  # noqa: E402
 
 FIGURE = "fig7_hpo"
 FIGURES = results.FIGURES
@@ -92,7 +93,8 @@ LABELS = {"hyper": r"Hyper-training (Alg. 3), $w_\phi(\hat\lambda)$", "hyper_ret
           "global_decay": "One shared decay, random search (hand-tuned)"}
 BLACKBOX = ("random", "gp_bo", "tpe", "global_decay")
 NLL_SD = 0.1
-ABLATION_COLOURS = ("0.25", "0.55", "C9")
+ABLATION_STYLES = (dict(color="0.3", ls=":"), dict(color="C8", ls="-."), dict(color="C9", ls=":"),
+                   dict(color="C7", ls="-."))
 
 
 def not_run(method, name, protocol):
@@ -144,7 +146,8 @@ PAPER = Config()
 QUICK = dataclasses.replace(PAPER, budget_s={"h10": 2.0, "h7850": 2.0}, robust_seeds=(8,), robust_budget_s=1.0,
                             protocols={"paper": {"h10": (100, 1e-4), "h7850": (100, 1e-4)},
                                        "converged": {"h10": (300, 1e-4), "h7850": (300, 1e-4)}},
-                            random_batch=8, gp_init=3, gp_candidates=200, evals=10)
+                            random_batch=8, gp_init=3, gp_candidates=200, evals=10,
+                            ablations={"h10": ({"lr_phi": 1e-5},)})
 
 
 def check_config(config):
@@ -163,15 +166,42 @@ def check_config(config):
         raise ValueError(f"methods must map protocols {list(config.protocols)} to some of {BLACKBOX}")
     if not config.robust_seeds:
         raise ValueError("robust_seeds needs at least one seed")
+    check_ablations(config)
+
+
+def check_ablations(config):
+    if not isinstance(config.ablations, dict):
+        raise ValueError(f"ablations must be a dict {{problem: (settings, ...)}} (ablations={{}} runs none), "
+                         f"got {config.ablations!r}")
     for p, variants in config.ablations.items():
-        if p not in config.problems or any(not v or set(v) - set(ABLATABLE) for v in variants):
-            raise ValueError(f"ablations map some of the problems {list(config.problems)} to settings among "
-                             f"{ABLATABLE}, got {p!r}: {variants}")
+        if p not in config.problems:
+            raise ValueError(f"ablations are given for {p!r}, which is not among problems {config.problems}: "
+                             "add it to problems, or pass ablations={}")
+        seen = set()
+        for i, v in enumerate(variants if isinstance(variants, (tuple, list)) else [variants]):
+            what = f"{p} ablation {i + 1}"
+            if not isinstance(variants, (tuple, list)) or not isinstance(v, dict) or not v:
+                raise ValueError(f"{what} must be one of a tuple of non-empty dicts of settings among {ABLATABLE}, "
+                                 f"e.g. ({{'lr_phi': 1e-5}},); got {variants!r}")
+            unknown = sorted(set(v) - set(ABLATABLE))
+            if unknown:
+                raise ValueError(f"{what}: unknown setting(s) {unknown}; an ablation may change {ABLATABLE}")
+            for k, x in v.items():
+                if k == "n_samples":
+                    checks.check_count(**{f"{what}: {k}": x})
+                elif isinstance(x, bool) or not isinstance(x, numbers.Real) or not (np.isfinite(x) and x > 0):
+                    raise ValueError(f"{what}: {k} must be a positive finite number, got {x!r}")
+            if all(getattr(config, k) == x for k, x in v.items()):
+                raise ValueError(f"{what} {v} changes nothing: those are the faithful run's settings")
+            if tuple(sorted(v.items())) in seen:
+                raise ValueError(f"{what} {v} repeats an earlier one")
+            seen.add(tuple(sorted(v.items())))
 
 
 def ablations_of(config, name):
-    """{label: settings} of a problem's ablations; the label names the settings (and the cached run)."""
-    return {", ".join(f"{k}={v:g}" for k, v in sorted(v.items())): v for v in config.ablations.get(name, ())}
+    """{label: settings} of a problem's ablations; the label names every setting at full precision
+    (it also names the cached run)."""
+    return {", ".join(f"{k}={x!r}" for k, x in sorted(v.items())): v for v in config.ablations.get(name, ())}
 
 
 # ---- the pieces every job shares ------------------------------------------------------------
@@ -232,12 +262,18 @@ def hyper_job(config, name, budget_s, variant=None):
     clock = budget.Clock(budget_s, budget_s / config.evals, weights=lambda s: (s["phi"], np.array(s["lam"])),
                          evaluate=evaluate)
     phi = hn.init(np.random.default_rng([config.seed, 1]), P.hypernet_init)
-    algorithms.hypertrain_local(
-        problem, hn, phi=phi, lam_hat=np.full(problem.n_hyper, P.lam0),
-        train_batch=data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, 2), contiguous=P.windows),
-        valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
-        n_samples=config.n_samples, sigma=config.sigma, seed=results.seed_of(config, 4),
-        lr_phi=config.lr_phi, lr_lam=config.lr_lam, iters=None, callback=clock)
+    try:
+        algorithms.hypertrain_local(
+            problem, hn, phi=phi, lam_hat=np.full(problem.n_hyper, P.lam0),
+            train_batch=data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, 2),
+                                         contiguous=P.windows),
+            valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
+            n_samples=config.n_samples, sigma=config.sigma, seed=results.seed_of(config, 4),
+            lr_phi=config.lr_phi, lr_lam=config.lr_lam, iters=None, callback=clock)
+    except checks.DivergedError as e:
+        if variant is None:
+            raise
+        return {"diverged": " ".join(str(e).split())}  # an ablation that diverges is a result, not a failed run
     out = clock.curves()
     lams = np.array(lam_hats)
     out["lam_mean"], out["lam_sd"] = lams.mean(1), lams.std(1)
@@ -274,9 +310,11 @@ def _job(config, job):
     kind, name, protocol, budget_s = job
     with threadpool_limits(1):  # one core per method; `workers` methods share the machine
         t0 = time.perf_counter()
-        # a hyper job's third slot names its ablation (None: the faithful run)
-        out = hyper_job(config, name, budget_s, protocol) if kind == "hyper" else blackbox_job(config, name, protocol,
-                                                                                                kind, budget_s)
+        try:  # a hyper job's third slot names its ablation (None: the faithful run)
+            out = hyper_job(config, name, budget_s, protocol) if kind == "hyper" else blackbox_job(
+                config, name, protocol, kind, budget_s)
+        except (FloatingPointError, ValueError, RuntimeError) as e:  # say which of the runs failed
+            raise type(e)(f"{FIGURE}: seed {config.seed} {job}: {e}") from e
     return config.seed, job, dict(out, wall_s=time.perf_counter() - t0, git_commit=results.versions().get("git_commit"))
 
 
@@ -330,7 +368,8 @@ class JobCache:
 
 
 def run_jobs(config, cache):
-    """{(seed, method, problem, protocol, budget): result} of every job, `workers` at a time."""
+    """{(seed, method, problem, protocol, budget): result} of every job, `workers` at a time (for
+    hyper-training, "protocol" is None, or the label of an ablation)."""
     done, todo = {}, []
     for c, job in jobs_of(config):
         out = cache.get(c.seed, job)
@@ -347,7 +386,8 @@ def run_jobs(config, cache):
         done[(seed, *job)] = out
         kind, name, protocol, b = job
         what = (f"{out['trials']} trial(s), best valid {out['best_valid'][-1]:.4f}" if kind != "hyper" and out["trials"]
-                else "no trial finished within the budget" if kind != "hyper" else f"valid {out['valid'][-1]:.4f}")
+                else "no trial finished within the budget" if kind != "hyper" else
+                out["diverged"] if "diverged" in out else f"valid {out['valid'][-1]:.4f}")
         which = f"{name} hyper (ablation {protocol})" if kind == "hyper" and protocol else \
             " ".join(filter(None, (name, protocol, kind)))
         print(f"[{FIGURE}] seed {seed} {which}: {what}, "
@@ -386,7 +426,7 @@ def summarise(curves, fraction):
     m = {}
     for k, c in curves.items():
         if k.startswith("hyper"):
-            i = int(np.argmin(c["valid"]))  # the evaluation a researcher keeping the best checkpoint would keep
+            i = int(np.nanargmin(c["valid"]))  # the evaluation a researcher keeping the best checkpoint would keep
             m[k] = {"final_valid": budget.final(c, fraction), "final_test": budget.final(c, fraction, "test"),
                     "best_eval": {"t": float(c["t"][i]), "valid": float(c["valid"][i]), "test": float(c["test"][i])}}
         else:
@@ -447,8 +487,12 @@ def run(config=PAPER, out=FIGURES):
         metrics[name]["ablations"] = {}
         for i, label in enumerate(ablations_of(config, name)):  # summarised as the faithful run is
             r = runs[(config.seed, "hyper", name, label, config.budget_s[name])]
-            ab = {"hyper_steps": r["steps"], "lam_mean_final": float(r["lam_mean"][-1]),
-                  "lam_sd_final": float(r["lam_sd"][-1])}
+            if "diverged" in r:
+                metrics[name]["ablations"][label] = {"settings": ablations_of(config, name)[label], **r}
+                continue
+            ab = {"settings": ablations_of(config, name)[label], "hyper_steps": r["steps"],
+                  "lam_mean_final": float(r["lam_mean"][-1]), "lam_sd_final": float(r["lam_sd"][-1]),
+                  "retrain_cost_s": {p: r[f"retrained_{p}"]["cost_s"] for p in config.protocols}}
             for protocol in config.protocols:
                 m, s = summarise(curves_of(runs, config.seed, name, protocol, config, config.budget_s[name], label),
                                  config.final_fraction)
@@ -498,8 +542,9 @@ def plot(out=FIGURES):
                      ls="--", lw=0.9, **style)
                 shown.append(np.concatenate([a[f"{key}_valid"], a[f"{key}_test"]]))
             for k, label in enumerate(m[name].get("ablations", {})):  # w_phi(lam_hat) of each ablation, valid.
-                ax.plot(a[f"{name}_ablation{k}_t"], a[f"{name}_ablation{k}_valid"], color=ABLATION_COLOURS[k % len(ABLATION_COLOURS)],
-                        lw=0.9, ls=":")
+                if f"{name}_ablation{k}_t" in a:  # (a diverged ablation has no curve)
+                    ax.plot(a[f"{name}_ablation{k}_t"], a[f"{name}_ablation{k}_valid"], lw=1.0, **ABLATION_STYLES[k % 4])
+                    shown.append(a[f"{name}_ablation{k}_valid"])
             vals = np.concatenate(shown) if shown else np.array([])
             vals = vals[np.isfinite(vals)]
             if len(vals):
@@ -521,8 +566,8 @@ def plot(out=FIGURES):
         ax.set_xticks(range(len(protocols)), protocols)
         ax.set(xlim=(-0.6, len(protocols) - 0.4), ylabel="Final valid. loss (NLL)",
                title=f"{name}: {len(m['robust']['seeds'])} seed(s) at {m['robust']['budget_s']:g} s, mean +- sd")
-    handles = [axes[0, 0].plot([], [], color=f"C{k}", label=LABELS[m])[0] for k, m in enumerate(METHODS)]
-    handles += [axes[0, 0].plot([], [], color=ABLATION_COLOURS[k % len(ABLATION_COLOURS)], ls=":", label=f"{name}: Alg. 3, {label} (ablation)")[0]
+    handles = [axes[0, 0].plot([], [], color=f"C{k}", label=LABELS[method])[0] for k, method in enumerate(METHODS)]
+    handles += [axes[0, 0].plot([], [], **ABLATION_STYLES[k % 4], label=f"{name}: Alg. 3, {label} (ablation, valid.)")[0]
                 for name in problems for k, label in enumerate(m[name].get("ablations", {}))]
     handles += [axes[0, 0].plot([], [], color="k", ls=ls, label=lab)[0] for ls, lab in (("-", "valid."), ("--", "test"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)

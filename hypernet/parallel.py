@@ -37,7 +37,11 @@ def map_processes(fn, args, workers):
         return
     with pool(workers) as ex:
         pending = {ex.submit(fn, *a) for a in args}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+        except BaseException:  # a failed job (or the caller stopping): start no queued job
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise

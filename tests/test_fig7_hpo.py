@@ -144,11 +144,38 @@ def test_summary_numbers_on_hand_made_curves():
 
 
 def test_bad_configs_are_refused_before_any_work():
-    for bad in (dict(problems=("h11",)), dict(budget_s={"h10": 0.0, "h7850": 1.0}),
-                dict(methods={"paper": ("grid",)}), dict(robust_seeds=()), dict(ablations={"h10": ({"lr": 1e-5},)}),
-                dict(ablations={"h10": ({},)}), dict(problems=("h7850",))):  # the last: QUICK's ablations are of h10
-        with pytest.raises(ValueError):
+    for bad, says in ((dict(problems=("h11",)), "problems must be"),
+                      (dict(budget_s={"h10": 0.0, "h7850": 1.0}), "budget_s"),
+                      (dict(methods={"paper": ("grid",)}), "methods"), (dict(robust_seeds=()), "robust_seeds"),
+                      (dict(ablations={"h10": ({"lr": 1e-5},)}), r"unknown setting\(s\) \['lr'\]"),
+                      (dict(ablations={"h10": ({},)}), "non-empty dict"),
+                      (dict(ablations={"h10": {"lr_phi": 1e-5}}), "tuple of"),
+                      (dict(ablations=None), "must be a dict"),
+                      (dict(problems=("h7850",)), "not among problems.*ablations={}"),  # QUICK's ablations are of h10
+                      (dict(ablations={"h10": ({"lr_phi": -1e-5},)}), "lr_phi must be a positive finite"),
+                      (dict(ablations={"h10": ({"lr_phi": float("nan")},)}), "lr_phi must be a positive finite"),
+                      (dict(ablations={"h10": ({"lr_phi": "fast"},)}), "lr_phi must be a positive finite"),
+                      (dict(ablations={"h10": ({"lr_phi": True},)}), "lr_phi must be a positive finite"),
+                      (dict(ablations={"h10": ({"n_samples": 2.5},)}), "n_samples must be a positive integer"),
+                      (dict(ablations={"h10": ({"lr_phi": 1e-4},)}), "changes nothing"),
+                      (dict(ablations={"h10": ({"lr_phi": 1e-5, "lr_lam": 1e-5}, {"lr_lam": 1e-5, "lr_phi": 1e-5})}),
+                       "repeats")):
+        with pytest.raises(ValueError, match=says):
             fig7_hpo.check_config(dataclasses.replace(fig7_hpo.QUICK, **bad))
+    # labels keep full precision: settings that differ in the 7th digit are two runs, not one
+    two = dataclasses.replace(fig7_hpo.QUICK, ablations={"h10": ({"lr_phi": 1.2e-5}, {"lr_phi": 1.2000004e-5})})
+    fig7_hpo.check_config(two)
+    assert len(fig7_hpo.ablations_of(two, "h10")) == 2
+
+
+def test_a_diverging_ablation_is_recorded_and_the_faithful_run_still_fails_loudly(monkeypatch):
+    def diverge(*args, **kwargs):
+        raise fig7_hpo.checks.DivergedError("Algorithm 3 diverged at step 3: the loss is NaN or Inf")
+    monkeypatch.setattr(fig7_hpo.algorithms, "hypertrain_local", diverge)
+    assert fig7_hpo.hyper_job(fig7_hpo.QUICK, "h10", 1.0, "lr_phi=1e-05") == {
+        "diverged": "Algorithm 3 diverged at step 3: the loss is NaN or Inf"}
+    with pytest.raises(fig7_hpo.checks.DivergedError, match=r"seed 7 \('hyper', 'h10', None, 1.0\): Algorithm 3"):
+        fig7_hpo._job(fig7_hpo.QUICK, ("hyper", "h10", None, 1.0))
 
 
 def test_a_run_resumes_from_its_finished_jobs(tmp_path, monkeypatch):
@@ -158,16 +185,16 @@ def test_a_run_resumes_from_its_finished_jobs(tmp_path, monkeypatch):
     monkeypatch.setattr(fig7_hpo, "JOBS", tmp_path / "jobs")
     cache = fig7_hpo.JobCache(config, on=True)
     jobs = fig7_hpo.jobs_of(config)
-    assert len(jobs) == 7  # hyper and random, main seed and one robustness seed; 3 ablations (main seed)
+    assert len(jobs) == 5  # hyper and random, main seed and one robustness seed; QUICK's 1 ablation (main seed)
     c, job = jobs[0]
     cache.put(c.seed, job, {"marker": 1})
     ran = []
     monkeypatch.setattr(fig7_hpo, "_job", lambda cfg, j: (ran.append(j), (cfg.seed, j, {"trials": 0, "wall_s": 0.0,
                                                                                          "valid": [0.0]}))[1])
     done = fig7_hpo.run_jobs(config, cache)
-    assert len(ran) == 6 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
-    assert len(list(cache.dir.glob("*.pkl"))) == 7
-    assert fig7_hpo.run_jobs(config, cache) and len(ran) == 6  # everything reused the second time
+    assert len(ran) == 4 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
+    assert len(list(cache.dir.glob("*.pkl"))) == 5
+    assert fig7_hpo.run_jobs(config, cache) and len(ran) == 4  # everything reused the second time
     cache.clear()
     assert not cache.dir.exists()
 

@@ -34,6 +34,22 @@ def test_map_processes_returns_every_result():
             [(i, i * i) for i in range(5)]
 
 
+def _fail_first(i):
+    if i == 0:
+        raise ValueError("job 0 failed")
+    time.sleep(1.0)
+    return i
+
+
+def test_a_failed_job_stops_the_queue_at_once():
+    """The error of one job arrives without running the jobs still queued (2 workers, 9 jobs of 1 s:
+    waiting for them all would take 4 s)."""
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="job 0 failed"):
+        list(parallel.map_processes(_fail_first, [(i,) for i in range(10)], 2))
+    assert time.perf_counter() - t0 < 2.5
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
