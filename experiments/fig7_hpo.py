@@ -494,10 +494,10 @@ def run(config=PAPER, out=FIGURES):
                   "lam_mean_final": float(r["lam_mean"][-1]), "lam_sd_final": float(r["lam_sd"][-1]),
                   "retrain_cost_s": {p: r[f"retrained_{p}"]["cost_s"] for p in config.protocols}}
             for protocol in config.protocols:
-                m, s = summarise(curves_of(runs, config.seed, name, protocol, config, config.budget_s[name], label),
-                                 config.final_fraction)
-                ab[protocol] = {k: m[k] for k in ("hyper", "hyper_retrained")} | {
-                    "speedup_vs_best_peer": s["speedup_vs_best_peer"]}
+                per_method, summary = summarise(curves_of(runs, config.seed, name, protocol, config,
+                                                          config.budget_s[name], label), config.final_fraction)
+                ab[protocol] = {k: per_method[k] for k in ("hyper", "hyper_retrained")} | {
+                    "speedup_vs_best_peer": summary["speedup_vs_best_peer"]}
             metrics[name]["ablations"][label] = ab
             arrays |= {f"{name}_ablation{i}_{col}": np.asarray(r[col], float) for col in ("t", "valid", "test")}
         h = runs[(config.seed, "hyper", name, None, config.budget_s[name])]
