@@ -315,7 +315,7 @@ def _job(config, job):
                 config, name, protocol, kind, budget_s)
         except (FloatingPointError, ValueError, RuntimeError) as e:  # say which of the runs failed
             raise type(e)(f"{FIGURE}: seed {config.seed} {job}: {e}") from e
-    return config.seed, job, dict(out, wall_s=time.perf_counter() - t0, git_commit=results.versions().get("git_commit"))
+    return config.seed, job, dict(out, wall_s=time.perf_counter() - t0)
 
 
 def jobs_of(config):
@@ -378,10 +378,13 @@ def run_jobs(config, cache):
         else:
             done[(c.seed, *job)] = out
     total = len(done) + len(todo)
+    # The commit of the code this process loaded (read now: the checkout may move on during a long run).
+    commit = results.versions().get("git_commit")
     if done:
         print(f"[{FIGURE}] {len(done)} finished method runs reused from {cache.dir} (delete it to start over)",
               flush=True)
     for seed, job, out in parallel.map_processes(_job, todo, config.workers):
+        out["git_commit"] = commit
         cache.put(seed, job, out)
         done[(seed, *job)] = out
         kind, name, protocol, b = job

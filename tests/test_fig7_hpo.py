@@ -191,8 +191,11 @@ def test_a_run_resumes_from_its_finished_jobs(tmp_path, monkeypatch):
     ran = []
     monkeypatch.setattr(fig7_hpo, "_job", lambda cfg, j: (ran.append(j), (cfg.seed, j, {"trials": 0, "wall_s": 0.0,
                                                                                          "valid": [0.0]}))[1])
+    commits = iter(["c1", "c2", "c3", "c4", "c5"])  # the checkout moves on while the run goes on
+    monkeypatch.setattr(fig7_hpo.results, "versions", lambda: {"git_commit": next(commits)})
     done = fig7_hpo.run_jobs(config, cache)
     assert len(ran) == 4 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
+    assert {v["git_commit"] for k, v in done.items() if k != (c.seed, *job)} == {"c1"}  # the code it loaded
     assert len(list(cache.dir.glob("*.pkl"))) == 5
     assert fig7_hpo.run_jobs(config, cache) and len(ran) == 4  # everything reused the second time
     cache.clear()
