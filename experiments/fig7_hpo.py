@@ -156,7 +156,7 @@ def check_config(config):
     if unknown or not config.problems:
         raise ValueError(f"problems must be among {list(PROBLEMS)}, got {config.problems}")
     for p in config.problems:
-        if not config.budget_s.get(p, 0) > 0:
+        if not (isinstance(config.budget_s.get(p), (int, float)) and config.budget_s[p] > 0):
             raise ValueError(f"budget_s needs a positive budget for {p}, got {config.budget_s}")
         for name, steps in config.protocols.items():
             if p not in steps:
@@ -166,6 +166,14 @@ def check_config(config):
         raise ValueError(f"methods must map protocols {list(config.protocols)} to some of {BLACKBOX}")
     if not config.robust_seeds:
         raise ValueError("robust_seeds needs at least one seed")
+    checks.check_positive(robust_budget_s=config.robust_budget_s)
+    checks.check_count(evals=config.evals, random_batch=config.random_batch, workers=config.workers,
+                       valid_batch=config.valid_batch, trial_batch=config.trial_batch)
+    checks.check_count(allow_zero=True, **{f"robust seed {s}": s for s in config.robust_seeds})
+    for name, steps in config.protocols.items():
+        for p, (iters, lr) in steps.items():
+            checks.check_count(**{f"protocol {name!r} steps for {p}": iters})
+            checks.check_positive(**{f"protocol {name!r} step size for {p}": lr})
     check_ablations(config)
 
 
@@ -506,6 +514,7 @@ def run(config=PAPER, out=FIGURES):
         h = runs[(config.seed, "hyper", name, None, config.budget_s[name])]
         metrics[name]["hyper_steps"] = h["steps"]
         metrics[name]["hyper_lam_mean_final"] = float(h["lam_mean"][-1])
+        metrics[name]["hyper_lam_sd_final"] = float(h["lam_sd"][-1])
         metrics[name]["retrain_cost_s"] = {p: h[f"retrained_{p}"]["cost_s"] for p in config.protocols}
         arrays[f"{name}_hyper_lam_mean"] = h["lam_mean"]
     metrics["robust"] = {"seeds": list(config.robust_seeds), "budget_s": config.robust_budget_s, **robust}
@@ -544,14 +553,17 @@ def plot(out=FIGURES):
                      np.append(a[f"{key}_test"], a[f"{key}_test"][-1]) if method in BLACKBOX else a[f"{key}_test"],
                      ls="--", lw=0.9, **style)
                 shown.append(np.concatenate([a[f"{key}_valid"], a[f"{key}_test"]]))
+            ablated = []
             for k, label in enumerate(m[name].get("ablations", {})):  # w_phi(lam_hat) of each ablation, valid.
                 if f"{name}_ablation{k}_t" in a:  # (a diverged ablation has no curve)
                     ax.plot(a[f"{name}_ablation{k}_t"], a[f"{name}_ablation{k}_valid"], lw=1.0, **ABLATION_STYLES[k % 4])
-                    shown.append(a[f"{name}_ablation{k}_valid"])
+                    ablated.append(a[f"{name}_ablation{k}_valid"][1:])  # (its first evaluation is the untrained start)
             vals = np.concatenate(shown) if shown else np.array([])
             vals = vals[np.isfinite(vals)]
             if len(vals):
                 lo, hi = vals.min(), np.quantile(vals, 0.9)
+                if ablated:  # the ablations' curves are in view too
+                    hi = max(hi, np.nanmax(np.concatenate(ablated)))
                 ax.set_ylim(lo - 0.05 * (hi - lo + 1e-3), hi + 0.1 * (hi - lo + 1e-3))
             else:
                 ax.text(0.5, 0.5, "no finite losses", transform=ax.transAxes, ha="center")

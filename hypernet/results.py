@@ -105,6 +105,9 @@ def _leaves(x, prefix=""):
 def save_results(out, figure, *, config_name, config, metrics, timings, arrays):
     """Write <out>/<figure>.npz and <out>/<figure>.json atomically, both marked with one new run id;
     returns the JSON dict."""
+    if Path(out).resolve() == Path(FIGURES).resolve() and config_name != "PAPER":
+        raise ValueError(f"{figure}: only a PAPER run writes the committed results in {FIGURES}; give this "
+                         f"{config_name} run another out= (the command line's default is runs/<config>/)")
     metrics = jsonable(metrics)
     check_finite_metrics(figure, metrics)
     run_id = store.new_run_id()

@@ -159,7 +159,13 @@ def test_bad_configs_are_refused_before_any_work():
                       (dict(ablations={"h10": ({"n_samples": 2.5},)}), "n_samples must be a positive integer"),
                       (dict(ablations={"h10": ({"lr_phi": 1e-4},)}), "changes nothing"),
                       (dict(ablations={"h10": ({"lr_phi": 1e-5, "lr_lam": 1e-5}, {"lr_lam": 1e-5, "lr_phi": 1e-5})}),
-                       "repeats")):
+                       "repeats"),
+                      (dict(robust_budget_s=0.0), "robust_budget_s must be a positive"),
+                      (dict(evals=0), "evals must be a positive integer"),
+                      (dict(robust_seeds=(-1,)), "robust seed -1 must be a non-negative"),
+                      (dict(protocols={"paper": {"h10": (0, 1e-4), "h7850": (100, 1e-4)},
+                                       "converged": {"h10": (300, 1e-4), "h7850": (300, 1e-4)}}), "'paper' steps for h10"),
+                      (dict(budget_s={"h10": "2", "h7850": 2.0}), "budget_s needs a positive budget for h10")):
         with pytest.raises(ValueError, match=says):
             fig7_hpo.check_config(dataclasses.replace(fig7_hpo.QUICK, **bad))
     # labels keep full precision: settings that differ in the 7th digit are two runs, not one
@@ -256,3 +262,10 @@ def test_ablations_run_beside_the_faithful_run_and_share_its_cache(monkeypatch):
         with pytest.raises(StopIteration):
             fig7_hpo.hyper_job(fig7_hpo.QUICK, "h10", 1.0, variant)
     assert seen == [(1e-4, 1e-4), (1e-5, 1e-4)]
+
+
+def test_a_run_that_is_not_paper_never_writes_the_committed_results(tmp_path):
+    with pytest.raises(ValueError, match="only a PAPER run writes the committed"):
+        fig7_hpo.results.save_results(fig7_hpo.FIGURES, "fig7_test_never_written", config_name="QUICK",
+                                      config=fig7_hpo.QUICK, metrics={}, timings={}, arrays={})
+    assert not (fig7_hpo.FIGURES / "fig7_test_never_written.json").exists()
