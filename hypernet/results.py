@@ -154,6 +154,11 @@ def load_results(out, figure):
     js, npz = out / f"{figure}.json", out / f"{figure}.npz"
     rerun = (f"run `python experiments/{figure}.py --quick --out {out}` again (the small config; without --quick, "
              "the paper-scale run)")
+    if out.resolve() == Path(FIGURES).resolve():  # the committed PAPER results: restore them, do not replace them
+        rerun = (f"these are the committed PAPER results: restore them with `git checkout -- {js} {npz}` "
+                 f"(or remake them with the paper-scale run `python experiments/{figure}.py --force`)")
+        if not js.exists() or not npz.exists():
+            raise ResultsMissing(f"no saved results for {figure} in {out} (need {js.name} and {npz.name}); {rerun}")
     if not js.exists() or not npz.exists():
         raise ResultsMissing(f"no saved results for {figure} in {out} (need {js.name} and {npz.name}). "
                              f"Run `python experiments/{figure}.py --quick --out {out}` (the small config; "

@@ -51,6 +51,19 @@ def test_load_without_files(tmp_path):
         results.load_results(tmp_path, "figX")
 
 
+def test_damaged_committed_results_are_restored_not_replaced(tmp_path, monkeypatch):
+    """A damaged file in figures/ gets the advice to restore it from git, never a QUICK run into it."""
+    save(tmp_path)
+    monkeypatch.setattr(results, "FIGURES", tmp_path)
+    (tmp_path / "figX.json").write_text("{ truncated")
+    with pytest.raises(results.ResultsInvalid, match="committed PAPER results: restore them with `git checkout") as e:
+        results.load_results(tmp_path, "figX")
+    assert "--quick" not in str(e.value)
+    (tmp_path / "figX.json").unlink()
+    with pytest.raises(results.ResultsMissing, match="git checkout"):
+        results.load_results(tmp_path, "figX")
+
+
 @pytest.mark.parametrize("metrics", [{"loss": float("nan")}, {"a": {"b": np.inf}}, {"curve": [0.1, float("nan")]},
                                      {"curve": np.array([[0.1, 0.2], [np.nan, 0.3]])}],
                          ids=["nan", "nested inf", "nan in list", "nan in 2-d array"])
