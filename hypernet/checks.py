@@ -44,7 +44,7 @@ class Watch:
 
 def check_positive(**kw):
     for k, v in kw.items():
-        if not (isinstance(v, numbers.Real) and np.isfinite(v) and v > 0):
+        if isinstance(v, bool) or not (isinstance(v, numbers.Real) and np.isfinite(v) and v > 0):
             raise ValueError(f"{k} must be a positive finite number, got {v!r}")
 
 

@@ -102,10 +102,15 @@ def _leaves(x, prefix=""):
         yield prefix, x
 
 
+def _is_committed(out):
+    """Is `out` the folder of the committed PAPER results?"""
+    return Path(out).resolve() == Path(FIGURES).resolve()
+
+
 def save_results(out, figure, *, config_name, config, metrics, timings, arrays):
     """Write <out>/<figure>.npz and <out>/<figure>.json atomically, both marked with one new run id;
     returns the JSON dict."""
-    if Path(out).resolve() == Path(FIGURES).resolve() and config_name != "PAPER":
+    if _is_committed(out) and config_name != "PAPER":
         raise ValueError(f"{figure}: only a PAPER run writes the committed results in {FIGURES}; give this "
                          f"{config_name} run another out= (the command line's default is runs/<config>/)")
     metrics = jsonable(metrics)
@@ -152,17 +157,17 @@ def load_results(out, figure):
     file and what to do."""
     out = Path(out)
     js, npz = out / f"{figure}.json", out / f"{figure}.npz"
-    rerun = (f"run `python experiments/{figure}.py --quick --out {out}` again (the small config; without --quick, "
-             "the paper-scale run)")
-    if out.resolve() == Path(FIGURES).resolve():  # the committed PAPER results: restore them, do not replace them
+    if _is_committed(out):  # the committed PAPER results: restore them, do not replace them
         rerun = (f"these are the committed PAPER results: restore them with `git checkout -- {js} {npz}` "
                  f"(or remake them with the paper-scale run `python experiments/{figure}.py --force`)")
-        if not js.exists() or not npz.exists():
-            raise ResultsMissing(f"no saved results for {figure} in {out} (need {js.name} and {npz.name}); {rerun}")
+        missing = rerun
+    else:
+        rerun = (f"run `python experiments/{figure}.py --quick --out {out}` again (the small config; without "
+                 "--quick, the paper-scale run)")
+        missing = (f"run `python experiments/{figure}.py --quick --out {out}` (the small config; without --quick, "
+                   "the paper-scale run) before --plot-only")
     if not js.exists() or not npz.exists():
-        raise ResultsMissing(f"no saved results for {figure} in {out} (need {js.name} and {npz.name}). "
-                             f"Run `python experiments/{figure}.py --quick --out {out}` (the small config; "
-                             "without --quick, the paper-scale run) before --plot-only.")
+        raise ResultsMissing(f"no saved results for {figure} in {out} (need {js.name} and {npz.name}); {missing}")
     try:
         record = json.loads(js.read_text())
     except (ValueError, OSError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
