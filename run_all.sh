@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Reproduce every figure of the paper that has a script in experiments/ (fig7_hpo: the appendix comparison).
+# Reproduce every figure of the paper that has a script in experiments/ (fig7_hpo: the appendix comparison;
+# fig8_warmstart: beyond the paper, Section 4.2's suggested combination).
 #   bash run_all.sh                  the paper-scale runs, results and figures into figures/
 #   bash run_all.sh --quick          the small QUICK configs, into runs/quick/ (git-ignored)
 #   bash run_all.sh --quick --out D  the same into folder D (what CI runs); D relative to where you are
 #   --only fig2_global,fig4_local    only these figures;  --force  replace a PAPER result in --out
 # Stops at the first failing script with its exit code.
 set -euo pipefail
-names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp fig7_hpo)
+names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp fig7_hpo fig8_warmstart)
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 args=()
 only=""

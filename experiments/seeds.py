@@ -67,7 +67,7 @@ from hypernet import cli, results, store  # noqa: E402
 EXPERIMENTS = ROOT / "experiments"
 FIGURES_SEEDS = results.RUNS / "seeds"  # per-seed folders of a sweep summarised into figures/
 QUICK_OUT = results.RUNS / "quick_seeds"
-TIME_BUDGET = {"fig5_many", "fig6_gp", "fig7_hpo"}  # figures whose runs train against the clock
+TIME_BUDGET = {"fig5_many", "fig6_gp", "fig7_hpo", "fig8_warmstart"}  # figures whose runs train against the clock
 BLAS_THREADS = 1  # per job, unless the figure module sets BLAS_THREADS
 
 

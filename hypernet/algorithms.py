@@ -195,16 +195,18 @@ def hypertrain_simplified(problem, hypernet, *, phi, lam_hat, train_batch, valid
 
 
 def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batch, valid_batch, lr_phi, lr_lam,
-                     iters=None, callback=None, algorithm="Algorithm 3"):
+                     iters=None, callback=None, algorithm="Algorithm 3", valid_objective=None):
     """The loop of Algorithms 3 and 4: each step, one Adam step (alpha) on phi at
-    lam ~ sample_lams(lam_hat, step) on a training batch, then one Adam step (beta) on lam_hat."""
+    lam ~ sample_lams(lam_hat, step) on a training batch, then one Adam step (beta) on lam_hat.
+    valid_objective(phi, lam (H,), batch) -> scalar is what the lam step descends; by default the
+    paper's L_Valid(w_phi(lam)) (hypernet.warmstart passes L_Valid after K unrolled steps)."""
     lam_hat = lam_vector(lam_hat, problem)
     check_compatible(problem, hypernet, phi)
     check_positive(lr_phi=lr_phi, lr_lam=lr_lam)
     check_steps(iters, callback)
     t0 = time.perf_counter()
     train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
-    hypergrad = value_and_grad(hypernet_valid_loss(problem, hypernet), 1)
+    hypergrad = value_and_grad(valid_objective or hypernet_valid_loss(problem, hypernet), 1)
     phi_state, lam_state = adam_init(phi), adam_init(lam_hat)
     keep_path = len(lam_hat) <= 100
     train_losses, valid_losses, path = [], [], [lam_hat] if keep_path else []

@@ -96,14 +96,19 @@ def hypertrain_unrolled(problem, *, W0, lam0, train_batch, valid_batch, T, lr, m
 
 
 def peak_memory(problem, *, W0, lam, train_batch, valid_batch, T, lr, momentum):
-    """Peak bytes allocated (tracemalloc, which sees NumPy's buffers) during one hypergradient
-    with T unrolled steps, above what was allocated before it."""
+    """Peak bytes allocated during one hypergradient with T unrolled steps (peak_bytes)."""
     f = hypergradient(problem, W0=W0, train_batch=train_batch, valid_batch=valid_batch, T=T, lr=lr,
                       momentum=momentum)
+    return peak_bytes(f, lam)
+
+
+def peak_bytes(fn, *args):
+    """Peak bytes allocated (tracemalloc, which sees NumPy's buffers) while fn(*args) runs, above
+    what was allocated before it."""
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        f(lam)
+        fn(*args)
         return tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()

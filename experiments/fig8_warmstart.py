@@ -1,0 +1,232 @@
+"""Beyond the paper: a hypernetwork that initialises an unrolled optimisation (the paper's Section
+4.2: "It may be useful to combine these methods by using a hypernetwork to output initial
+parameters and then unrolling several steps of optimization to differentiate through").
+
+On Figure 5's top-panel problem (the linear 784-10 model with a separate L2 decay on each of its
+7,850 weights, MSE, 10,000 training / validation / test points) every method gets the paper's
+1,000 compute seconds:
+- hyper-training (Algorithm 3) and the unrolled reverse-mode baseline exactly as in Figure 5: the
+  same jobs (experiments/fig5_many.py hyper_job / unrolled_job), settings and random streams; the
+  unrolled baseline runs the setting Figure 5's search picked (`unrolled`, checked against
+  figures/fig5_many.json by the tests) without repeating the search;
+- warm-started unrolling (hypernet/warmstart.py) with K unrolled steps: Algorithm 3's loop, its
+  hypernetwork and its settings (Figure 5's factorised 7850 -> 10 -> 7850, lam - log_decay0 fed in,
+  p(lam | lam_hat) = N(lam_hat, 1e-5 I), 2 samples, Adam 1e-4 on phi, a validation minibatch of
+  1,000 per lam step), with the lam step through K steps of the unrolled baseline's inner
+  optimiser (SGD with momentum 0.9 and its inner step, on the first K training minibatches of
+  the shared stream, the same every step, as the unrolled baseline's T minibatches). The
+  weights it delivers for lam_hat are W_K(lam_hat), evaluated like the others every
+  `eval_every_s` compute seconds (off the clock) on the full validation and test sets.
+  Its runs (`warm`) are (K, lam step) pairs. The lam step is Algorithm 3's Adam 1e-4 for every K
+  (the method as "Algorithm 3 with a hypergradient through K training steps"); for the largest K
+  also the unrolled baseline's outer Adam step, as a labelled variant (for large K its
+  hypergradient approaches the unrolled baseline's, and with 1e-4 lam_hat cannot move far in
+  the steps it has).
+A robustness run repeats every method for `robust_seeds` at `robust_budget_s` (10% of the paper's
+budget), all in one queue of `workers` processes, longest first.
+
+    python experiments/fig8_warmstart.py [--quick] [--seed 7] [--out DIR] [--plot-only]
+
+The two questions of the comparison: does warm-started unrolling reach hyper-training's plateau
+(1.01 x its final validation loss) within twice hyper-training's own time to it, and does it end
+(mean of the last 10% of its evaluations) at or below the unrolled baseline's final validation loss?
+"""
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "experiments"))
+
+import numpy as np  # noqa: E402
+
+import fig5_many  # noqa: E402
+from hypernet import algorithms, checks, data, hypernets, parallel, plotting, results, warmstart  # noqa: E402
+from hypernet.budget import Clock, final, first_time  # noqa: E402
+
+FIGURE = "fig8_warmstart"
+FIGURES = results.FIGURES
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    seed: int = 7
+    budget_s: float = 1000.0          # compute seconds of every method (Figure 5's top panel)
+    warm: tuple = ((10, 1e-4), (50, 1e-4), (200, 1e-4), (200, 0.1))  # (K, lam step) of each warm start
+    unrolled: tuple = (800, 0.02, 0.1)  # (T, inner step, outer step) that Figure 5's search picked
+    n_train: int = 10000
+    n_valid: int = 10000
+    n_test: int = 10000
+    eval_every_s: float = 10.0
+    final_fraction: float = 0.1       # "final" = mean of the evaluations in the last 10% of a curve
+    robust_seeds: tuple = (8, 9, 10)
+    robust_budget_s: float = 100.0
+    workers: int = 2
+
+
+PAPER = Config()
+QUICK = dataclasses.replace(PAPER, budget_s=3.0, warm=((2, 1e-4), (5, 1e-4), (5, 0.03)), unrolled=(10, 0.05, 0.03),
+                            n_train=2000, n_valid=2000, n_test=2000, eval_every_s=0.3, robust_seeds=(8,),
+                            robust_budget_s=1.0)
+
+
+def fig5_config(config):
+    """Figure 5's settings with this run's seed, data sizes and evaluation interval."""
+    return dataclasses.replace(fig5_many.PAPER, seed=config.seed, n_train=config.n_train, n_valid=config.n_valid,
+                               n_test=config.n_test, eval_every_s=config.eval_every_s, unrolled=(config.unrolled,))
+
+
+def warm_job(config, K, lr_lam):
+    """Warm-started unrolling with K inner steps on Figure 5's top-panel problem, Algorithm 3 as in
+    fig5_many.hyper_job but for the lam step (lr_lam), for budget_s compute seconds."""
+    c5 = fig5_config(config)
+    splits, problem, full, evaluate = fig5_many._setup(c5, fig5_many.TOP)
+    D = problem.n_weights
+    hn = hypernets.centred(hypernets.factorised(D, c5.bottleneck, D), c5.log_decay0)
+    phi = hn.init(np.random.default_rng(fig5_many.stream(c5, "hypernet_init")), c5.init_scale)
+    train_batch = data.minibatcher(splits.train, c5.batch, fig5_many.stream(c5, "train_batches"))
+    clock = Clock(config.budget_s, c5.eval_every_s, weights=lambda s: s["weights"](s["lam"]), evaluate=evaluate)
+    common = dict(K=K, inner_batch=train_batch, momentum=c5.momentum)
+    res = warmstart.hypertrain_warm_start(
+        problem, hn, phi=phi, lam_hat=np.full(D, c5.log_decay0), train_batch=train_batch,
+        sample_lams=algorithms.local_sampler(c5.sigma, n_samples=c5.n_samples, seed=fig5_many.stream(c5, "lam_noise")),
+        valid_batch=data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches")),
+        inner_lr=config.unrolled[1], lr_phi=c5.lr_phi, lr_lam=lr_lam, iters=None, callback=clock, **common)
+    valid = data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches"))
+    memory = warmstart.peak_memory(problem, hn, phi=res.phi, lam=res.lam, valid_batch=valid(0), lr=config.unrolled[1],
+                                   **common)
+    return dict(clock.curves(), lam_mean=float(res.lam.mean()), lam_sd=float(res.lam.std()),
+                peak_memory_mb=memory / 2 ** 20)
+
+
+def _job(kind, config, *args):
+    """One run in a worker: (kind, seed, args, curves and facts)."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):  # one core per run; `workers` runs share the machine
+        t0 = time.perf_counter()
+        if kind == "hyper":
+            out = fig5_many.hyper_job(fig5_config(config), fig5_many.TOP, config.budget_s)
+        elif kind == "unrolled":
+            out = fig5_many.unrolled_job(fig5_config(config), config.unrolled, config.budget_s)
+        else:
+            out = warm_job(config, *args)
+    return kind, config.seed, args, dict(out, wall_s=time.perf_counter() - t0)
+
+
+def label(kind, args=()):
+    return kind if kind != "warm" else f"warm_K{args[0]}_lr{args[1]:g}"
+
+
+def check(config):
+    """Every setting that would fail a job, refused before any work."""
+    checks.check_positive(budget_s=config.budget_s, robust_budget_s=config.robust_budget_s,
+                          eval_every_s=config.eval_every_s)
+    if not config.warm or len(set(config.warm)) != len(config.warm):
+        raise ValueError(f"warm must list distinct (K, lam step) pairs, got {config.warm}")
+    for K, lr in config.warm:
+        checks.check_count(K=K)
+        checks.check_positive(**{f"lam step of K = {K}": lr})
+    checks.check_count(allow_zero=True, **{f"robust seed {s}": s for s in config.robust_seeds})
+    checks.check_count(T=config.unrolled[0], workers=config.workers)
+    checks.check_positive(unrolled_inner_step=config.unrolled[1], unrolled_outer_step=config.unrolled[2])
+
+
+def run(config=PAPER, out=FIGURES):
+    check(config)
+    t0 = time.perf_counter()
+    configs = [config] + [dataclasses.replace(config, seed=s, budget_s=config.robust_budget_s)
+                          for s in config.robust_seeds]
+    methods = [("warm", K, lr) for K, lr in sorted(config.warm, key=lambda w: -w[0])] + [("hyper",), ("unrolled",)]
+    jobs = [(m[0], c, *m[1:]) for c in configs for m in methods]  # the long main runs first
+    runs = {c.seed: {} for c in configs}
+    for kind, seed, args, res in parallel.map_processes(_job, jobs, config.workers):
+        runs[seed][label(kind, args)] = res
+        print(f"[{FIGURE}] seed {seed} {label(kind, args)}: {res['wall_s']:.0f} s wall, {res['steps']} steps, "
+              f"valid {res['valid'][-1]:.5f} test {res['test'][-1]:.5f}", flush=True)
+    metrics = summarise(config, runs[config.seed])
+    robust = {s: summarise(dataclasses.replace(config, budget_s=config.robust_budget_s), runs[s])
+              for s in config.robust_seeds}
+    metrics["robust"] = robust_summary(config, robust)
+    arrays = {f"{name}_{c}": r[c] for name, r in runs[config.seed].items() for c in ("t", "valid", "test")}
+    timings = {name: r["wall_s"] for name, r in runs[config.seed].items()}
+    timings |= {"robust_sum": sum(r["wall_s"] for s in config.robust_seeds for r in runs[s].values()),
+                "total": time.perf_counter() - t0}
+    return results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
+                                metrics=metrics, timings=timings, arrays=arrays)
+
+
+def summarise(config, runs):
+    """Final losses, the valid - test gap, and the two questions' answers for every warm start."""
+    fin = lambda r, c="valid": final(r, config.final_fraction, c)  # noqa: E731
+    hyper, unr = runs["hyper"], runs["unrolled"]
+    plateau = 1.01 * fin(hyper)
+    hyper_t = first_time(hyper["t"], hyper["valid"], plateau)
+    metrics = {"hyper_plateau_level": plateau, "hyper_time_to_plateau_s": hyper_t,
+               "unrolled_valid_final": fin(unr), "budget_s": config.budget_s}
+    for name, r in runs.items():
+        t = first_time(r["t"], r["valid"], plateau)
+        m = {"valid_final": fin(r), "test_final": fin(r, "test"), "gap_valid_minus_test": fin(r) - fin(r, "test"),
+             "steps": r["steps"], "time_to_hyper_plateau_s": t, "valid_best": float(np.min(r["valid"]))}
+        m |= {k: r[k] for k in ("lam_mean", "lam_sd", "peak_memory_mb", "T") if k in r}
+        if name.startswith("warm"):
+            m["reaches_plateau_within_2x"] = t is not None and hyper_t is not None and t <= 2 * hyper_t
+            m["ends_at_or_below_unrolled"] = fin(r) <= fin(unr)
+        metrics[name] = m
+    return metrics
+
+
+def robust_summary(config, robust):
+    """Per method over the robustness seeds: final validation loss and gap (mean, sd), and for each
+    warm start on how many seeds each question's answer is yes."""
+    out = {"seeds": list(config.robust_seeds), "budget_s": config.robust_budget_s}
+    for name in next(iter(robust.values())):
+        if not isinstance(next(iter(robust.values()))[name], dict):
+            continue
+        per = [robust[s][name] for s in config.robust_seeds]
+        out[name] = {k: stats([p[k] for p in per]) for k in ("valid_final", "test_final", "gap_valid_minus_test")}
+        for q in ("reaches_plateau_within_2x", "ends_at_or_below_unrolled"):
+            if q in per[0]:
+                out[name][q] = {"yes": sum(bool(p[q]) for p in per), "of": len(per)}
+    return out
+
+
+def stats(values):
+    v = np.array(values, float)
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "values": list(values)}
+
+
+# ---- the figure -------------------------------------------------------------------------------
+def plot(out=FIGURES):
+    record, a = results.load_results(out, FIGURE)
+    m, config = record["metrics"], record["config"]
+    names = ["hyper", "unrolled"] + [label("warm", w) for w in config["warm"]]
+    fig, (ax, gap) = plotting.figure(1, 2, figsize=(11, 4.5), layout="constrained", width_ratios=(2, 1))
+    colors = {"hyper": "C0", "unrolled": "C3"}
+    for i, name in enumerate(names):
+        c = colors.get(name, f"C{(i % 6) + 4 if i > 1 else i}")
+        ls = "-" if name in colors or name.endswith("lr0.0001") else "-."
+        nice = {"hyper": "Hyper-training (Alg. 3)", "unrolled": f"Unrolled, T = {config['unrolled'][0]}"}.get(
+            name, name.replace("warm_K", "Warm start, K = ").replace("_lr", ", lam step "))
+        ax.plot(a[f"{name}_t"], a[f"{name}_valid"], color=c, ls=ls, label=nice)
+        gap.bar(i, m[name]["gap_valid_minus_test"], color=c)
+    ax.axhline(m["hyper_plateau_level"], color="0.6", lw=0.8, ls=":", label="hyper-training's plateau (1.01 x final)")
+    fig5_many._ylim(ax, [(a[f"{n}_t"], a[f"{n}_valid"]) for n in names])
+    ax.set_xscale("log")
+    ax.set_xlabel("Compute time (s)")
+    ax.set_ylabel("Validation loss (MSE)")
+    ax.set_title(f"784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
+    ax.legend(fontsize=7)
+    gap.set_xticks(range(len(names)), [n.replace("warm_", "") for n in names], rotation=60, fontsize=7)
+    gap.axhline(0, color="k", lw=0.6)
+    gap.set_title("Final validation - test")
+    return plotting.save(fig, out, FIGURE)
+
+
+def main(argv=None):
+    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+
+
+if __name__ == "__main__":
+    main()
