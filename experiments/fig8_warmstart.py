@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 
+import matplotlib  # noqa: E402
 import numpy as np  # noqa: E402
 
 import fig5_many  # noqa: E402
@@ -201,26 +202,33 @@ def stats(values):
 def plot(out=FIGURES):
     record, a = results.load_results(out, FIGURE)
     m, config = record["metrics"], record["config"]
-    names = ["hyper", "unrolled"] + [label("warm", w) for w in config["warm"]]
-    fig, (ax, gap) = plotting.figure(1, 2, figsize=(11, 4.5), layout="constrained", width_ratios=(2, 1))
-    colors = {"hyper": "C0", "unrolled": "C3"}
-    for i, name in enumerate(names):
-        c = colors.get(name, f"C{(i % 6) + 4 if i > 1 else i}")
-        ls = "-" if name in colors or name.endswith("lr0.0001") else "-."
-        nice = {"hyper": "Hyper-training (Alg. 3)", "unrolled": f"Unrolled, T = {config['unrolled'][0]}"}.get(
-            name, name.replace("warm_K", "Warm start, K = ").replace("_lr", ", lam step "))
-        ax.plot(a[f"{name}_t"], a[f"{name}_valid"], color=c, ls=ls, label=nice)
-        gap.bar(i, m[name]["gap_valid_minus_test"], color=c)
-    ax.axhline(m["hyper_plateau_level"], color="0.6", lw=0.8, ls=":", label="hyper-training's plateau (1.01 x final)")
-    fig5_many._ylim(ax, [(a[f"{n}_t"], a[f"{n}_valid"]) for n in names])
-    ax.set_xscale("log")
-    ax.set_xlabel("Compute time (s)")
-    ax.set_ylabel("Validation loss (MSE)")
-    ax.set_title(f"784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
-    ax.legend(fontsize=7)
-    gap.set_xticks(range(len(names)), [n.replace("warm_", "") for n in names], rotation=60, fontsize=7)
+    warm = [label("warm", w) for w in config["warm"]]
+    names = ["hyper", "unrolled"] + warm
+    ks = sorted({K for K, _ in config["warm"]})
+    colors = {"hyper": "C0", "unrolled": "C3"} | {
+        label("warm", (K, lr)): matplotlib.colormaps["viridis"](0.15 + 0.7 * ks.index(K) / max(len(ks) - 1, 1))
+        for K, lr in config["warm"]}
+    styles = {name: "-" if name in ("hyper", "unrolled") or name.endswith("lr0.0001") else "-." for name in names}
+    nice = {"hyper": "Hyper-training (Alg. 3)", "unrolled": f"Unrolled, T = {config['unrolled'][0]}"} | {
+        label("warm", (K, lr)): f"Warm start, K = {K}, lam step {lr:g}" for K, lr in config["warm"]}
+    fig, axes = plotting.figure(1, 3, figsize=(14, 4.6), layout="constrained", width_ratios=(2, 2, 1.2))
+    for ax, column in zip(axes[:2], ("valid", "test")):
+        for name in names:
+            ax.plot(a[f"{name}_t"], a[f"{name}_{column}"], color=colors[name], ls=styles[name], label=nice[name])
+        fig5_many._ylim(ax, [(a[f"{n}_t"], a[f"{n}_{column}"]) for n in names])
+        ax.set_xscale("log")
+        ax.set_xlabel("Compute time (s)")
+        ax.set_ylabel(f"{'Validation' if column == 'valid' else 'Test'} loss (MSE)")
+    axes[0].axhline(m["hyper_plateau_level"], color="0.5", lw=0.8, ls=":", label="hyper-training's plateau")
+    axes[0].legend(fontsize=7)
+    axes[0].set_title(f"784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
+    axes[1].set_title("Test loss of the same weights")
+    gap = axes[2]
+    gap.bar(range(len(names)), [m[n]["gap_valid_minus_test"] for n in names], color=[colors[n] for n in names])
+    gap.set_xticks(range(len(names)), ["hyper", "unrolled"] + [n.replace("warm_", "") for n in warm],
+                   rotation=60, fontsize=7)
     gap.axhline(0, color="k", lw=0.6)
-    gap.set_title("Final validation - test")
+    gap.set_title("Final validation - test loss")
     return plotting.save(fig, out, FIGURE)
 
 
