@@ -2,6 +2,7 @@
 
     python bench/step_cost.py            (under a minute; add --reps 5 for a quick look)
     python bench/step_cost.py --reference   (also times the hyper step with the reference forms)
+    python bench/step_cost.py --reference --json figures/bench_step_cost.json   (the committed numbers)
 
 The paper (Experiments, "Hyper-training and unrolled optimization") says an iteration of
 hyper-training the 7,850-hyperparameter model of Figure 5 with a factorised hypernetwork
@@ -34,7 +35,9 @@ primitives of ops.py and the fused Adam), in the same alternating rounds, and pr
 the plain step and to the fast hyper step. The plain step is always the same code.
 """
 import argparse
+import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -49,7 +52,7 @@ import numpy as onp  # noqa: E402
 import autograd.numpy as np  # noqa: E402
 from autograd import value_and_grad  # noqa: E402
 
-from hypernet import algorithms, cli, data, fastpath, hypernets, models, optim  # noqa: E402
+from hypernet import algorithms, cli, data, fastpath, hypernets, models, optim, results  # noqa: E402
 
 SIGMA = 1e-5 ** 0.5  # p(lam | lam_hat) of Fig 4: variance 1e-5
 LR, LR_LAM = 1e-4, 1e-3
@@ -87,7 +90,7 @@ def hyper_step_runner(problem, hypernet, lam0, train, valid, seed=0):
 
 
 def cases(batches):
-    """(label, plain runner, hyper runner) for the three cases, each on its batch size."""
+    """(description, label, plain runner, hyper runner) for the three cases, each on its batch size."""
     out = []
     nll_const = onp.log(0.1) + 0.5 * models.LOG_2PI
     lam_a = -3.5  # lam_hat's start in Fig 4
@@ -98,7 +101,8 @@ def cases(batches):
             lambda W, b: np.exp(lam_a) * np.sqrt(np.sum(W ** 2) + np.sum(b ** 2)))
         hyper = hyper_step_runner(models.make_problem((784, 10), "nll", "l2_norm"), hypernets.linear(1, 7850),
                                   onp.array([lam_a]), (X, T), valid)
-        out.append((f"(a) 1 hyperparameter, linear 1->7850, S=2, batch {B}", plain, hyper))
+        out.append((dict(case="a", n_hyper=1, hypernet="linear 1->7850", samples=2, batch=B),
+                    f"(a) 1 hyperparameter, linear 1->7850, S=2, batch {B}", plain, hyper))
     lam_b = onp.full(7850, -3.0)
     lam_W, lam_bias = lam_b[:7840].reshape(784, 10), lam_b[7840:]
     for B in batches["b"]:
@@ -108,7 +112,8 @@ def cases(batches):
             lambda W, b: np.sum(np.exp(lam_W) * W ** 2) + np.sum(np.exp(lam_bias) * b ** 2))
         hyper = hyper_step_runner(models.make_problem((784, 10), "mse", "per_weight"),
                                   hypernets.factorised(7850, 10, 7850), lam_b, (X, T), valid)
-        out.append((f"(b) 7850 hyperparameters, factorised 7850->10->7850, S=2, batch {B}", plain, hyper))
+        out.append((dict(case="b", n_hyper=7850, hypernet="factorised 7850->10->7850", samples=2, batch=B),
+                    f"(b) 7850 hyperparameters, factorised 7850->10->7850, S=2, batch {B}", plain, hyper))
     return out
 
 
@@ -139,37 +144,94 @@ def measure(runners, steps, reps):
     return [onp.array(t) for t in times]
 
 
-def main(argv=None):
+def time_case(runners, args):
+    """Median per-step times (ms) of the plain, fast hyper and (with --reference) reference hyper steps."""
+    tp, th, *tr = measure(runners, args.steps, args.reps)
+    (wp, cp), (wh, ch) = onp.median(tp, axis=0), onp.median(th, axis=0)
+    q1, q3 = onp.percentile(th[:, 0] / tp[:, 0], [25, 75])
+    row = {"plain_ms": wp * 1e3, "hyper_ms": wh * 1e3, "ratio": wh / wp, "ratio_quartiles": [q1, q3],
+           "plain_cpu_ms": cp * 1e3, "hyper_cpu_ms": ch * 1e3, "cpu_ratio": ch / cp}
+    if tr:
+        (wr, cr), (r1, r3) = onp.median(tr[0], axis=0), onp.percentile(tr[0][:, 0] / tp[:, 0], [25, 75])
+        row.update(reference_ms=wr * 1e3, reference_ratio=wr / wp, reference_ratio_quartiles=[r1, r3],
+                   reference_vs_fast=wr / wh, reference_cpu_ratio=cr / cp)
+    return {k: results.jsonable(v) for k, v in row.items()}
+
+
+def print_case(label, r):
+    q1, q3 = r["ratio_quartiles"]
+    print(f"{label}:\n    wall: plain {r['plain_ms']:.3f} ms, hyper {r['hyper_ms']:.3f} ms, ratio {r['ratio']:.2f} "
+          f"(per-round quartiles {q1:.2f}-{q3:.2f}); CPU: plain {r['plain_cpu_ms']:.3f} ms, hyper "
+          f"{r['hyper_cpu_ms']:.3f} ms, ratio {r['cpu_ratio']:.2f}", flush=True)
+    if "reference_ms" in r:
+        q1, q3 = r["reference_ratio_quartiles"]
+        print(f"    reference forms: hyper {r['reference_ms']:.3f} ms, ratio {r['reference_ratio']:.2f} (per-round "
+              f"quartiles {q1:.2f}-{q3:.2f}), {r['reference_vs_fast']:.2f} x the fast hyper step; CPU ratio "
+              f"{r['reference_cpu_ratio']:.2f}", flush=True)
+
+
+def cpu_model():
+    """The processor's name from /proc/cpuinfo (Linux), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def save(path, record):
+    text = json.dumps(record, indent=1, allow_nan=False) + "\n"
+    results.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    print(f"saved {path}")
+
+
+def parse(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reps", type=cli.int_type(1), default=21, help="alternating rounds per case (default 21)")
     p.add_argument("--steps", type=cli.int_type(1), default=20, help="steps per timed block (default 20)")
     p.add_argument("--reference", action="store_true",
                    help="also time the hyper step with the reference forms (hypernet/fastpath.py)")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also save the numbers as a results file")
     args = p.parse_args(argv)
+    if args.json is not None:
+        if args.json.resolve().parent == results.FIGURES.resolve() and (
+                args.reps, args.steps, args.reference) != (p.get_default("reps"), p.get_default("steps"), True):
+            p.error(f"--json {args.json}: only the default --reps and --steps with --reference write the committed "
+                    "figures/; give another path")
+        if args.json.is_dir():
+            p.error(f"--json {args.json}: is a folder; give a file name")
+    return args
+
+
+def main(argv=None):
+    args = parse(argv)
+    t0 = time.perf_counter()
     splits = data.mnist_splits(1000, 1000, 1)
     batches = {"a": [1000], "b": [100, 1000],
                "train": lambda B: (splits.train.X[:B], splits.train.T[:B]),
                "valid": lambda B: (splits.valid.X[:B], splits.valid.T[:B])}
     threads = {k: os.environ.get(k, "unset") for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"hyper step = one iteration of Algorithm 3 (phi step on a training batch + lam step on a validation "
           f"batch of the same size); {args.reps} alternating rounds of {args.steps} steps; threads {threads}; "
-          f"load average {load:.2f} on {os.cpu_count()} cores")
-    ratios = []
-    for label, plain, hyper in cases(batches):
+          f"load average {load[0]:.2f} on {os.cpu_count()} cores")
+    rows = []
+    for case, label, plain, hyper in cases(batches):
         runners = [plain, hyper] + ([with_reference(hyper)] if args.reference else [])
-        tp, th, *tr = measure(runners, args.steps, args.reps)
-        (wp, cp), (wh, ch) = onp.median(tp, axis=0), onp.median(th, axis=0)
-        q1, q3 = onp.percentile(th[:, 0] / tp[:, 0], [25, 75])
-        ratios.append(wh / wp)
-        print(f"{label}:\n    wall: plain {wp * 1e3:.3f} ms, hyper {wh * 1e3:.3f} ms, ratio {wh / wp:.2f} "
-              f"(per-round quartiles {q1:.2f}-{q3:.2f}); CPU: plain {cp * 1e3:.3f} ms, hyper {ch * 1e3:.3f} ms, "
-              f"ratio {ch / cp:.2f}", flush=True)
-        if tr:
-            (wr, cr), (q1, q3) = onp.median(tr[0], axis=0), onp.percentile(tr[0][:, 0] / tp[:, 0], [25, 75])
-            print(f"    reference forms: hyper {wr * 1e3:.3f} ms, ratio {wr / wp:.2f} (per-round quartiles "
-                  f"{q1:.2f}-{q3:.2f}), {wr / wh:.2f} x the fast hyper step; CPU ratio {cr / cp:.2f}", flush=True)
-    print(f"max ratio: {max(ratios):.2f}")
+        rows.append(dict(case, label=label, **time_case(runners, args)))
+        print_case(label, rows[-1])
+    max_ratio = max(r["ratio"] for r in rows)
+    print(f"max ratio: {max_ratio:.2f}")
+    if args.json is not None:
+        save(args.json, {"benchmark": "step_cost", "config": {"reps": args.reps, "steps": args.steps,
+                                                              "reference": args.reference, "threads": threads},
+                         "cases": rows, "max_ratio": max_ratio,
+                         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                                     "load_average_start": load[0],
+                                     "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None},
+                         "timings_s": {"total": time.perf_counter() - t0}, "versions": results.versions()})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,48 @@
+"""Page of the benchmark bench/step_cost.py: the cost of one hyper-training step against one plain
+gradient step, from figures/bench_step_cost.json (written by `bench/step_cost.py --reference --json ...`)."""
+import numpy as np
+
+from docs.fmt import count, num, secs, table
+
+NAME = "bench_step_cost"
+PAPER = {"a": "-", "b": "2 × 10 = 20"}  # the paper: "2 · 10 times" for the factorised hypernetwork (bottleneck 10)
+
+
+def page(R):
+    b = R(NAME)
+    c, mach, v = b["config"], b["machine"], b["versions"]
+    rows = []
+    for x in b["cases"]:
+        name = (f"{count(x['n_hyper'])} hyperparameter{'s' if x['n_hyper'] > 1 else ''}, {x['hypernet']}, "
+                f"{x['samples']} samples, batch {count(x['batch'])}")
+        ref = x.get("reference_ratio")
+        rows.append((name, PAPER.get(x["case"], "-"), f"{num(x['plain_ms'], 2)} ms", f"{num(x['hyper_ms'], 2)} ms",
+                     f"**{num(x['ratio'], 2)}** ({num(x['ratio_quartiles'][0], 2)}-{num(x['ratio_quartiles'][1], 2)})",
+                     num(x["cpu_ratio"], 2), num(ref, 2) if ref is not None else "not timed"))
+    slower = [x["reference_vs_fast"] for x in b["cases"] if "reference_vs_fast" in x]
+    fig5 = R("fig5_many") if R.has("fig5_many") else None
+    floor = ""
+    small = [x for x in b["cases"] if x["case"] == "b"]
+    if fig5 is not None and small:
+        x = min(small, key=lambda x: x["batch"])
+        p, n = fig5["metrics.hypernet_params"], fig5["metrics.784-10.n_hyper"]
+        floor = (f" At batch {x['batch']} a plain step costs {num(x['plain_cpu_ms'], 2)} ms of CPU, and the floor of the "
+                 f"hyper step is work that does not shrink with the batch: Adam on the hypernetwork's {count(p)} "
+                 f"parameters ({num(p / n, 0)} times the model's {count(n)}), drawing 2 × {count(n)} normal samples "
+                 "and the λ step.")
+    return "\n\n".join([
+        "**Command:** `python bench/step_cost.py --reference --json figures/bench_step_cost.json` "
+        f"({secs(b['timings_s.total'])}; without `--json` it only prints)",
+        "The script measures, in one run, the cost of one iteration of Algorithm 3 (a φ step on a training batch "
+        "plus a λ step on a validation batch of the same size) divided by the cost of one plain autograd gradient "
+        "step (`np.dot`, W and b as arrays, the same Adam update) of the same model on the same batch, "
+        f"single-threaded BLAS, medians of {c['reps']} rounds of {c['steps']} steps in rotating order (per-round "
+        "quartiles in brackets). With `--reference` it also times the hyper step with the readable formulas "
+        "(`hypernet/fastpath.py`: `HYPERNET_REFERENCE=1`) instead of the fast path.",
+        f"Measured on {mach['cpu']} ({mach['cores']} cores), Python {v['python']}, NumPy {v['numpy']}, load average "
+        f"{num(mach['load_average_start'], 2)} at the start and {num(mach['load_average_end'], 2)} at the end (the "
+        "machine is shared; the wall and CPU ratios agree when the load leaves a core free):",
+        table(("case", "paper", "plain step", "hyper step", "ratio, wall (quartiles)", "ratio, CPU",
+               "ratio, reference forms"), rows),
+        (f"The readable formulas cost {num(min(slower), 1)}-{num(max(slower), 1)} times the fast path "
+         f"(mean {num(float(np.mean(slower)), 1)})." if slower else "") + floor])

@@ -1,0 +1,232 @@
+"""Page of Figure 5: thousands of hyperparameters, from figures/fig5_many.json and .npz (and, for the
+cost of a plain step, figures/bench_step_cost.json)."""
+import numpy as np
+
+from docs.fmt import Claim, Verdict, count, num, pct, sci, table
+
+NAME = "fig5_many"
+ARCHS = ("784-10", "784-100-10", "784-100-100-10")
+
+# Notes about one particular committed run (how it was made); shown only while that run is the one in figures/.
+RUN_NOTES = {
+    "20261127T060152Z-b903a8": "The committed run was made by the code of commit `ad0548d`; the later commits "
+                               "changed the library's argument checks and command line, not a computation, and its "
+                               "results were stamped afterwards with a run id of the current results format.",
+}
+
+
+def gap(valid, test):
+    return valid - test
+
+
+def verdicts(R):
+    m = R(NAME)["metrics"]
+    faster = m["hyper_time_to_plateau_s"] < (m["unrolled_time_to_hyper_final_s"] or np.inf)
+    worse = m["unrolled_valid_final"] < m["hyper_valid_final"]
+    less = gap(m["hyper_valid_final"], m["hyper_test_final"]) >= gap(m["unrolled_valid_final"], m["unrolled_test_final"])
+    v, t = [m[a]["valid_final"] for a in ARCHS], [m[a]["test_final"] for a in ARCHS]
+    deeper = all(np.diff(v) < 0) and all(np.diff(t) < 0)
+    beats = [m[a]["valid_final"] < m[a]["handtuned_valid"] for a in ARCHS]
+    return {
+        "faster": Verdict([faster and worse], ["seed 7"], rule=(
+            "hyper-training reaches its plateau (within 1% of its final validation loss) before the unrolled "
+            "baseline reaches hyper-training's final loss, and the unrolled baseline ends lower")),
+        "overfit": Verdict([less], ["seed 7"], rule=(
+            "hyper-training's final validation − test difference is at least the unrolled baseline's (a method "
+            "that over-fits the validation set lowers its validation loss against its test loss)")),
+        "deeper": Verdict([deeper], ["seed 7"], rule="the final validation and test losses fall with every layer added"),
+        "hand": Verdict(beats, list(ARCHS), unit="model", rule=(
+            "per model, hyper-training's final validation loss is below the hand-tuned line's (the best single "
+            "global decay)")),
+    }
+
+
+def claims(R):
+    m, v = R(NAME)["metrics"], verdicts(R)
+    seed = lambda key: (f"{R(NAME)['config.seed']} (the only seed run)" if v[key].k  # noqa: E731
+                        else f"none ({R(NAME)['config.seed']} is the only seed run)")
+    h, u = m["hyper_valid_final"], m["unrolled_valid_final"]
+    return [
+        Claim("5 top", "with 7,850 hyperparameters, hyper-training converges faster than unrolled reverse-mode, "
+              "to a worse solution", f"plateau at {num(m['hyper_time_to_plateau_s'], 0)} s, unrolled there at "
+              f"{num(m['unrolled_time_to_hyper_final_s'], 0)} s; {num(h, 4)} against {num(u, 4)}", v["faster"], seed("faster")),
+        Claim("5 top", "hyper-training over-fits the validation set less",
+              f"validation − test {num(gap(h, m['hyper_test_final']), 4, True)} against "
+              f"{num(gap(u, m['unrolled_test_final']), 5, True)}", v["overfit"], seed("overfit")),
+        Claim("5 bottom", "deeper models reach lower losses",
+              " → ".join(num(m[a]["valid_final"], 4) for a in ARCHS) + " (validation)", v["deeper"], seed("deeper")),
+        Claim("5 bottom", "hyper-training beats hand-tuning",
+              "; ".join(f"{a}: {num(m[a]['valid_final'], 4)} vs {num(m[a]['handtuned_valid'], 4)}" for a in ARCHS),
+              v["hand"], seed("hand"))]
+
+
+def page(R):
+    d, z = R(NAME), R.npz(NAME)
+    parts = [intro(d), main_table(d, z), holds(d, z), search(d), settings(d)]
+    parts.append(cost(d, R("bench_step_cost") if R.has("bench_step_cost") else None))
+    return "\n\n".join(parts)
+
+
+def intro(d):
+    m, c = d["metrics"], d["config"]
+    budgets = " / ".join(count(s) for s in c["bottom_s"])
+    hypers = " / ".join(count(m[a]["n_hyper"]) for a in ARCHS)
+    note = RUN_NOTES.get(d["run_id"], "")
+    return (f"Every weight has its own L2 decay, penalty Σⱼ exp(λⱼ) wⱼ², and the loss is plain MSE, so each model "
+            f"has as many hyperparameters as weights. **Top:** the linear 784-10 model ({m['784-10']['n_hyper']:,} "
+            f"hyperparameters): Algorithm 3 with the factorised linear hypernetwork 7850 → {c['bottleneck']} → 7850 "
+            f"({count(m['hypernet_params'])} parameters) against reverse-mode differentiation through unrolled "
+            "training (`hypernet/unrolled.py`; Maclaurin et al. 2015, Franceschi et al. 2017), each for "
+            f"**{count(c['top_budget_s'])} s** of its own compute, as on the paper's x-axis. **Bottom:** Algorithm 3 "
+            f"on {', '.join(ARCHS)} ({hypers} hyperparameters) for **{budgets} s**, where the paper's curves end (the "
+            "784-10 curve is the first part of the top panel's run): validation (solid), test (dashed) and the "
+            f"\"hand-tuned\" validation loss (dotted). {note + ' ' if note else ''}All numbers are in "
+            f"`figures/{NAME}.json`; \"final\" = the mean of the evaluations in the last {pct(c['final_fraction'], 0)} "
+            f"of a curve (every {num(c['eval_every_s'], 0)} s on the full validation and test sets), because the "
+            "hypernetwork's curve is noisy.")
+
+
+def main_table(d, z):
+    m, c = d["metrics"], d["config"]
+    f = lambda x: num(x, 4)  # noqa: E731
+    best = lambda a, key: (f"**{f(m[a][key])}**" if m[a][key] <= min(m[a]["valid_final"], m[a]["handtuned_valid"])  # noqa: E731
+                           else f(m[a][key]))
+    paper = {"784-10": "~0.039 / ~0.037", "784-100-10": "~0.013 / ~0.0137", "784-100-100-10": "~0.0105 / ~0.0128"}
+    rows = [(f"hyper-training 784-10, valid. / test (final, {count(c['top_budget_s'])} s)",
+             "~0.0391 / ~0.0403, plateau within ~100 s",
+             f"{f(m['hyper_valid_final'])} / {f(m['hyper_test_final'])}, plateau (within 1% of final) at "
+             f"{num(m['hyper_time_to_plateau_s'], 0)} s"),
+            (f"unrolled 784-10, valid. / test, start → {count(c['top_budget_s'])} s",
+             "~0.0401 / ~0.0415 → ~0.0383 / ~0.0401",
+             f"{f(z['top_unrolled_valid'][0])} / {f(z['top_unrolled_test'][0])} → {f(m['unrolled_valid_final'])} / "
+             f"{f(m['unrolled_test_final'])}"),
+            ("unrolled reaches hyper-training's final valid. loss", "later than hyper-training plateaus",
+             f"at {num(m['unrolled_time_to_hyper_final_s'], 0)} s"),
+            ("validation − test: hand-tuned 784-10 / hyper-training / unrolled",
+             "hyper-training over-fits validation less",
+             f"{num(gap(m['784-10']['handtuned_valid'], m['784-10']['handtuned_test']), 4, True)} / "
+             f"{num(gap(m['hyper_valid_final'], m['hyper_test_final']), 4, True)} / "
+             f"{num(gap(m['unrolled_valid_final'], m['unrolled_test_final']), 5, True)}")]
+    rows += [(f"{a} hyper-training / hand-tuned valid. ({count(m[a]['end_s'])} s)", paper[a],
+              f"{best(a, 'valid_final')} / {best(a, 'handtuned_valid')}") for a in ARCHS]
+    rows += [("test, " + " / ".join(ARCHS), "(dashed lines)", " / ".join(f(m[a]["test_final"]) for a in ARCHS)),
+             ("hypernetwork steps (784-10 top / " + " / ".join(ARCHS) + " bottom)", "-",
+              " / ".join([count(m["hyper_steps"])] + [count(m[a]["steps"]) for a in ARCHS]))]
+    return table(("", "paper (read off the figure)", f"this repository (PAPER, seed {c['seed']})"), rows)
+
+
+def holds(d, z):
+    m = d["metrics"]
+    top, hand = m["784-10"], m["784-10"]
+    v, t = [m[a]["valid_final"] for a in ARCHS], [m[a]["test_final"] for a in ARCHS]
+    f = lambda x: num(x, 4)  # noqa: E731
+    i = int(np.argmin(z["top_hyper_valid"]))
+    won = [a for a in ARCHS if m[a]["valid_final"] < m[a]["handtuned_valid"]]
+    lost = [a for a in ARCHS if a not in won]
+    versus = lambda a: (f"{a}: {f(m[a]['valid_final'])} against {f(m[a]['handtuned_valid'])}, "  # noqa: E731
+                        f"{pct(m[a]['valid_final'] / m[a]['handtuned_valid'] - 1, 1, True)}")
+    by_lr = [m[a]["handtuned_valid_by_lr"][f"{m['784-10']['handtuned_lr']:g}"] for a in ARCHS[1:]] \
+        if all(f"{m['784-10']['handtuned_lr']:g}" in m[a]["handtuned_valid_by_lr"] for a in ARCHS[1:]) else []
+    return (f"**What holds.** Hyper-training converges faster, to a worse solution: it is on its plateau at "
+            f"{num(m['hyper_time_to_plateau_s'], 0)} s, the unrolled baseline needs "
+            f"{num(m['unrolled_time_to_hyper_final_s'], 0)} s to reach that validation loss and then keeps going, to "
+            f"{f(m['unrolled_valid_final'])} against {f(m['hyper_valid_final'])}. Hyper-training over-fits the "
+            f"validation set less: its validation − test difference "
+            f"({num(gap(m['hyper_valid_final'], m['hyper_test_final']), 4, True)}) is that of the model with the best "
+            f"single decay ({num(gap(hand['handtuned_valid'], hand['handtuned_test']), 4, True)}), while the unrolled "
+            f"run closes it ({num(gap(m['unrolled_valid_final'], m['unrolled_test_final']), 5, True)}). Against that "
+            f"hand-tuned model, the unrolled run gains {f(hand['handtuned_valid'] - m['unrolled_valid_final'])} on the "
+            f"validation set it optimises and {num(hand['handtuned_test'] - m['unrolled_test_final'], 5)} on test. "
+            f"Deeper models reach lower validation and test losses ({' → '.join(f(x) for x in v)} valid., "
+            f"{' → '.join(f(x) for x in t)} test), and the validation − test difference shrinks with depth "
+            f"({', '.join(f(a - b) for a, b in zip(v, t))}), as the paper says.\n\n"
+            f"**What does not.** Hyper-training beats hand-tuning for {len(won)} model(s) of {len(ARCHS)}"
+            + (" (" + "; ".join(versus(a) for a in won) + ")" if won else "")
+            + ("; for " + ", ".join(lost) + " the single global decay is better ("
+               + "; ".join(versus(a) for a in lost) + ")" if lost else "") + ". "
+            "The paper's hand-tuned line is not defined; ours is the best of Algorithm 1 over "
+            f"{len(d['config.cv_log_decays'])} global decays and {len(d['config.cv_lrs'])} Adam steps "
+            f"({', '.join(sci(x) for x in d['config.cv_lrs'])}), trained for as many minibatch steps as the "
+            "hypernetwork took by the end of its curve."
+            + (f" With the hypernetwork's step {sci(m['784-10']['handtuned_lr'])} alone the deeper grids end at "
+               f"{' and '.join(f(x) for x in by_lr)}." if by_lr else "")
+            + " The hyperparameters move little in these budgets (spread of the final λ̂: sd "
+            f"{' / '.join(num(m[a]['lam_sd'], 2) for a in ARCHS)} around the initial {num(d['config.log_decay0'], 0)}), "
+            f"and the 784-10 hypernetwork's validation loss is lowest early ({f(z['top_hyper_valid'][i])} at "
+            f"{num(z['top_hyper_t'][i], 0)} s) and then drifts up to {f(m['hyper_valid_final'])} while its test loss "
+            f"stays at {f(m['hyper_test_final'])}. Our absolute losses differ from the paper's: on our split "
+            f"(validation = training images {count(d['config.n_train'])}-{count(d['config.n_train'] + d['config.n_valid'] - 1)}) "
+            "the validation loss of the linear model sits above its test loss, whereas the paper's validation "
+            "curves sit below its test curves.")
+
+
+def search(d):
+    m = d["metrics"]
+    best = (m["unrolled_T"], m["unrolled_lr"], m["unrolled_lr_lam"])
+    rows = []
+    for s in m["unrolled_search"]:
+        b = (s["T"], s["lr"], s["lr_lam"]) == best
+        bold = (lambda x: f"**{x}**") if b else (lambda x: x)
+        rows.append((bold(count(s["T"])), bold(f"{s['lr']:g}"), bold(f"{s['lr_lam']:g}"),
+                     count(s["steps"]) + (f" ({count(m['unrolled_steps'])} in {count(d['config.top_budget_s'])} s)" if b else ""),
+                     num(s["peak_memory_mb"], 0), bold(num(s["valid_final"], 5)) + (
+                         f" ({num(m['unrolled_valid_final'], 5)} at {count(d['config.top_budget_s'])} s)" if b else ""),
+                     num(s["test_final"], 5) + (f" ({num(m['unrolled_test_final'], 5)})" if b else "")))
+    per_step = m["unrolled_peak_memory_mb"] / m["unrolled_T"]
+    vectors = per_step * 2 ** 20 / (8 * m["784-10"]["n_hyper"])
+    return (f"**The unrolled baseline's search** ({count(d['config.search_budget_s'])} s each, drawn in grey; the best "
+            f"then runs {count(d['config.top_budget_s'])} s). Peak memory = bytes allocated during one hypergradient "
+            f"(tracemalloc): {num(per_step, 2)} MiB ({num(vectors, 1)} weight vectors of {count(m['784-10']['n_hyper'])}) "
+            "per unrolled step.\n\n"
+            + table(("T", "inner SGD step", "outer Adam step", f"hyper-iterations in {count(d['config.search_budget_s'])} s",
+                     "peak memory (MiB)", "valid. (final)", "test (final)"), rows))
+
+
+def settings(d):
+    c, m = d["config"], d["metrics"]
+    kick = abs(c["log_decay0"]) * m["784-10"]["n_hyper"] * c["lr_phi"]
+    return "\n".join([
+        "**Settings we chose** (the paper gives the hypernetwork, the data sizes and \"as Figure 4\"; every choice "
+        "is also in the [settings table](settings.md)):",
+        f"- Algorithm 3 as Figure 4: p(λ | λ̂) = N(λ̂, {sci(c['sigma'] ** 2)} I), {c['n_samples']} samples per step, "
+        f"Adam {sci(c['lr_phi'])} for the hypernetwork and {sci(c['lr_lam'])} for λ̂, init randn·{c['init_scale']:g}; "
+        f"one validation minibatch of {count(c['valid_batch'])} points per λ step, training minibatches of "
+        f"{c['batch']} for every method.",
+        f"- The hypernetwork is fed λ − ({num(c['log_decay0'], 0)}), the offset from the initial decay: the same "
+        f"function class (the offset folds into the first bias), but with λ ≈ {num(c['log_decay0'], 0)} fed raw into "
+        f"{count(m['784-10']['n_hyper'])} inputs one Adam step of {sci(c['lr_phi'])} on the first layer moves every "
+        f"bottleneck unit by up to {num(abs(c['log_decay0']), 0)} × {m['784-10']['n_hyper']} × {sci(c['lr_phi'])} "
+        f"≈ {num(kick, 0)}.",
+        f"- Every decay starts at exp({num(c['log_decay0'], 0)}) for every method; the hand-tuned grids found "
+        + ", ".join(f"exp({num(m[a]['handtuned_log_decay'], 0)}) best for {a}" for a in ARCHS) + ".",
+        "- Random streams: the training minibatches, the validation minibatches, Algorithm 3's λ noise and the "
+        "initialisations each have their own seed; every method sees the same training minibatches.",
+        f"- Unrolled: SGD with momentum {c['momentum']} as the inner optimiser (Maclaurin et al.'s choice; its update "
+        "is linear in the gradient, so the reverse pass is as well conditioned as the forward one), restarted from "
+        "the same init on the same T minibatches every hyper-iteration; the full validation set for the "
+        "hypergradient. At the initial decay, inner SGD steps of 0.05 train best in 200 steps and 0.02 in 800 "
+        "(measured once while choosing the candidates).",
+        f"- Time: each run is one process with one BLAS thread, {c['workers']} at a time; its clock counts its CPU "
+        "seconds minus the time spent evaluating, so on a free core it is its wall-clock time and it stays so when "
+        "the machine is shared."])
+
+
+def cost(d, b):
+    m, c = d["metrics"], d["config"]
+    case = [x for x in b["cases"] if x["case"] == "b" and x["batch"] == c["batch"]] if b is not None else []
+    plain = f" against {num(case[0]['plain_ms'], 1)} ms for a plain gradient step of the same model on the same batch " \
+            f"([benchmark](bench.md))" if case else ""
+    deeper = " / ".join(num(1e3 * m[a]["end_s"] / m[a]["steps"], 0) for a in ARCHS[1:])
+    t = d["timings_s"].data
+    jobs = {k: v for k, v in t.items() if k != "total"}
+    part = lambda prefix: sum(v for k, v in jobs.items() if k.startswith(prefix))  # noqa: E731
+    time = (f"\n\n**Time.** The run's jobs take {count(sum(jobs.values()))} s of wall time in all ({c['workers']} at a time, "
+            f"{count(t['total'])} s from start to end): hyper-training {count(part('hyper_'))} s, the unrolled search "
+            f"and run {count(part('unrolled'))} s, and the hand-tuned grids, which train "
+            f"{len(c['cv_log_decays']) * len(c['cv_lrs'])} models per architecture for as many steps as its "
+            f"hypernetwork took, {count(part('cv_'))} s.")
+    return (f"**Cost of a step** (single thread): a hyper-training step of Algorithm 3 costs about "
+            f"{num(1e3 * c['top_budget_s'] / m['hyper_steps'], 1)} ms for 784-10 ({count(m['hyper_steps'])} steps in "
+            f"{count(c['top_budget_s'])} s){plain}, and {deeper} ms for the deeper models; the paper says \"2 · 10 "
+            f"times\". One unrolled hyper-iteration with T = {m['unrolled_T']} costs "
+            f"{num(c['top_budget_s'] / m['unrolled_steps'], 1)} s." + time)

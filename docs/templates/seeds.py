@@ -1,0 +1,95 @@
+"""Page of the seed sweeps: how to run a figure over seeds (locally or on a Dask cluster) and every
+committed summary figures/seeds_<figure>.json, found by name, so a new sweep gets its section without
+an edit here."""
+import math
+
+from docs.fmt import MINUS, count, num, secs, seed_list, seeds_phrase, table
+
+INTRO = """`python experiments/seeds.py FIGURE --seeds 7 8 9 10 11 [--quick] [--jobs N]` runs a figure once per seed,
+each as an independent job in its own folder (joblib processes, one BLAS thread a job), and writes
+`seeds_<figure>.json` with the mean, sd (n − 1), min, max and values of every scalar metric, and per-seed and
+total times. The summary goes to `figures/` (or `runs/quick_seeds/` with `--quick`); the per-seed results go
+to the git-ignored `runs/seeds/<figure>/seed<N>/`. A job of `fig4_local`, `fig5_many`, `fig6_gp` or
+`fig7_hpo` uses 2 cores, and Figures 5, 6 and the appendix comparison train against a time budget, so they
+need whole cores: `--jobs` defaults to cores ÷ cores per job and is refused when it would oversubscribe them.
+A failing seed does not stop the others; it is listed in the summary and the command exits non-zero;
+running the same command again skips the seeds already done.
+
+**On a Dask cluster**, start the scheduler and the workers in a checkout of the same commit on a shared file
+system, and add `--scheduler ADDRESS`: fifty seeds take the same command as five.
+
+```
+PYTHONPATH=. dask scheduler                                          # on one machine
+PYTHONPATH=. dask worker tcp://HOST:8786 --nworkers 4 --nthreads 1   # on each of the others
+python experiments/seeds.py fig5_many --seeds $(seq 7 56) --scheduler tcp://HOST:8786
+```
+
+A worker needs one thread per job it should run at once, with that job's cores free (4 workers of one
+thread on an 8-core machine for `fig5_many`); `--jobs` then caps how many seeds are on the cluster at once.
+The docstring of `experiments/seeds.py` has the details (where files go, resuming, the summary's keys)."""
+
+
+def _fmt(x, scale=None):
+    """A metric of any scale with about four significant digits (of `scale` if given: an sd beside
+    its mean); 0 for what is 0 to rounding."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    ref = abs(scale if scale else x)
+    if abs(x) <= 1e-12 * max(ref, 1e-300) or x == 0:
+        return "0"
+    if float(x).is_integer() and abs(x) >= 1:
+        return count(x)
+    if not 1e-4 <= abs(x) < 1e6:
+        return f"{x:.3e}".replace("e-0", "e-").replace("-", MINUS)
+    return num(x, max(0, 3 - int(math.floor(math.log10(abs(x))))))
+
+
+def page(R):
+    figures = [p for p in R.pages if p.figure]
+    parts = [INTRO, "## The committed sweeps"]
+    missing = []
+    for p in figures:
+        name = f"seeds_{p.name}"
+        if not R.has(name):
+            missing.append(p)
+            continue
+        parts.append(sweep(R, p, name))
+    if missing:
+        parts.append("## Figures without a committed sweep\n\n" + "\n".join(
+            f"- [{p.title}]({p.name}.md): {why(R, p)}" for p in missing))
+    return "\n\n".join(parts)
+
+
+def why(R, p):
+    d = R(p.name)
+    robust = d.get("config.robust_seeds")
+    if robust:
+        return (f"seed {d['config.seed']}; it has its own robustness run over {seeds_phrase(robust)} at "
+                f"{num(d['config.robust_budget_s'], 0)} s (on its page)")
+    if p.name == "fig3_manifold":
+        return "nothing in it is random"
+    return f"seed {d['config.seed']} only: one PAPER run takes {secs(d['timings_s.total'])} of both cores"
+
+
+def sweep(R, p, name):
+    S = R(name)
+    seeds, reused, failed = S["completed"], list(S["reused"]), S["failed"].data
+    ran = [s for s in seeds if s not in reused]
+    head = (f"### [{p.title}]({p.name}.md)\n\n`figures/{name}.json`: the {S['config_name']} config over "
+            f"{seeds_phrase(seeds)}, {count(S['timings_s.wall'])} s of wall time for {seeds_phrase(ran)} "
+            f"({S['backend']}, {S['jobs']} job at a time)"
+            + (f"; {seeds_phrase(reused)} reused the committed run" if reused else "")
+            + (f"; failed: {', '.join(f'{k} ({v})' for k, v in failed.items())}" if failed else "") + ".")
+    rows = []
+    for key in S["metrics"].keys():
+        st = S["metrics"].data[key]
+        if st["n"] == 0:
+            continue
+        if st["min"] == st["max"]:
+            rows.append((f"`{key}`", f"{_fmt(st['mean'])} on every seed", "", ""))
+            continue
+        rows.append((f"`{key}`", f"{_fmt(st['mean'])} ± {_fmt(st['sd'], st['mean'])}",
+                     f"{_fmt(st['min'])} … {_fmt(st['max'])}", " / ".join(_fmt(v) for v in st["values"])))
+    body = table(("metric", "mean ± sd", "min … max", "per seed " + " / ".join(str(s) for s in seeds)), rows)
+    return (f"{head}\n\n<details><summary>every scalar metric over {seed_list(seeds)} ({len(rows)})</summary>\n\n"
+            f"{body}\n\n</details>")

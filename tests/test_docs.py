@@ -1,0 +1,88 @@
+"""The pages in docs/ and the generated blocks of README.md against the results files: rendered
+afresh into a temporary folder by docs/render.py, they must equal the committed ones, so a number
+changed in figures/ without regenerating the pages fails here, naming the page and its first
+differing line."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docs import fmt, render
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_pages_and_readme_match_the_results_files(tmp_path):
+    code = render.main(["--out", str(tmp_path)])
+    assert code == 0
+    problems = render.compare(tmp_path)
+    assert not problems, "\n".join(problems + ["run `python docs/render.py` and commit docs/ and README.md"])
+
+
+@pytest.fixture
+def results_copy(tmp_path):
+    """A copy of figures/ (the files the pages read) to change."""
+    out = tmp_path / "figures"
+    out.mkdir()
+    for p in (ROOT / "figures").iterdir():
+        if p.suffix in (".json", ".npz"):
+            shutil.copy(p, out / p.name)
+    return out
+
+
+def test_a_changed_number_names_the_page_and_the_line(results_copy):
+    path = results_copy / "fig2_global.json"
+    d = json.loads(path.read_text())
+    d["metrics"]["alg2_final_lam"] = 1.2345
+    path.write_text(json.dumps(d))
+    problems = render.drift(results_copy)
+    page = [p for p in problems if p.startswith("docs/fig2_global.md, line ")]
+    assert page and "1.234" in page[0], problems
+    assert any(p.startswith("README.md (generated block 'claims'), line ") for p in problems), problems
+    assert not any(p.startswith("docs/fig4_local.md") for p in problems), problems
+
+
+def test_a_changed_seed_sweep_changes_the_verdict(results_copy):
+    path = results_copy / "seeds_fig4_local.json"
+    d = json.loads(path.read_text())
+    d["metrics"]["alg3_final_lam"]["values"][2] = 2.5  # seed 9's lam_hat far from the optimum
+    path.write_text(json.dumps(d))
+    R = fmt.Results(results_copy, render.PAGES)
+    alg3 = render.template(render.PAGES[2]).claims(R)[0]
+    assert alg3.verdict.text() == "holds for 4 of 5 seeds" and 9 not in alg3.verdict.which()
+
+
+def test_a_missing_key_is_named_in_one_line(results_copy):
+    path = results_copy / "fig5_many.json"
+    d = json.loads(path.read_text())
+    del d["metrics"]["hyper_steps"]
+    path.write_text(json.dumps(d))
+    out = subprocess.run([sys.executable, str(ROOT / "docs" / "render.py"), "--results", str(results_copy),
+                          "--out", str(results_copy.parent / "pages")], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "fig5_many.json" in out.stderr and "metrics.hyper_steps" in out.stderr
+    assert not (results_copy.parent / "pages").exists()  # nothing half-written
+
+
+def test_a_stale_page_is_named(tmp_path):
+    render.write(render.render_all(), tmp_path / "new")
+    docs = tmp_path / "docs"
+    shutil.copytree(tmp_path / "new", docs)
+    (docs / "README.md").unlink()
+    (docs / "old_page.md").write_text("# gone\n")
+    assert render.compare(tmp_path / "new", docs) == [
+        "docs/old_page.md: not a page of docs/render.py (remove it or add it to PAGES)"]
+
+
+def test_every_figure_script_has_a_page():
+    scripts = {p.stem for p in (ROOT / "experiments").glob("fig*_*.py")}
+    assert scripts <= {p.name for p in render.PAGES if p.figure}, "add a template and an entry in PAGES"
+
+
+def test_readme_is_a_front_page():
+    text = (ROOT / "README.md").read_text()
+    assert len(text) <= 15000, len(text)
+    assert "bash run_all.sh --quick" in "\n".join(text.splitlines()[:30])
