@@ -155,10 +155,13 @@ def first_difference(name, want, have):
     a, b = want.splitlines(), have.splitlines()
     for k, (x, y) in enumerate(zip(a, b)):
         if x != y:
-            return f"{name}, line {k + 1}: the results say {x!r}, the committed file has {y!r}"
+            c = next((i for i, (u, v) in enumerate(zip(x, y)) if u != v), min(len(x), len(y)))
+            cut = lambda t: ("…" if c > 40 else "") + t[max(0, c - 40):c + 40] + (  # noqa: E731
+                "…" if len(t) > c + 40 else "")
+            return f"{name}, line {k + 1}, column {c + 1}: rendered now {cut(x)!r}, committed {cut(y)!r}"
     k = min(len(a), len(b))
-    return (f"{name}, line {k + 1}: the results say {a[k]!r}, the committed file ends" if len(a) > k else
-            f"{name}, line {k + 1}: the committed file has {b[k]!r}, the results say nothing more")
+    return (f"{name}, line {k + 1}: rendered now {a[k]!r}, the committed file ends" if len(a) > k else
+            f"{name}, line {k + 1}: committed {b[k]!r}, the rendering ends")
 
 
 def blocks_of(text):

@@ -123,3 +123,17 @@ def test_bench_refuses_zero_counts(argv, says):
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "step_cost.py"), *argv], capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--reps", "2", "--reference", "--json", str(ROOT / "figures" / "bench_step_cost.json")],
+     "only the default --reps and --steps with --reference write the committed figures/"),
+    (["--json", str(ROOT / "figures" / "bench_step_cost.json")], "only the default --reps and --steps with --reference"),
+    (["--json", str(ROOT / "figures")], "is a folder; give a file name")])
+def test_bench_writes_the_committed_numbers_only_at_full_scale(argv, says):
+    """docs/bench.md is rendered from figures/bench_step_cost.json: a quick look must not replace it."""
+    before = (ROOT / "figures" / "bench_step_cost.json").read_bytes()
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "step_cost.py"), *argv], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert (ROOT / "figures" / "bench_step_cost.json").read_bytes() == before

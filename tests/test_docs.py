@@ -86,3 +86,23 @@ def test_readme_is_a_front_page():
     text = (ROOT / "README.md").read_text()
     assert len(text) <= 15000, len(text)
     assert "bash run_all.sh --quick" in "\n".join(text.splitlines()[:30])
+
+
+def test_a_new_ablation_gets_its_column_and_row(results_copy):
+    """An ablation added to a figure's results appears on its page without an edit of the template."""
+    path = results_copy / "fig4_local.json"
+    d = json.loads(path.read_text())
+    m = d["metrics"]
+    m.update({k.replace("alg4_", "alg4_sgd_", 1): v for k, v in list(m.items()) if k.startswith("alg4_")
+              and not k.startswith("alg4_code_lr")})
+    m["alg4_sgd_final_lam"] = 9.8765
+    m["ablations"] = m["ablations"] + ["alg4_sgd"]
+    path.write_text(json.dumps(d))
+    sweep = results_copy / "seeds_fig4_local.json"
+    s = json.loads(sweep.read_text())
+    s["metrics"]["alg4_sgd_final_lam"] = dict(s["metrics"]["alg4_final_lam"], mean=8.5, sd=0.25)
+    sweep.write_text(json.dumps(s))
+    text = render.render_page(render.PAGES[2], fmt.Results(results_copy, render.PAGES))
+    slope = [line for line in text.splitlines() if line.startswith("| final λ̂ |")]
+    assert slope and slope[0].endswith("| 9.877 |"), slope
+    assert any(line.startswith("| ablation: alg4_sgd, λ̂ | 8.50 ± 0.25 |") for line in text.splitlines())

@@ -49,7 +49,8 @@ def claims(R):
     return [
         Claim("5 top", "with 7,850 hyperparameters, hyper-training converges faster than unrolled reverse-mode, "
               "to a worse solution", f"plateau at {num(m['hyper_time_to_plateau_s'], 0)} s, unrolled there at "
-              f"{num(m['unrolled_time_to_hyper_final_s'], 0)} s; {num(h, 4)} against {num(u, 4)}", v["faster"], seed("faster")),
+              f"{num(m['unrolled_time_to_hyper_final_s'], 0)} s; {num(h, 4)} against {num(u, 4)}", v["faster"],
+              seed("faster")),
         Claim("5 top", "hyper-training over-fits the validation set less",
               f"validation − test {num(gap(h, m['hyper_test_final']), 4, True)} against "
               f"{num(gap(u, m['unrolled_test_final']), 5, True)}", v["overfit"], seed("overfit")),
@@ -89,8 +90,8 @@ def intro(d):
 def main_table(d, z):
     m, c = d["metrics"], d["config"]
     f = lambda x: num(x, 4)  # noqa: E731
-    best = lambda a, key: (f"**{f(m[a][key])}**" if m[a][key] <= min(m[a]["valid_final"], m[a]["handtuned_valid"])  # noqa: E731
-                           else f(m[a][key]))
+    low = lambda a: min(m[a]["valid_final"], m[a]["handtuned_valid"])  # noqa: E731
+    best = lambda a, key: f"**{f(m[a][key])}**" if m[a][key] <= low(a) else f(m[a][key])  # noqa: E731
     paper = {"784-10": "~0.039 / ~0.037", "784-100-10": "~0.013 / ~0.0137", "784-100-100-10": "~0.0105 / ~0.0128"}
     rows = [(f"hyper-training 784-10, valid. / test (final, {count(c['top_budget_s'])} s)",
              "~0.0391 / ~0.0403, plateau within ~100 s",
@@ -155,7 +156,8 @@ def holds(d, z):
             f"and the 784-10 hypernetwork's validation loss is lowest early ({f(z['top_hyper_valid'][i])} at "
             f"{num(z['top_hyper_t'][i], 0)} s) and then drifts up to {f(m['hyper_valid_final'])} while its test loss "
             f"stays at {f(m['hyper_test_final'])}. Our absolute losses differ from the paper's: on our split "
-            f"(validation = training images {count(d['config.n_train'])}-{count(d['config.n_train'] + d['config.n_valid'] - 1)}) "
+            f"(validation = training images {count(d['config.n_train'])}-"
+            f"{count(d['config.n_train'] + d['config.n_valid'] - 1)}) "
             "the validation loss of the linear model sits above its test loss, whereas the paper's validation "
             "curves sit below its test curves.")
 
@@ -168,7 +170,8 @@ def search(d):
         b = (s["T"], s["lr"], s["lr_lam"]) == best
         bold = (lambda x: f"**{x}**") if b else (lambda x: x)
         rows.append((bold(count(s["T"])), bold(f"{s['lr']:g}"), bold(f"{s['lr_lam']:g}"),
-                     count(s["steps"]) + (f" ({count(m['unrolled_steps'])} in {count(d['config.top_budget_s'])} s)" if b else ""),
+                     count(s["steps"]) + (f" ({count(m['unrolled_steps'])} in {count(d['config.top_budget_s'])} s)"
+                                          if b else ""),
                      num(s["peak_memory_mb"], 0), bold(num(s["valid_final"], 5)) + (
                          f" ({num(m['unrolled_valid_final'], 5)} at {count(d['config.top_budget_s'])} s)" if b else ""),
                      num(s["test_final"], 5) + (f" ({num(m['unrolled_test_final'], 5)})" if b else "")))
@@ -220,7 +223,8 @@ def cost(d, b):
     t = d["timings_s"].data
     jobs = {k: v for k, v in t.items() if k != "total"}
     part = lambda prefix: sum(v for k, v in jobs.items() if k.startswith(prefix))  # noqa: E731
-    time = (f"\n\n**Time.** The run's jobs take {count(sum(jobs.values()))} s of wall time in all ({c['workers']} at a time, "
+    time = (f"\n\n**Time.** The run's jobs take {count(sum(jobs.values()))} s of wall time in all "
+            f"({c['workers']} at a time, "
             f"{count(t['total'])} s from start to end): hyper-training {count(part('hyper_'))} s, the unrolled search "
             f"and run {count(part('unrolled'))} s, and the hand-tuned grids, which train "
             f"{len(c['cv_log_decays']) * len(c['cv_lrs'])} models per architecture for as many steps as its "

@@ -94,7 +94,8 @@ def main_table(d, z):
     rows = [("mean error (inferred − true)", "GP < 0, fixed > 0, Alg. 2 ≈ 0")
             + tuple(num(m[f"{s}.mean_error"], 3, True) for s, _ in SURROGATES),
             ("median error", "-") + tuple(num(m[f"{s}.median_error"], 3, True) for s, _ in SURROGATES),
-            ("sd of error", "Alg. 2 smallest") + tuple(bold(s, "std_error", num(m[f"{s}.std_error"])) for s, _ in SURROGATES),
+            ("sd of error", "Alg. 2 smallest")
+            + tuple(bold(s, "std_error", num(m[f"{s}.std_error"])) for s, _ in SURROGATES),
             ("mean absolute error", "-") + tuple(num(m[f"{s}.mean_abs_error"]) for s, _ in SURROGATES),
             ("mean error by quartile of the true loss (low → high)", "-")
             + tuple(values(quartiles(z, s), 3, True) for s, _ in SURROGATES),
@@ -164,10 +165,11 @@ def readings(d, z):
             f"{num(h['std_error'])} against {num(g['std_error'])} and {num(f['std_error'])}, mean absolute error "
             f"{num(h['mean_abs_error'])}), and the tuple it ranks best is "
             f"{num(h['predicted_best_true_loss'] - m['best_true_loss'])} from the best of all "
-            f"{count(m['n_eval_tuples'])}, where the GP's pick is {num(g['predicted_best_true_loss'] - m['best_true_loss'])} "
-            f"worse. The fixed hypernetwork over-predicts (mean error {num(f['mean_error'], 3, True)}, positive in "
-            f"{sum(x > 0 for x in qf)} quartiles of 4); the paper's conjecture fits: its worst 1% of over-predictions "
-            f"lie at λ {num(near[top].mean(), 1)} from the nearest of the {len(z['lam_train'])} λ it was trained at, "
+            f"{count(m['n_eval_tuples'])}, where the GP's pick is "
+            f"{num(g['predicted_best_true_loss'] - m['best_true_loss'])} worse. The fixed hypernetwork over-predicts "
+            f"(mean error {num(f['mean_error'], 3, True)}, positive in {sum(x > 0 for x in qf)} quartiles of 4); the "
+            f"paper's conjecture fits: its worst 1% of over-predictions lie at a distance {num(near[top].mean(), 1)} (in "
+            f"λ) from the nearest of the {len(z['lam_train'])} λ it was trained at, "
             f"against {num(near.mean(), 1)} on average, where it outputs poor weights.\n\n"
             f"The GP {gp_sign} (mean error {num(g['mean_error'], 3, True)}): it over-predicts the low losses and "
             f"under-predicts the high ones (quartile means {num(qg[0], 3, True)} … {num(qg[-1], 3, True)}), regressing "

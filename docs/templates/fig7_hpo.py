@@ -198,10 +198,11 @@ def protocols(d):
             "and the converged one is the comparison a skeptic asks for.")
 
 
-MEASURED = """| steps of Adam 1e-4 | 1,000 | 2,000 | 4,000 | 8,000 | 16,000 | 32,000 |
-|---|---|---|---|---|---|---|
-| h10, λ = 0 / −3 | 0.628 / 0.585 | 0.583 / 0.527 | 0.556 / 0.491 | 0.542 / 0.472 | 0.541 / 0.470 | 0.538 / 0.469 |
-| h7850, λ = −9 / −12 / −6 | 0.749 / 0.748 / 0.768 | 0.698 / 0.697 / 0.725 | 0.677 / 0.677 / 0.706 | 0.668 / 0.672 / 0.693 | 0.681 / 0.694 / 0.693 | 0.697 / 0.721 / 0.700 |"""
+MEASURED = table(("steps of Adam 1e-4", "1,000", "2,000", "4,000", "8,000", "16,000", "32,000"), [
+    ("h10, λ = 0 / −3", "0.628 / 0.585", "0.583 / 0.527", "0.556 / 0.491", "0.542 / 0.472", "0.541 / 0.470",
+     "0.538 / 0.469"),
+    ("h7850, λ = −9 / −12 / −6", "0.749 / 0.748 / 0.768", "0.698 / 0.697 / 0.725", "0.677 / 0.677 / 0.706",
+     "0.668 / 0.672 / 0.693", "0.681 / 0.694 / 0.693", "0.697 / 0.721 / 0.700")])
 
 
 def robust_intro(d):
@@ -300,9 +301,9 @@ def readings(d, z):
     for p in d["config.problems"]:
         peer = m[f"{p}.{first}.best_peer"]
         if m[f"{p}.{first}.hyper.best_eval.valid"] < m[f"{p}.{first}.target_valid"]:
-            ckpt.append(f"{p}: {num(m[f'{p}.{first}.hyper.best_eval.valid'])} (test "
-                        f"{num(m[f'{p}.{first}.hyper.best_eval.test'])}) at {num(m[f'{p}.{first}.hyper.best_eval.t'], 0)} s "
-                        f"against {SHORT[peer]}'s {num(_fv(m, p, first, peer))} (test {num(_fv(m, p, first, peer, 'final_test'))}) "
+            best = m[f"{p}.{first}.hyper.best_eval"]
+            ckpt.append(f"{p}: {num(best['valid'])} (test {num(best['test'])}) at {num(best['t'], 0)} s against "
+                        f"{SHORT[peer]}'s {num(_fv(m, p, first, peer))} (test {num(_fv(m, p, first, peer, 'final_test'))}) "
                         f"after {count(d[f'config.budget_s.{p}'])} s")
     smooth = {}
     for p in d["config.problems"]:
@@ -317,9 +318,9 @@ def readings(d, z):
     not_better = [(p, q) for p, q in cells(d) if (p, q) not in V["better"]]
     h = "h10"
     out = [f"**\"Hyper-training converges faster and to a better optimum than either alternative.\"** Faster, in part: "
-           + (f"on {' and '.join(c.split(':')[0] for c in ckpt)} some early evaluation of the hypernetwork's weights beats every black-box "
-              f"method's final loss under the {first} protocol (" + "; ".join(ckpt) + "), so a run that keeps its best "
-              "checkpoint is faster. " if ckpt else "")
+           + (f"on {' and '.join(c.split(':')[0] for c in ckpt)} some early evaluation of the hypernetwork's weights "
+              f"beats every black-box method's final loss under the {first} protocol (" + "; ".join(ckpt)
+              + "), so a run that keeps its best checkpoint is faster. " if ckpt else "")
            + "Read off its smoothed curve (the trailing mean, the time-to-loss measure of the tables), "
            + (f"only {', '.join(V['faster'])} gets there" if V["faster"] else "it gets there nowhere")
            + f"; on h10 the smoothed curve comes closest at {num(smooth[h][0], 0)} s ({num(smooth[h][1])}). "
@@ -382,7 +383,8 @@ def ablations(d):
                 f"{num(r[f'{conv}.hyper_retrained.final_valid'])} / {num(r[f'{first}.hyper_retrained.final_valid'])}",
                 f"{num(mean, 2)} / {num(sd, 2)}")
     tab = table((f"h10, {count(d['config.budget_s.h10'])} s, seed {d['config.seed']}", "w_φ(λ̂), final (valid. / test)",
-                 "its best evaluation", f"retrained at λ̂ (last 10%), {conv} / {first} protocol", "λ̂ at the end, mean / sd"),
+                 "its best evaluation", f"retrained at λ̂ (last 10%), {conv} / {first} protocol",
+                 "λ̂ at the end, mean / sd"),
                 [row(*r) for r in runs])
     A = h["ablations"]
     best_peer = h[f"{first}.target_valid"]
@@ -448,7 +450,7 @@ def robustness(d):
         s = rb[f"{p}.{q}.speedup_vs_best_peer"]
         return "never" if not s["n"] else f"{num(s['mean'], 1)} ± {num(s['sd'], 1)} (n = {s['n']})"
 
-    rows = [(METHOD[k].split(" (")[0] if k != "hyper" else "hyper-training, w_φ(λ̂)",) + tuple(cell(p, q, k) for p, q in cols)
+    rows = [(METHOD[k].split(" (")[0] if k != "hyper" else METHOD[k],) + tuple(cell(p, q, k) for p, q in cols)
             for k in ("hyper", "hyper_retrained") + PEERS]
     rows += [("best, seed by seed",) + tuple(winners(p, q) for p, q in cols),
              ("hyper-training's speedup to the best peer's loss",) + tuple(speed(p, q) for p, q in cols)]

@@ -88,7 +88,8 @@ def page(R):
 def REFERENCES():
     return "\n".join([
         "- finite differences of the hyper-training gradient (in φ) and of the hypergradient d L_valid(w_φ(λ)) / dλ "
-        "for the linear, factorised and MLP hypernetworks " + cite("test_algorithms.py::test_gradients_by_finite_differences")
+        "for the linear, factorised and MLP hypernetworks "
+        + cite("test_algorithms.py::test_gradients_by_finite_differences")
         + ", of the unrolled hypergradient through a whole training run "
         + cite("test_unrolled.py::test_hypergradient_matches_finite_differences") + ", and first and second "
         "derivatives of the hand-written primitives in `hypernet/ops.py` " + cite("test_models.py") + ";",
