@@ -247,10 +247,10 @@ def claims_table(rows, link):
     """The README's rows: rows is [(page name, Claim)], link(page) its relative path."""
     body = [(f"[{c.figure}]({link(page)})", c.claim, c.numbers, f"**{c.verdict.text()}**", c.seeds)
             for page, c in rows]
-    return table(("figure", "the paper's claim", "ours (PAPER run)", "verdict", "holds on seeds"), body)
+    return table(("figure", "claim", "ours (PAPER run)", "verdict", "holds on seeds"), body)
 
 
 def verdict_table(claims):
     """A page's own list of its claims, verdicts and the rules that decide them."""
     rows = [(c.claim, f"**{c.verdict.text()}**", c.verdict.rule) for c in claims]
-    return table(("the paper's claim", "verdict", "rule (computed from the results files)"), rows)
+    return table(("claim", "verdict", "rule (computed from the results files)"), rows)

@@ -61,6 +61,8 @@ def page(R):
 
 
 def why(R, p):
+    if not R.has(p.name):
+        return "no committed results yet"
     d = R(p.name)
     robust = d.get("config.robust_seeds")
     if robust:

@@ -1,0 +1,92 @@
+"""Page of the experiment beyond the paper: a hypernetwork that initialises an unrolled optimisation
+(Section 4.2's suggestion), from figures/fig8_warmstart.json. The warm starts are read from
+config.warm, so another (K, λ step) pair gets its row without an edit here."""
+from docs.fmt import Claim, Verdict, count, num, sci, seed_list, seeds_phrase, table
+
+NAME = "fig8_warmstart"
+QUESTIONS = {
+    "reaches_plateau_within_2x": ("warm-started unrolling reaches hyper-training's plateau within twice its time",
+                                  "a warm start reaches 1.01 × hyper-training's final validation loss within twice the "
+                                  "time hyper-training took to get there"),
+    "ends_at_or_below_unrolled": ("… and ends at or below the unrolled baseline",
+                                  "a warm start's final validation loss (mean of its last 10% of evaluations) is at or "
+                                  "below the unrolled baseline's"),
+}
+
+
+def warm_names(d):
+    return [f"warm_K{K}_lr{lr:g}" for K, lr in d["config.warm"]]
+
+
+def describe(d, name):
+    K, lr = next((K, lr) for K, lr in d["config.warm"] if f"warm_K{K}_lr{lr:g}" == name)
+    return f"warm start, K = {K}, λ step {sci(lr)}"
+
+
+def robust_counts(d, name, q):
+    r = d.get(f"metrics.robust.{name}.{q}")
+    return f"{r['yes']} of {r['of']}" if r is not None else "-"
+
+
+def short(d, name):
+    return describe(d, name).removeprefix("warm start, ")
+
+
+def claims(R):
+    d = R(NAME)
+    m, names = d["metrics"], warm_names(d)
+    rb = f"{seeds_phrase(d['metrics.robust.seeds'])} at {num(d['metrics.robust.budget_s'], 0)} s"
+    rows = []
+    for q, (claim, rule) in QUESTIONS.items():
+        v = Verdict([m[f"{n}.{q}"] for n in names], [short(d, n) for n in names], "warm start",
+                    rule=f"per warm start, {rule} (the script's two questions)")
+        if q.startswith("reaches"):
+            t = lambda n: m[f"{n}.time_to_hyper_plateau_s"]  # noqa: E731
+            each = [f"{short(d, n)}: {'never' if t(n) is None else num(t(n), 0) + ' s'}" for n in names]
+            ref = f"hyper-training {num(m['hyper_time_to_plateau_s'], 0)} s"
+        else:
+            each = [f"{short(d, n)}: {num(m[f'{n}.valid_final'], 4)}" for n in names]
+            ref = f"unrolled {num(m['unrolled_valid_final'], 4)}"
+        yes = [d.get(f"metrics.robust.{n}.{q}") for n in names]
+        seeds = f"{d['config.seed']}" + (f"; {rb}: " + " / ".join(str(y["yes"]) for y in yes) + f" of {yes[0]['of']}"
+                                         if all(yes) else "")
+        rows.append(Claim("beyond (Sec. 4.2)", claim, "; ".join(each) + f" ({ref})", v, seeds if v.k else "none"))
+    return rows
+
+
+def page(R):
+    d = R(NAME)
+    m, c = d["metrics"], d["config"]
+    names = ["hyper", "unrolled"] + warm_names(d)
+    label = {"hyper": "hyper-training (Algorithm 3)", "unrolled": f"unrolled, T = {count(c['unrolled'][0])}"}
+
+    def row(n):
+        r = m[n]
+        t = r["time_to_hyper_plateau_s"]
+        return (label.get(n) or describe(d, n), f"{num(r['valid_final'], 4)} / {num(r['test_final'], 4)}",
+                num(r["gap_valid_minus_test"], 4, True), count(r["steps"]), "never" if t is None else f"{num(t, 0)} s",
+                num(r["peak_memory_mb"], 1) if "peak_memory_mb" in r else "-",
+                f"{num(r['lam_sd'], 3)}" if "lam_sd" in r else "-")
+    rows = [row(n) for n in names]
+    rb = m["robust"]
+    rrows = [(label.get(n) or describe(d, n),
+              f"{num(rb[f'{n}.valid_final.mean'], 4)} ± {num(rb[f'{n}.valid_final.sd'], 4)}",
+              f"{num(rb[f'{n}.gap_valid_minus_test.mean'], 4, True)}",
+              robust_counts(d, n, "reaches_plateau_within_2x"), robust_counts(d, n, "ends_at_or_below_unrolled"))
+             for n in names if n in rb]
+    return "\n\n".join([
+        "The paper's Section 4.2 suggests combining the two methods of [Figure 5](fig5_many.md): \"using a "
+        "hypernetwork to output initial parameters and then unrolling several steps of optimization to differentiate "
+        "through\". `experiments/fig8_warmstart.py` (`hypernet/warmstart.py`) runs it on Figure 5's top-panel problem "
+        f"(784-10, 7,850 decays) for {count(c['budget_s'])} compute seconds per method, beside hyper-training and the "
+        "unrolled baseline exactly as in Figure 5: Algorithm 3's loop and hypernetwork, with the λ step taken "
+        "through K steps of the unrolled baseline's inner optimiser from the hypernetwork's weights. The script's "
+        "docstring has the settings and the two questions.",
+        f"**Seed {c['seed']}, {count(c['budget_s'])} s each** (final = mean of the evaluations in the last "
+        f"{num(100 * c['final_fraction'], 0)}%; hyper-training's plateau = 1.01 × its final validation loss, "
+        f"{num(m['hyper_plateau_level'], 4)}, reached at {num(m['hyper_time_to_plateau_s'], 0)} s):",
+        table(("method", "valid. / test (final)", "valid. − test", "steps", "time to hyper-training's plateau",
+               "peak memory (MiB)", "λ̂ sd at the end"), rows),
+        f"**Robustness** (seeds {seed_list(rb['seeds'])} at {num(rb['budget_s'], 0)} s; `metrics.robust`):",
+        table(("method", "valid. (final), mean ± sd", "valid. − test, mean", "reaches the plateau within 2×",
+               "ends at or below unrolled"), rrows)])
