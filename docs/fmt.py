@@ -247,7 +247,8 @@ def claims_table(rows, link):
     """The README's rows: rows is [(page name, Claim)], link(page) its relative path."""
     body = [(f"[{c.figure}]({link(page)})", c.claim, c.numbers, f"**{c.verdict.text()}**", c.seeds)
             for page, c in rows]
-    return table(("figure", "claim", "ours (PAPER run)", "verdict", "holds on seeds"), body)
+    return table(("figure", "claim", "ours (the PAPER run; over seeds: mean (min … max))", "verdict",
+                  "holds on seeds"), body)
 
 
 def verdict_table(claims):

@@ -41,15 +41,16 @@ def verdicts(R):
 def claims(R):
     (V, v), m = verdicts(R), R(NAME)["metrics"]
     which = lambda key: seed_list(V[key].which()) or "none"  # noqa: E731
-    return [Claim("6", "the GP under-predicts the loss", f"mean error {values(v['gp.mean_error'], 3, True)} "
-                  "(per seed)", V["gp"], which("gp")),
-            Claim("6", "the fixed hypernetwork over-predicts", f"mean error {num(m['hyper_fixed.mean_error'], 3, True)}",
+    over = lambda key, sign=True: (f"{num(float(np.mean(v[key])), 3, sign)} ({num(min(v[key]), 3, sign)} … "  # noqa: E731
+                                   f"{num(max(v[key]), 3, sign)})")
+    return [Claim("6", "the GP under-predicts the loss", f"mean error {over('gp.mean_error')}", V["gp"], which("gp")),
+            Claim("6", "the fixed hypernetwork over-predicts", f"mean error {over('hyper_fixed.mean_error')}",
                   V["fixed"], which("fixed")),
             Claim("6", "Algorithm 2's errors have the smallest spread",
-                  f"sd {num(m['hyper.std_error'])} against {num(m['gp.std_error'])} (GP) and "
-                  f"{num(m['hyper_fixed.std_error'])} (fixed)", V["spread"], which("spread")),
-            Claim("6", "Algorithm 2's errors are centred on 0", f"mean error {values(v['hyper.mean_error'], 3, True)} "
-                  "(per seed)", V["centred"], which("centred"))]
+                  f"sd {over('hyper.std_error', False)} against {over('gp.std_error', False)} (GP)",
+                  V["spread"], which("spread")),
+            Claim("6", "Algorithm 2's errors are centred on 0", f"mean error {over('hyper.mean_error')}", V["centred"],
+                  which("centred"))]
 
 
 def page(R):
