@@ -2,7 +2,7 @@
 valid_loss for S weight vectors, wrap them in a models.Problem, run Algorithms 2 (MLP hypernetwork over a
 prior range, then lam descended) and 3 (linear hypernetwork around lam_hat, from a poor lam_hat), and
 compare with the exact lam* from w*(lam) = (X'X/N + e^lam I)^-1 X'y/N. How close each lands, over seeds,
-is in the README ("Hyper-training your own model"). Options: --seed, --quick"""
+is in tests/test_own_model.py (and on docs/tests.md). Options: --seed, --quick"""
 import argparse
 import dataclasses
 import sys
