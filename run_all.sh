@@ -38,6 +38,7 @@ for name in "${names[@]}"; do
 done
 left=$(echo "$only" | tr -s , ' ')
 [ -z "${left// /}" ] || die "--only: unknown figure(s)${left% } (known: ${names[*]})"
+[ -z "$only" ] || [ ${#run[@]} -gt 0 ] || die "--only names no figure; give names, e.g. --only fig2_global,fig4_local"
 PYTHON=${PYTHON:-python}
 start=$(date +%s)
 for name in "${run[@]}"; do

@@ -168,7 +168,7 @@ def check_config(config):
     checks.check_positive(robust_budget_s=config.robust_budget_s)
     checks.check_count(evals=config.evals, random_batch=config.random_batch, workers=config.workers,
                        valid_batch=config.valid_batch, trial_batch=config.trial_batch)
-    checks.check_count(allow_zero=True, **{f"robust seed {s}": s for s in config.robust_seeds})
+    checks.check_seed(seed=config.seed, **{f"robust seed {s}": s for s in config.robust_seeds})
     for name, steps in config.protocols.items():
         for p, (iters, lr) in steps.items():
             checks.check_count(**{f"protocol {name!r} steps for {p}": iters})

@@ -12,7 +12,8 @@ Where files go (nothing of a sweep lands in the committed figures/ but its summa
     summary     <out>/seeds_<figure>.json
     each seed   <seeds>/<figure>/seed<N>/<figure>.json, .npz (results, as the figure script saves
                 them) and <figure>.log (what the run printed)
-    --out       default figures/ (PAPER) or runs/quick_seeds/ (--quick)
+    --out       default figures/ for the PAPER config over the seeds 7 8 9 10 11, the only sweep
+                that may write there; else runs/paper_seeds/, or runs/quick_seeds/ (--quick)
     <seeds>     <out>/seeds/, except when <out> is figures/: then runs/seeds/ (git-ignored)
 A seed's figure is drawn from its folder by `python experiments/FIGURE.py --plot-only --out FOLDER`.
 
@@ -29,6 +30,9 @@ Resuming: a seed whose folder already holds complete results of the same config 
 load, and their config is this one) is not run again, so a rerun of an interrupted sweep finishes
 it. One failing seed does not stop the others; the summary lists it under "failed" and the command
 exits with status 1.
+
+Killing the sweep (SIGKILL, SIGTERM) kills its local worker processes and theirs with it; Ctrl-C
+stops them at once. Running the same command again resumes.
 
 Jobs and cores: each job gets one BLAS thread. fig2_global and fig3_manifold need one core per job;
 fig4_local, fig5_many, fig6_gp and fig7_hpo run `workers` (2) processes or threads inside each run, so a
@@ -62,11 +66,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hypernet import cli, results, store  # noqa: E402
+from hypernet import checks, cli, parallel, results, store  # noqa: E402
 
 EXPERIMENTS = ROOT / "experiments"
 FIGURES_SEEDS = results.RUNS / "seeds"  # per-seed folders of a sweep summarised into figures/
 QUICK_OUT = results.RUNS / "quick_seeds"
+PAPER_OUT = results.RUNS / "paper_seeds"  # a PAPER sweep over other seeds than results.DEFAULT_SEEDS
 TIME_BUDGET = {"fig5_many", "fig6_gp", "fig7_hpo", "fig8_warmstart"}  # figures whose runs train against the clock
 BLAS_THREADS = 1  # per job, unless the figure module sets BLAS_THREADS
 
@@ -95,8 +100,7 @@ def cores_per_job(config):
 
 def seed_folders(out):
     """Where the per-seed folders of a sweep summarised into `out` go."""
-    out = Path(out).resolve()
-    return FIGURES_SEEDS if out == results.FIGURES.resolve() else out / "seeds"
+    return FIGURES_SEEDS if results.is_committed(out) else Path(out).resolve() / "seeds"
 
 
 def seed_folder(out, figure, seed):
@@ -108,11 +112,15 @@ def error_line(e):
 
 
 # ---- one seed: the job ------------------------------------------------------------------------------
-def run_seed(figure, quick, seed, folder, overrides=None):
+def run_seed(figure, quick, seed, folder, overrides=None, parent=None):
     """Run the figure with this seed into `folder` (under its lock, staged, as the figure's command
     line does); never raises. Returns {"seed", "ok", "record" or "error", "time_s", "where"}.
-    Imports the figure by name here, in the worker, so that the job pickles as a reference."""
+    Imports the figure by name here, in the worker, so that the job pickles as a reference.
+    parent: the pid of the sweep, when this runs in a local worker process of it: the worker then
+    dies with the sweep (and the figure's own workers with it, hypernet/parallel.py)."""
     t0 = time.perf_counter()
+    if parent is not None and parent != os.getpid():
+        parallel.die_with_parent(parent)
     try:
         from threadpoolctl import threadpool_limits
 
@@ -214,15 +222,20 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
     Returns the summary dict. overrides (Python only): fields of the config to change for every seed."""
     if figure not in figure_names():
         raise ValueError(f"unknown figure {figure!r}; choose one of {', '.join(figure_names())}")
-    if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
-        raise ValueError(f"seeds {list(seeds)}: give one or more non-negative integers")
+    if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= checks.MAX_SEED
+                        for s in seeds):
+        raise ValueError(f"seeds {list(seeds)}: give one or more integers from 0 to 2**32 - 1")
     if len(set(seeds)) < len(seeds):
         raise ValueError(f"seeds {list(seeds)}: give each seed once")
     seeds = list(seeds)
     module = figure_module(figure)
     base = make_config(module, quick, seeds[0], overrides)
     config_name = results.config_name(base, module.PAPER, module.QUICK)
-    out = Path(out) if out is not None else (QUICK_OUT if quick else results.FIGURES)
+    if out is None:
+        paper_sweep = config_name == "PAPER" and seeds == list(results.DEFAULT_SEEDS)
+        out = results.FIGURES if paper_sweep else QUICK_OUT if quick else PAPER_OUT
+    out = Path(out)
+    results.check_committed(out, f"seeds_{figure}", config_name=config_name, seed=seeds)
     cores = cores_per_job(base)
     if jobs is None and scheduler is None:
         jobs = max(1, (os.cpu_count() or 1) // cores)
@@ -243,6 +256,7 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
 def connect(scheduler):
     """A dask.distributed Client of the cluster at `scheduler`, or SweepError."""
     from dask.distributed import Client
+    probe(scheduler)
     try:
         client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError, ValueError, TypeError) as e:
@@ -253,6 +267,43 @@ def connect(scheduler):
         client.close()
         raise
     return client
+
+
+PROBE_S = 5.0  # how long a scheduler has to answer the first connection
+
+
+def probe(scheduler, timeout=PROBE_S):
+    """Open one connection to `scheduler` with Dask's own protocol and close it, within `timeout`
+    seconds, or SweepError: the Client would wait for minutes on a server that accepts a connection
+    but does not answer as a Dask scheduler (a web server, the dashboard's port), or read its reply
+    as an absurd message size. Runs in a thread of its own, so any event loop of the caller is left alone."""
+    import asyncio
+    import threading
+    from distributed.comm import connect as dask_connect
+
+    async def handshake():
+        comm = await asyncio.wait_for(dask_connect(scheduler, timeout=timeout), timeout + 0.5)
+        await comm.close()
+
+    outcome = []
+
+    def attempt():
+        try:
+            asyncio.run(handshake())
+            outcome.append(None)
+        except BaseException as e:  # MemoryError too: another protocol's reply read as a message size
+            outcome.append(e)
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(timeout + 1.5)
+    if outcome and outcome[0] is None:
+        return
+    if not outcome or isinstance(outcome[0], (asyncio.TimeoutError, MemoryError)):  # (TimeoutError: the same)
+        why = (f"something answers there, but not as a Dask scheduler within {timeout:g} s: is it the dashboard "
+               "or another server?")
+    else:
+        why = error_line(outcome[0])
+    raise SweepError(f"cannot reach a Dask scheduler at {scheduler!r} ({why})")
 
 
 # True where this repository's code imports. A builtin (eval) with a string, so that the check itself
@@ -323,7 +374,8 @@ def _map_jobs(figure, quick, seeds, folders, overrides, jobs, client):
         return
     import joblib
     from experiments import seeds as this  # by reference, not as __main__, so workers import it by name
-    tasks = (joblib.delayed(this.run_seed)(figure, quick, s, str(folders[s]), overrides) for s in seeds)
+    parent = os.getpid() if client is None else None  # local workers die with this process
+    tasks = (joblib.delayed(this.run_seed)(figure, quick, s, str(folders[s]), overrides, parent) for s in seeds)
     if client is None:
         with joblib.parallel_config(backend="loky", inner_max_num_threads=BLAS_THREADS):
             yield from joblib.Parallel(n_jobs=jobs, batch_size=1, return_as="generator_unordered")(tasks)
@@ -373,7 +425,8 @@ def parser():
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run the jobs on the Dask cluster of this scheduler, e.g. tcp://host:8786")
     p.add_argument("--out", metavar="DIR", default=None,
-                   help="folder of the summary (default figures/, or runs/quick_seeds/ with --quick)")
+                   help="folder of the summary (default figures/ for PAPER over seeds 7-11, else runs/paper_seeds/, "
+                        "or runs/quick_seeds/ with --quick)")
     return p
 
 
@@ -390,10 +443,13 @@ def main(argv=None):
     try:
         summary = sweep(args.figure, args.seeds, quick=args.quick, out=args.out, jobs=args.jobs,
                         scheduler=args.scheduler, log=lambda line: print(line, flush=True))
-    except (store.OutputError, SweepError) as e:  # a bad --out, a busy sweep, no cluster, too many jobs
-        sys.exit(f"experiments/seeds.py: error: {e}")
+    except (store.OutputError, SweepError, results.CommittedError) as e:  # a bad or committed --out, a busy
+        sys.exit(f"experiments/seeds.py: error: {e}")                   # sweep, no cluster, too many jobs
     except (OSError, ValueError) as e:
         sys.exit(f"experiments/seeds.py: error: {error_line(e)}")
+    except KeyboardInterrupt:
+        sys.exit("experiments/seeds.py: interrupted; the workers were stopped; seeds that finished keep their "
+                 "results, and running the same command again resumes the sweep")
     if summary["failed"]:
         for s, why in summary["failed"].items():
             print(f"seed {s} failed: {why}", file=sys.stderr)

@@ -16,8 +16,9 @@ from typing import NamedTuple
 import autograd.numpy as np
 from autograd import value_and_grad
 
-from .checks import (BlowUpWarning, DivergedError, Watch, batch_at, check_compatible, check_count,  # noqa: F401
-                     check_positive, check_steps, count_up, lam_vector)
+from .checks import (BlowUpWarning, DivergedError, Watch, batch_at, check_batch, check_compatible,  # noqa: F401
+                     check_count, check_positive, check_seed, check_steps, count_up, lam_grid, lam_vector,
+                     start_array)
 from .optim import adam_init, adam_update
 
 
@@ -42,8 +43,8 @@ def gaussian_sampler(mean, sd, *, n_samples, seed):
     """Algorithm 2's p(lam) = N(mean, sd^2 I), drawn from default_rng([seed, step]); ignores lam_hat."""
     check_positive(sd=sd)
     check_count(n_samples=n_samples)
-    check_count(seed=seed, allow_zero=True)
-    mean = np.atleast_1d(np.asarray(mean, float))
+    check_seed(seed=seed)
+    mean = start_array(np.ravel(mean), "mean", (np.size(mean),))  # a scalar or (H,)
     return lambda lam_hat, step: mean + sd * np.random.default_rng([seed, step]).standard_normal((n_samples, len(mean)))
 
 
@@ -51,7 +52,7 @@ def uniform_sampler(low, high, *, n_hyper, n_samples, seed):
     """Algorithm 2's p(lam) = U[low, high]^n_hyper; ignores lam_hat."""
     check_positive(width=high - low)
     check_count(n_samples=n_samples, n_hyper=n_hyper)
-    check_count(seed=seed, allow_zero=True)
+    check_seed(seed=seed)
     return lambda lam_hat, step: np.random.default_rng([seed, step]).uniform(low, high, (n_samples, n_hyper))
 
 
@@ -59,7 +60,7 @@ def local_sampler(sigma, *, n_samples, seed):
     """Algorithm 3's p(lam | lam_hat) = N(lam_hat, sigma^2 I)."""
     check_positive(sigma=sigma)
     check_count(n_samples=n_samples)
-    check_count(seed=seed, allow_zero=True)
+    check_seed(seed=seed)
 
     def sample(lam_hat, step):
         if lam_hat is None:
@@ -92,17 +93,13 @@ def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, 
     """Algorithm 1 (standard cross-validation): for every lam of a grid (G, H), train weights from
     W0 ((D,) shared or (G, D)) with Adam (step alpha = lr) for `iters` steps on train_batch(step),
     then evaluate valid_loss on the fixed valid_batch. All G models train at once, as one array."""
-    lams = np.asarray(lams, float)
-    lams = lams[:, None] if lams.ndim == 1 and problem.n_hyper == 1 else np.atleast_2d(lams)  # a 1-D grid of H = 1
+    lams = lam_grid(lams, problem)
     check_positive(lr=lr)
     check_count(iters=iters, allow_zero=True)
-    if lams.shape[1] != problem.n_hyper or not np.all(np.isfinite(lams)):
-        raise ValueError(f"lams has shape {lams.shape}, expected (G, {problem.n_hyper}) finite values")
-    if np.shape(W0) not in ((problem.n_weights,), (len(lams), problem.n_weights)):
-        raise ValueError(f"W0 has shape {np.shape(W0)}, expected ({problem.n_weights},) or "
-                         f"({len(lams)}, {problem.n_weights})")
-    if callable(valid_batch) or len(valid_batch) != 2:
+    W0 = start_array(W0, "W0", (problem.n_weights,), (len(lams), problem.n_weights))
+    if callable(valid_batch):
         raise ValueError("valid_batch of Algorithm 1 is one fixed batch (X, T), not a function")
+    valid_batch = check_batch(valid_batch, "valid_batch", sizes=problem.layer_sizes)
     W = np.broadcast_to(W0, (len(lams), problem.n_weights)).astype(float)
     grad = value_and_grad(lambda W, batch: np.sum(problem.train_loss(W, lams, batch)))
     state, watch = adam_init(W), Watch("Algorithm 1 (cross-validation)", "the weights W0")
@@ -114,7 +111,7 @@ def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, 
         W = W - delta                                    # w -= alpha grad_w L_Train
         if callback and callback(step, W):
             break
-    train_losses = problem.train_loss(W, lams, train_batch(iters))
+    train_losses = problem.train_loss(W, lams, batch_at(train_batch, iters, "train_batch"))
     return CVResult(lams, W, problem.valid_loss(W, valid_batch), train_losses)
 
 
@@ -122,7 +119,7 @@ def cross_validation(problem, lams, *, W0, train_batch, valid_batch, lr, iters, 
 def train_hypernet(problem, hypernet, *, phi, sample_lams, train_batch, lr_phi, iters=None, callback=None):
     """Algorithm 2, phase 1 (the first loop): Adam steps (alpha = lr_phi) on phi of
     mean_s L_Train(w_phi(lam_s), lam_s, x), lam_s ~ sample_lams(None, step). Returns (phi, losses)."""
-    check_compatible(problem, hypernet, phi)
+    phi = check_compatible(problem, hypernet, phi)
     check_positive(lr_phi=lr_phi)
     check_steps(iters, callback)
     train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
@@ -145,6 +142,7 @@ def descend_lam(problem, hypernet, *, phi, lam, valid_batch, lr_lam, iters=None,
     """Algorithm 2, phase 2 (the second loop): Adam steps (beta = lr_lam) on lam of
     L_Valid(w_phi(lam), x'), phi fixed. Returns (lam, losses, path)."""
     lam = lam_vector(lam, problem)
+    phi = check_compatible(problem, hypernet, phi)
     check_positive(lr_lam=lr_lam)
     check_steps(iters, callback)
     hypergrad = value_and_grad(hypernet_valid_loss(problem, hypernet), 1)
@@ -201,7 +199,7 @@ def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batc
     valid_objective(phi, lam (H,), batch) -> scalar is what the lam step descends; by default the
     paper's L_Valid(w_phi(lam)) (hypernet.warmstart passes L_Valid after K unrolled steps)."""
     lam_hat = lam_vector(lam_hat, problem)
-    check_compatible(problem, hypernet, phi)
+    phi = check_compatible(problem, hypernet, phi)
     check_positive(lr_phi=lr_phi, lr_lam=lr_lam)
     check_steps(iters, callback)
     t0 = time.perf_counter()

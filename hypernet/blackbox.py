@@ -73,7 +73,7 @@ class GPEI:
 
     def fit(self):
         gp = GaussianProcessRegressor(self.kernel, normalize_y=True, n_restarts_optimizer=self.restarts,
-                                      random_state=self.seed + len(self.y))
+                                      random_state=(self.seed + len(self.y)) % 2 ** 32)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             gp.fit(self.X, self.y)

@@ -42,6 +42,16 @@ class Watch:
                           "(finite, but blowing up: lower the step sizes)", BlowUpWarning, stacklevel=3)
 
 
+MAX_SEED = 2 ** 32 - 1  # scikit-learn's random_state must be below 2**32
+
+
+def check_seed(**kw):
+    """Seeds are integers in [0, MAX_SEED]."""
+    for k, v in kw.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v <= MAX_SEED:
+            raise ValueError(f"{k} must be a non-negative integer below 2**32, got {v!r}")
+
+
 def check_positive(**kw):
     for k, v in kw.items():
         if isinstance(v, bool) or not (isinstance(v, numbers.Real) and np.isfinite(v) and v > 0):
@@ -68,7 +78,10 @@ def count_up(iters):
 
 def lam_vector(lam, problem):
     """A scalar or (H,) hyperparameter as a finite float vector (H,)."""
-    lam = np.atleast_1d(np.asarray(lam, float))
+    try:
+        lam = np.atleast_1d(np.asarray(lam, float))
+    except (TypeError, ValueError):
+        raise ValueError("lam must be a number or an array of numbers") from None
     if lam.shape != (problem.n_hyper,):
         raise ValueError(f"lam has shape {lam.shape}, expected ({problem.n_hyper},) (a scalar is fine when H = 1)")
     if not np.all(np.isfinite(lam)):
@@ -77,26 +90,64 @@ def lam_vector(lam, problem):
 
 
 def batch_at(batch_fn, step, name, *, sizes=None):
-    """batch_fn(step), checked at the first step (against the model's layer sizes, when given)."""
+    """batch_fn(step) as (X, T) arrays: fully checked at the first step (against the model's layer
+    sizes, when given), only for its rows at the others (cheap: a batch may come every step)."""
     if not callable(batch_fn):
         raise ValueError(f"{name} must be a function step -> (X, T); for one fixed batch pass "
                          f"`lambda step: (X, T)`")
-    batch = batch_fn(step)
-    if step == 0 and (len(batch) != 2 or np.shape(batch[0])[0] < 1 or np.shape(batch[0])[0] != np.shape(batch[1])[0]):
-        raise ValueError(f"{name}(0) must return (X, T) with the same number N >= 1 of rows; "
-                         f"got shapes {[np.shape(b) for b in batch]}")
-    if step == 0 and sizes is not None:  # (a problem of your own may use a 1-D target: not checked)
-        x_cols, t_cols = (np.shape(b)[1] if np.ndim(b) == 2 else None for b in batch)
+    return check_batch(batch_fn(step), f"{name}({step})", sizes=sizes, full=step == 0)
+
+
+def check_batch(batch, name, *, sizes=None, full=True):
+    """(X, T) as arrays (lists are converted) with the same number N >= 1 of rows; full: also
+    their columns against the model's layer sizes (when given) and finite values."""
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        raise ValueError(f"{name} must be (X, T), a pair of arrays; got {type(batch).__name__}")
+    try:
+        X, T = (b if isinstance(b, np.ndarray) else np.asarray(b, float) for b in batch)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be (X, T) of numbers") from None
+    if X.ndim == 0 or T.ndim == 0 or len(X) < 1 or len(X) != len(T):
+        raise ValueError(f"{name} must {'return' if name.endswith(')') else 'be'} (X, T) with the same number N >= 1 "
+                         f"of rows; got shapes {[np.shape(b) for b in (X, T)]}")
+    if full and sizes is not None:  # (a problem of your own may use a 1-D target: not checked)
+        x_cols, t_cols = (np.shape(b)[1] if np.ndim(b) == 2 else None for b in (X, T))
         if x_cols not in (None, sizes[0]) or t_cols not in (None, sizes[-1]):
-            raise ValueError(f"{name}(0) returned X {np.shape(batch[0])} and T {np.shape(batch[1])}; the model "
+            raise ValueError(f"{name} returned X {np.shape(X)} and T {np.shape(T)}; the model "
                              f"{'-'.join(map(str, sizes))} needs X (N, {sizes[0]}) and T (N, {sizes[-1]})")
-    return batch
+    if full and not all(b.dtype.kind not in "fc" or np.all(np.isfinite(b)) for b in (X, T)):
+        raise ValueError(f"{name} has NaN or Inf values: check the data")
+    return X, T
+
+
+def start_array(x, name, *shapes):
+    """x as a float array of one of `shapes`, with finite values: a starting point (weights, phi)."""
+    try:
+        x = np.asarray(x, float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers") from None
+    if x.shape not in shapes:
+        raise ValueError(f"{name} has shape {x.shape}, expected {' or '.join(map(str, shapes))}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} has NaN or Inf values; start from finite values")
+    return x
+
+
+def lam_grid(lams, problem):
+    """A grid of hyperparameters as a finite float array (G, H), G >= 1; a 1-D grid (G,) when H = 1."""
+    lams = np.asarray(lams, float)
+    if lams.ndim == 1 and problem.n_hyper == 1:
+        lams = lams[:, None]
+    if lams.ndim != 2 or lams.shape[0] < 1 or lams.shape[1] != problem.n_hyper or not np.all(np.isfinite(lams)):
+        raise ValueError(f"lams has shape {lams.shape}, expected (G, {problem.n_hyper}) finite values with G >= 1"
+                         + (" (or a 1-D grid (G,))" if problem.n_hyper == 1 else ""))
+    return lams
 
 
 def check_compatible(problem, hypernet, phi):
+    """phi as a finite float array (n_params,) of a hypernetwork that fits the problem."""
     if hypernet.n_weights != problem.n_weights or hypernet.n_hyper != problem.n_hyper:
         raise ValueError(f"hypernetwork {hypernet.name} maps {hypernet.n_hyper} hyperparameters to "
                          f"{hypernet.n_weights} weights, but the problem has {problem.n_hyper} and "
                          f"{problem.n_weights}")
-    if np.shape(phi) != (hypernet.n_params,):
-        raise ValueError(f"phi has shape {np.shape(phi)}, expected ({hypernet.n_params},) for {hypernet.name}")
+    return start_array(phi, "phi", (hypernet.n_params,))

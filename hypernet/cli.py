@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import results, store
+from . import checks, results, store
 
 
 def default_out(quick, seed, default_seed):
@@ -26,8 +26,8 @@ def default_out(quick, seed, default_seed):
     return results.RUNS / (name if seed == default_seed else f"{name}_seed{seed}")
 
 
-def int_type(minimum, label=""):
-    """argparse type: an integer >= minimum, with a message that names the value (and `label`)."""
+def int_type(minimum, label="", maximum=None):
+    """argparse type: an integer in [minimum, maximum], with a message that names the value (and `label`)."""
     def parse(text):
         try:
             n = int(text)
@@ -36,11 +36,14 @@ def int_type(minimum, label=""):
         if n < minimum:
             raise argparse.ArgumentTypeError(f"{label}{n} is negative; need a non-negative integer" if minimum == 0
                                              else f"{label}{n} is not a positive integer; need at least {minimum}")
+        if maximum is not None and n > maximum:
+            raise argparse.ArgumentTypeError(f"{label}{n} is too large; need at most {maximum}")
         return n
     return parse
 
 
-seed_type = int_type(0, "seed ")  # NumPy's SeedSequence refuses negative seeds
+# NumPy's SeedSequence refuses negative seeds, scikit-learn's random_state those of 2**32 and above
+seed_type = int_type(0, "seed ", maximum=checks.MAX_SEED)
 
 
 def parser(figure, paper, description):
@@ -56,38 +59,64 @@ def parser(figure, paper, description):
 
 
 def check_replace(out, figure, name, seed, force):
-    """Refuse, before computing, to replace a saved PAPER result with a run of another config or seed."""
+    """Refuse, before computing, to replace a saved PAPER result with a run of another config or
+    seed, or a results file that cannot be read (it may have been one), unless --force."""
+    path = Path(out) / f"{figure}.json"
+    if force or not path.exists():
+        return
     try:
-        old = json.loads((Path(out) / f"{figure}.json").read_text())
+        old = json.loads(path.read_text())
         old_name, old_seed = old["config_name"], old["config"]["seed"]
     except (OSError, ValueError, KeyError, TypeError):
-        return  # nothing there, or nothing readable: nothing to keep
-    if old_name == "PAPER" and (name, seed) != ("PAPER", old_seed) and not force:
-        raise store.OutputError(f"{Path(out) / f'{figure}.json'} holds a PAPER result (seed {old_seed}); refusing to "
-                                f"replace it with a {name} run (seed {seed}); choose another --out, or add --force")
+        raise store.OutputError(f"{path} is not a readable results file, so what it held (a PAPER result?) is unknown; "
+                                "restore or remove it, or add --force to replace it") from None
+    if old_name == "PAPER" and (name, seed) != ("PAPER", old_seed):
+        raise store.OutputError(f"{path} holds a PAPER result (seed {old_seed}); refusing to replace it with a {name} "
+                                f"run (seed {seed}); choose another --out, or add --force")
+
+
+def command(figure, args):
+    """The command line that makes the results these flags ask for (advice for --plot-only)."""
+    flags = [" --quick" if args.quick else "", f" --seed {args.seed}" if args.seed is not None else "",
+             f" --out {args.out}" if args.out is not None else ""]
+    return f"python experiments/{figure}.py" + "".join(flags)
+
+
+def check_matches(record, out, args, name, seed, remake):
+    """--plot-only draws the results its flags ask for: the seed of --seed, and the config of
+    --quick (without --out, the default folder of the flags must hold exactly that config and seed)."""
+    got_name, got_seed = record["config_name"], record["config"].get("seed")
+    if ((args.quick or args.out is None) and got_name != name) or \
+            ((args.seed is not None or args.out is None) and got_seed != seed):
+        raise results.ResultsInvalid(f"{out} holds a {got_name} result with seed {got_seed}, not the {name} run with "
+                                     f"seed {seed} asked for; run `{remake}` to make that one")
 
 
 def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     args = parser(figure, paper, description).parse_args(argv)
+    name = "QUICK" if args.quick else "PAPER"
     config = quick if args.quick else paper
     seed = config.seed if args.seed is None else args.seed
     config = dataclasses.replace(config, seed=seed)
     if args.out == "":
         sys.exit(f"{figure}: error: --out is empty; give a folder")
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed)
-    if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder
-        sys.exit(f"{figure}: error: no saved results for {figure} in {out} (the folder does not exist). Run "
-                 f"`python experiments/{figure}.py{' --quick' if args.quick else ''} --out {out}` before --plot-only "
-                 f"({'the small QUICK config' if args.quick else 'the paper-scale run; --quick: the small config'}).")
+    remake, stage = command(figure, args), None
     try:
+        if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder
+            sys.exit(f"{figure}: error: no saved results for {figure} in {out} (the folder does not exist). Run "
+                     f"`{remake}` before --plot-only "
+                     f"({'the small QUICK config' if args.quick else 'the paper-scale run; --quick: the small config'}).")
+        if not args.plot_only:
+            results.check_committed(out, figure, config_name=name, seed=seed)
         store.check_folder(out, figure)
         with store.FigureLock(out, figure):
             for line in store.recover(out, figure):
                 print(f"{figure}: {out}: {line}")
-            if args.plot_only:
-                results.load_results(out, figure)  # errors name the files in `out`, not in the stage
+            if args.plot_only:  # errors name the files in `out`, not in the stage
+                check_matches(results.load_results(out, figure, remake)[0], out, args, name, seed, remake)
             else:
-                check_replace(out, figure, "QUICK" if args.quick else "PAPER", seed, args.force)
+                check_replace(out, figure, name, seed, args.force)
             with store.Stage(out, figure) as stage:
                 if args.plot_only:
                     stage.link("json", "npz")
@@ -107,7 +136,14 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
                 stage.commit()
     except (results.ResultsMissing, FloatingPointError, ValueError, RuntimeError) as e:
         sys.exit(f"{figure}: error: {e}")
+    except OSError as e:  # a full disk, a name too long, ...: where and what, in one line
+        halfway = stage is not None and stage.state == "committing"
+        sys.exit(f"{figure}: error: {f'{e.filename}: ' if e.filename else ''}{e.strerror or e}; " + (
+            f"the save stopped halfway: `{remake} --plot-only` finishes it once that is fixed" if halfway else
+            f"nothing was saved, and the results in {out} are as they were"))
     except KeyboardInterrupt:
+        if stage is not None and stage.state == "committed":  # Ctrl-C came during the renames, which went on
+            sys.exit(f"{figure}: interrupted after the save had begun; it was finished: the new results are in {out}")
         sys.exit(f"{figure}: interrupted; nothing was saved, and the results in {out} are as they were")
     for path in paths:
         print(f"wrote {path}")

@@ -21,6 +21,8 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 from threadpoolctl import threadpool_limits
 
+from .checks import check_seed
+
 
 # ---- many linear models with one decay per class, trained at once -------------------------
 def to_columns(W, n_in=784, n_out=10):
@@ -140,6 +142,7 @@ def fit_gp(lams, losses, seed, kind="paper", restarts=10):
     normalize_y=True and `restarts` restarts (the prior mean is the losses' mean, so far from the
     data the GP falls back to it instead of to 0). kind="ard": as tuned with one length scale per
     dimension. Restarts are drawn with random_state=seed. Returns the fitted regressor."""
+    check_seed(seed=seed)  # before the fit, not in scikit-learn after it
     H = np.shape(lams)[1]
     if kind == "paper":
         gp = GaussianProcessRegressor(RBF(), n_restarts_optimizer=1, random_state=seed)

@@ -8,6 +8,7 @@ import numpy as onp
 from autograd.tracer import isbox
 
 from . import fastpath
+from .checks import check_positive
 
 
 class AdamState(NamedTuple):
@@ -23,8 +24,9 @@ def adam_init(x):
 def adam_update(g, state, lr, b1=0.9, b2=0.999, eps=1e-8):
     """Algorithm 1 of Kingma & Ba: returns (step, new_state); apply as x = x - step. The inputs
     are never modified."""
-    if lr <= 0:
-        raise ValueError(f"Adam step size lr must be positive, got {lr}")
+    check_positive(**{"Adam step size lr": lr})
+    if isinstance(g, (list, tuple)):
+        g = onp.asarray(g, float)
     t = state.t + 1
     if fastpath.ENABLED and _plain(g, state):
         return _adam_arrays(g, state, lr, b1, b2, eps, t)

@@ -7,7 +7,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .results import atomic_write, stored_run_id  # noqa: E402
+from . import results  # noqa: E402
+from .results import atomic_write  # noqa: E402
 
 STYLE = {"font.size": 11, "axes.labelsize": 12, "axes.titlesize": 12, "legend.fontsize": 9,
          "xtick.labelsize": 10, "ytick.labelsize": 10, "axes.spines.top": False,
@@ -28,11 +29,20 @@ def metadata(ext, name, run_id):
 
 
 def save(fig, out, name):
-    """Write <out>/<name>.png and .pdf; returns their paths. The run id is read from <out>/<name>.json."""
-    paths, run_id = [], stored_run_id(out, name)
+    """Write <out>/<name>.png and .pdf; returns their paths. The run id is read from <out>/<name>.json,
+    and in the committed figures/ only the figure of a PAPER result with the default seed is drawn."""
+    record = results.stored_record(out, name)
+    try:
+        results.check_committed(out, name, config_name=record.get("config_name", f"unknown (no readable {name}.json)"),
+                                seed=record.get("config", {}).get("seed"))
+    except results.CommittedError:
+        plt.close(fig)
+        raise
+    paths, run_id = [], record.get("run_id")
     for ext in ("png", "pdf"):
         path = Path(out) / f"{name}.{ext}"
         atomic_write(path, lambda tmp: fig.savefig(tmp, format=ext, metadata=metadata(ext, name, run_id)))
         paths.append(path)
     plt.close(fig)
     return paths
+

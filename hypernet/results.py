@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "figures"  # a PAPER run with the default seed; committed
 RUNS = ROOT / "runs"  # every other run by default; git-ignored
 RUN_ID = "__run_id__"  # the npz entry holding the run id that the JSON holds too
+DEFAULT_SEED = 7  # the seed of every figure's PAPER config
+DEFAULT_SEEDS = (7, 8, 9, 10, 11)  # the seeds of the committed sweeps figures/seeds_<figure>.json
 
 
 class ResultsMissing(FileNotFoundError):
@@ -35,6 +37,10 @@ class ResultsMissing(FileNotFoundError):
 
 class ResultsInvalid(ValueError):
     """The saved files are damaged, of another figure, or halves of two different runs."""
+
+
+class CommittedError(ValueError):
+    """A run other than the PAPER config with its default seed(s) was to write the committed figures/."""
 
 
 def versions():
@@ -102,17 +108,31 @@ def _leaves(x, prefix=""):
         yield prefix, x
 
 
-def _is_committed(out):
-    """Is `out` the folder of the committed PAPER results?"""
-    return Path(out).resolve() == Path(FIGURES).resolve()
+def is_committed(folder):
+    """Do files written in `folder` end up in the committed figures/? `folder` may be a staging
+    folder in it, a symlink to it, or spelt with `..`: what counts is where the files land."""
+    return store.final_folder(folder) == store.final_folder(FIGURES)
+
+
+def check_committed(folder, name, *, config_name, seed):
+    """The one rule for the committed figures/: only the PAPER config with its default seed writes
+    there (a seed sweep's summary, seed = the list of seeds: only the PAPER sweep over DEFAULT_SEEDS).
+    Raises CommittedError, before any work when called first; --force does not change this."""
+    sweep = isinstance(seed, (list, tuple))
+    want = list(DEFAULT_SEEDS) if sweep else DEFAULT_SEED
+    if not is_committed(folder) or (config_name == "PAPER" and (list(seed) if sweep else seed) == want):
+        return
+    what = f"sweep {name} (seeds {' '.join(map(str, seed))})" if sweep else f"run of {name} (seed {seed})"
+    allowed = f"the seeds {' '.join(map(str, want))}" if sweep else f"the default seed {want}"
+    raise CommittedError(f"only a PAPER run writes the committed results in {FIGURES}, with {allowed}; this "
+                         f"{config_name} {what} may not, even with --force: leave out --out (its default folder "
+                         "under runs/ is git-ignored) or choose another folder")
 
 
 def save_results(out, figure, *, config_name, config, metrics, timings, arrays):
     """Write <out>/<figure>.npz and <out>/<figure>.json atomically, both marked with one new run id;
-    returns the JSON dict."""
-    if _is_committed(out) and config_name != "PAPER":
-        raise ValueError(f"{figure}: only a PAPER run writes the committed results in {FIGURES}; give this "
-                         f"{config_name} run another out= (the command line's default is runs/<config>/)")
+    returns the JSON dict. Refuses (check_committed) a run that may not write the committed figures/."""
+    check_committed(out, figure, config_name=config_name, seed=getattr(config, "seed", None))
     metrics = jsonable(metrics)
     check_finite_metrics(figure, metrics)
     run_id = store.new_run_id()
@@ -152,15 +172,18 @@ def _savez(path, arrays):
         np.savez_compressed(f, **arrays)
 
 
-def load_results(out, figure):
+def load_results(out, figure, command=None):
     """(record dict, arrays dict) saved by one run, or ResultsMissing / ResultsInvalid naming the
-    file and what to do."""
+    file and what to do: run `command` (the command line that makes these results), by default
+    the figure's script with --quick --out `out`."""
     out = Path(out)
     js, npz = out / f"{figure}.json", out / f"{figure}.npz"
-    if _is_committed(out):  # the committed PAPER results: restore them, do not replace them
+    if is_committed(out):  # the committed PAPER results: restore them, do not replace them
         rerun = (f"these are the committed PAPER results: restore them with `git checkout -- {js} {npz}` "
                  f"(or remake them with the paper-scale run `python experiments/{figure}.py --force`)")
         missing = rerun
+    elif command is not None:
+        rerun, missing = f"run `{command}` again", f"run `{command}` before --plot-only"
     else:
         rerun = (f"run `python experiments/{figure}.py --quick --out {out}` again (the small config; without "
                  "--quick, the paper-scale run)")
@@ -190,12 +213,13 @@ def load_results(out, figure):
     return record, arrays
 
 
-def stored_run_id(out, figure):
-    """The run id in <out>/<figure>.json, or None (no file, or saved before run ids existed)."""
+def stored_record(out, figure):
+    """The record in <out>/<figure>.json as saved, unchecked, or {} when there is none readable."""
     try:
-        return json.loads((Path(out) / f"{figure}.json").read_text()).get("run_id")
-    except (OSError, ValueError, AttributeError):
-        return None
+        record = json.loads((Path(out) / f"{figure}.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) and isinstance(record.get("config", {}), dict) else {}
 
 
 def _one_line(e):

@@ -3,14 +3,19 @@
 A run writes all four into a staging folder <out>/.<figure>.stage-<id>/, writes the file
 COMMITTED there (the point of no return), then renames them into <out>, the JSON last. Killed
 before COMMITTED, a run leaves the old files as they were; killed after, the next run of that
-figure (or --plot-only) finishes the renames. json and npz carry one run id (results.py checks it
-on load), so a reader never takes the halves of two runs for one result. One process at a time
-writes a figure into a folder: FigureLock.
+figure (or --plot-only) finishes the renames; Ctrl-C or SIGTERM during the renames waits for them
+to end (a few milliseconds). json and npz carry one run id (results.py checks it on load), so a
+reader never takes the halves of two runs for one result. One process at a time writes a figure
+into a folder: FigureLock.
 """
+import contextlib
+import errno
 import fcntl
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -45,20 +50,33 @@ def atomic_write(path, write):
             os.remove(tmp)
 
 
+def final_folder(folder):
+    """The folder a run's files end up in, with symlinks and `..` resolved: `folder` itself, or
+    the folder a staging folder .<figure>.stage-<id>/ is renamed into."""
+    path = Path(os.path.realpath(folder))
+    return path.parent if path.name.startswith(".") and ".stage-" in path.name else path
+
+
 def check_folder(out, figure):
-    """Create `out` if needed and write and remove a probe file in it, so that a bad --out fails in
-    a second, not after the whole computation."""
+    """Create `out` if needed, write and remove a probe file in it, and check that the figure's
+    files and lock there are files (not folders), so that a bad --out fails in a second, not after
+    the whole computation."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file, not a folder; choose a folder")
     try:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"--out {out} is a file, not a folder; choose a folder")
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out, prefix=f".{figure}.probe-", suffix=".tmp")
         os.write(fd, b"probe")
         os.close(fd)
         os.remove(probe)
     except OSError as e:
-        raise OutputError(f"--out {out}: cannot write there ({e.strerror or e}); choose a writable folder") from None
+        why = "the name is too long" if e.errno == errno.ENAMETOOLONG else e.strerror or str(e)
+        raise OutputError(f"--out {out}: cannot write there ({why}); choose a writable folder") from None
+    for name in [f".{figure}.lock"] + [f"{figure}.{ext}" for ext in ORDER]:
+        if (out / name).is_dir() or ((out / name).exists() and not (out / name).is_file()):
+            raise OutputError(f"{out / name} is a folder (or another non-file), where {figure} keeps a file; "
+                              "move it away or choose another --out")
 
 
 class FigureLock:
@@ -68,7 +86,10 @@ class FigureLock:
     def __init__(self, out, figure):
         self.path, self.figure, self.out = Path(out) / f".{figure}.lock", figure, out
 
+    STALE_WAIT_S = 10.0  # how long a lock whose holder has died may take to be released
+
     def __enter__(self):
+        deadline = time.monotonic() + self.STALE_WAIT_S
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
             try:
@@ -76,7 +97,14 @@ class FigureLock:
             except BlockingIOError:
                 holder = os.read(fd, 64).decode(errors="replace").strip() or "?"
                 os.close(fd)
-                raise OutputError(f"another process (pid {holder}) is writing {self.figure} into {self.out}; "
+                dead = not _alive(holder)
+                if dead and time.monotonic() < deadline:
+                    # The holder died; the processes it forked (which share its open lock file) are
+                    # being killed with it and release the lock in a moment.
+                    time.sleep(0.1)
+                    continue
+                who = f"pid {holder}" + (", which has ended, through a process it started" if dead else "")
+                raise OutputError(f"another process ({who}) is writing {self.figure} into {self.out}; "
                                   "wait for it to finish or choose another --out") from None
             try:  # the holder may have removed the file between our open and our lock: lock the new one
                 if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
@@ -97,12 +125,22 @@ class FigureLock:
         os.close(self.fd)
 
 
+def _alive(pid):
+    """Whether the process `pid` (a string read from a lock file) exists and is not a zombie."""
+    try:
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, ValueError, IndexError):
+        return not pid.strip().isdigit() or not os.path.isdir("/proc")  # unknown: assume it lives
+
+
 class Stage:
     """<out>/.<figure>.stage-<id>/: where a run writes its files; commit() moves them into <out>.
-    Leaving the `with` block without commit() removes the folder and everything in it."""
+    Leaving the `with` block without commit() removes the folder and everything in it. `state` is
+    "staged" until commit() starts, then "committing", then "committed"."""
 
     def __init__(self, out, figure):
-        self.out, self.figure = Path(out), figure
+        self.out, self.figure, self.state = Path(out), figure, "staged"
         self.dir = self.out / f".{figure}.stage-{new_run_id()}"
 
     def __enter__(self):
@@ -123,11 +161,37 @@ class Stage:
                 shutil.copy2(src, dst)
 
     def commit(self):
-        """Rename the staged files into <out>, JSON last; returns their new paths."""
+        """Rename the staged files into <out>, JSON last; returns their new paths. SIGINT and
+        SIGTERM arriving meanwhile take effect once all are renamed (state "committed")."""
         names = [f"{self.figure}.{ext}" for ext in ORDER if (self.dir / f"{self.figure}.{ext}").exists()]
-        atomic_write(self.dir / MARK, lambda tmp: Path(tmp).write_text("\n".join(names) + "\n"))
-        finish(self.dir, self.out)
+        with signals_deferred():
+            atomic_write(self.dir / MARK, lambda tmp: Path(tmp).write_text("\n".join(names) + "\n"))
+            self.state = "committing"
+            finish(self.dir, self.out)
+            self.state = "committed"
         return [self.out / n for n in names]
+
+
+@contextlib.contextmanager
+def signals_deferred(signums=(signal.SIGINT, signal.SIGTERM)):
+    """Hold SIGINT and SIGTERM back inside the block, then act on them as they would have acted
+    (in the main thread only: elsewhere Python cannot change the handlers, and does not need to)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    old = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
+           for s in signums if signal.getsignal(s) is not None}  # None: a handler Python did not install
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(caught):
+            if callable(old[s]):
+                old[s](s, None)
+            elif old[s] == signal.SIG_DFL:
+                os.kill(os.getpid(), s)  # the default action (SIGINT's is Python's own handler)
 
 
 def finish(stage, out):

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import autograd.numpy as np
 from autograd import grad, make_vjp
 
-from .checks import Watch, check_count, check_positive, check_steps, count_up
+from .checks import Watch, batch_at, check_batch, check_count, check_positive, check_steps, count_up, start_array
 from .optim import adam_init, adam_update
 
 
@@ -51,10 +51,11 @@ def sgd_momentum(problem, *, W0, lam, train_batch, T, lr, momentum):
 def hypergradient(problem, *, W0, train_batch, valid_batch, T, lr, momentum):
     """f(lam) -> (L_Valid(W_T(lam)), dL_Valid/dlam (H,), W_T): the exact gradient of the validation
     loss after T unrolled steps, by one forward run and one reverse pass through it."""
+    valid_batch = check_batch(valid_batch, "valid_batch", sizes=problem.layer_sizes)
     valid_grad = grad(lambda W: problem.valid_loss(W[None, :], valid_batch)[0])
     # The same T minibatches every time: drawn once, and the tape then holds references to them
     # rather than T fresh copies.
-    batches = [train_batch(t) for t in range(T)]
+    batches = [batch_at(train_batch, t, "train_batch", sizes=problem.layer_sizes) for t in range(T)]
 
     def f(lam):
         vjp, W_T = make_vjp(lambda l: sgd_momentum(problem, W0=W0, lam=l, train_batch=batches.__getitem__, T=T, lr=lr,
@@ -70,10 +71,8 @@ def hypertrain_unrolled(problem, *, W0, lam0, train_batch, valid_batch, T, lr, m
     each with the hypergradient of `hypergradient` (T inner SGD-with-momentum steps from W0 on
     the same T training batches every time; the full validation batch `valid_batch`).
     callback(step, {"lam", "W", "valid_loss"}) may record progress; returning True stops."""
-    lam = np.asarray(lam0, float)
-    if np.shape(lam) != (problem.n_hyper,) or np.shape(W0) != (problem.n_weights,):
-        raise ValueError(f"lam0 {np.shape(lam)} and W0 {np.shape(W0)} must have shapes "
-                         f"({problem.n_hyper},) and ({problem.n_weights},)")
+    lam = start_array(lam0, "lam0", (problem.n_hyper,))
+    W0 = start_array(W0, "W0", (problem.n_weights,))
     check_positive(lr=lr, lr_lam=lr_lam)
     check_count(T=T)
     check_steps(iters, callback)

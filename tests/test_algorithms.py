@@ -324,11 +324,11 @@ def test_other_invalid_settings(tiny):
         (lambda: alg.uniform_sampler(1.0, 1.0, n_hyper=1, n_samples=2, seed=0), "width must be a positive finite number"),
         (lambda: alg.uniform_sampler(-1.0, 1.0, n_hyper=1, n_samples=0, seed=0), "n_samples must be a positive integer"),
         (lambda: alg.local_sampler(float("nan"), n_samples=2, seed=0), "sigma must be a positive finite number, got nan"),
-        (lambda: alg.local_sampler(0.1, n_samples=2, seed=-1), "seed must be a non-negative integer, got -1"),
-        (lambda: alg.gaussian_sampler(0.0, 1.0, n_samples=2, seed=1.5), "seed must be a non-negative integer, got 1.5"),
+        (lambda: alg.local_sampler(0.1, n_samples=2, seed=-1), "seed must be a non-negative integer below 2\*\*32, got -1"),
+        (lambda: alg.gaussian_sampler(0.0, 1.0, n_samples=2, seed=1.5), "seed must be a non-negative integer below 2\*\*32, got 1.5"),
         (lambda: alg.hypertrain_global(prob, hn, **{**g2, "sample_lams": alg.local_sampler(0.1, n_samples=2, seed=0)}),
          "local_sampler draws around lam_hat: use it with Algorithm 3"),
-        (lambda: optim.adam_update(np.ones(2), optim.adam_init(np.ones(2)), 0.0), "Adam step size lr must be positive"),
+        (lambda: optim.adam_update(np.ones(2), optim.adam_init(np.ones(2)), 0.0), "Adam step size lr must be a positive finite number"),
     ]
     for call, message in cases:
         with pytest.raises(ValueError, match=message):

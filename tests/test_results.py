@@ -154,7 +154,8 @@ def test_json_and_npz_share_one_run_id(tmp_path):
     record = save(tmp_path)
     with np.load(tmp_path / "figX.npz") as f:
         assert str(f[results.RUN_ID]) == record["run_id"]
-    assert results.load_results(tmp_path, "figX")[0]["run_id"] == record["run_id"] == results.stored_run_id(tmp_path, "figX")
+    assert results.load_results(tmp_path, "figX")[0]["run_id"] == record["run_id"] == \
+        results.stored_record(tmp_path, "figX")["run_id"]
     assert save(tmp_path)["run_id"] != record["run_id"]
 
 

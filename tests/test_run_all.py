@@ -53,7 +53,9 @@ def test_without_out_the_scripts_choose_their_folder(repo, tmp_path):
 @pytest.mark.parametrize("args, says", [(["--out", ""], "--out is empty"), (["--out"], "--out needs a folder"),
                                         (["--only", "fig9,fig2_global"], "unknown figure(s) fig9"),
                                         (["--only", "fig3_manifold"], "experiments/fig3_manifold.py does not exist"),
-                                        (["--fast"], "unknown argument '--fast'")])
+                                        (["--fast"], "unknown argument '--fast'"),
+                                        (["--only", ","], "--only names no figure"),
+                                        (["--only", " , "], "--only names no figure")])
 def test_bad_arguments_run_nothing(repo, tmp_path, args, says):
     code, stderr, calls = run_all(repo, *args, cwd=tmp_path)
     assert code == 2 and says in stderr and calls == []
