@@ -138,7 +138,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
         sys.exit(f"{figure}: error: {e}")
     except OSError as e:  # a full disk, a name too long, ...: where and what, in one line
         halfway = stage is not None and stage.state == "committing"
-        sys.exit(f"{figure}: error: {f'{e.filename}: ' if e.filename else ''}{e.strerror or e}; " + (
+        sys.exit(f"{figure}: error: {e.filename or out}: {e.strerror or e}; " + (
             f"the save stopped halfway: `{remake} --plot-only` finishes it once that is fixed" if halfway else
             f"nothing was saved, and the results in {out} are as they were"))
     except KeyboardInterrupt:

@@ -137,3 +137,131 @@ def test_bench_writes_the_committed_numbers_only_at_full_scale(argv, says):
                        timeout=60)
     assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr, p.stderr
     assert (ROOT / "figures" / "bench_step_cost.json").read_bytes() == before
+
+
+# ---- the committed folder: one rule, at the folder the files end up in ------------------------
+def snapshot_dir(folder):
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+
+
+def _committed_spellings(folders):
+    """figures/ itself, a symlink to it, and figures/../figures."""
+    link = folders / "link"
+    link.symlink_to(folders / "figures")
+    return [folders / "figures", link, folders / "figures" / ".." / "figures"]
+
+
+@pytest.mark.parametrize("argv", [["--quick", "--force"], ["--quick"], ["--seed", "8", "--force"],
+                                  ["--quick", "--seed", "7", "--force"]])
+def test_only_paper_with_the_default_seed_ever_writes_the_committed_folder(folders, argv):
+    main()  # the committed PAPER result
+    committed = folders / "figures"
+    before = snapshot_dir(committed)
+    for out in _committed_spellings(folders):
+        for damage in (None, "missing", "truncated"):  # an unreadable PAPER result is not "nothing to keep"
+            if damage == "missing":
+                (committed / "tiny.json").unlink()
+            elif damage == "truncated":
+                (committed / "tiny.json").write_text('{"figure": "tiny", "config_na')
+            runs = []
+            with pytest.raises(SystemExit) as e:
+                main("--out", str(out), *argv, runs=runs)
+            msg = str(e.value)
+            assert msg.startswith(f"tiny: error: only a PAPER run writes the committed results in {results.FIGURES}, "
+                                  "with the default seed 7; this ") and "\n" not in msg
+            assert runs == []  # refused before computing
+            (committed / "tiny.json").write_bytes(before["tiny.json"])
+        assert snapshot_dir(committed) == before
+
+
+def test_save_results_and_plotting_refuse_the_committed_folder_from_python(folders):
+    """From Python too: run() into figures/ or into a staging folder in it, save_results with a PAPER
+    config of another seed, and plotting.save of a result that is not the committed one."""
+    from hypernet import plotting
+    committed = folders / "figures"
+    committed.mkdir()
+    stage = committed / ".tiny.stage-20260101T000000Z-abcdef"
+    stage.mkdir()
+    for out, config in [(committed, tiny.QUICK), (stage, tiny.QUICK), (stage, tiny.Config(seed=8)),
+                        (folders / "link", tiny.Config(seed=8))]:
+        if out.name == "link":
+            out.symlink_to(committed)
+        with pytest.raises(results.CommittedError, match="only a PAPER run writes the committed results"):
+            tiny.run(config, out)
+    assert [p.name for p in committed.iterdir()] == [stage.name] and list(stage.iterdir()) == []
+    tiny.run(tiny.QUICK, folders / "quick")
+    for name in ("tiny.json", "tiny.npz"):  # a QUICK result placed by hand (or by an older version)
+        (stage / name).write_bytes((folders / "quick" / name).read_bytes())
+    with pytest.raises(results.CommittedError, match=r"this QUICK run of tiny \(seed 7\) may not"):
+        tiny.plot(stage)
+    assert sorted(p.name for p in stage.iterdir()) == ["tiny.json", "tiny.npz"]
+    tiny.run(tiny.PAPER, committed)  # the one run that may
+    assert len(tiny.plot(committed)) == 2
+
+
+def test_every_figure_uses_the_default_seed_of_the_committed_results():
+    import importlib
+    for path in sorted((ROOT / "experiments").glob("fig*_*.py")):
+        module = importlib.import_module(f"experiments.{path.stem}")
+        assert module.PAPER.seed == results.DEFAULT_SEED, path.stem
+    assert tiny.PAPER.seed == results.DEFAULT_SEED
+
+
+def test_an_unreadable_result_elsewhere_is_replaced_only_with_force(tmp_path):
+    main("--out", str(tmp_path), "--quick")
+    (tmp_path / "tiny.json").write_text("{ truncated")
+    runs = []
+    with pytest.raises(SystemExit, match="is not a readable results file, so what it held .* is unknown") as e:
+        main("--out", str(tmp_path), "--quick", runs=runs)
+    assert "--force" in str(e.value) and runs == []
+    main("--out", str(tmp_path), "--quick", "--force", runs=runs)
+    assert len(runs) == 1 and record(tmp_path)["config_name"] == "QUICK"
+
+
+# ---- seeds, folders and files that would fail late -----------------------------------------------
+@pytest.mark.parametrize("script", sorted(p.stem for p in (ROOT / "experiments").glob("*.py")))
+def test_every_script_checks_the_seed_range_up_front(script, capsys):
+    """scikit-learn takes seeds below 2**32: 2**32 is refused at once, in one line, by every script."""
+    import importlib
+    argv = ["fig2_global", "--seeds", "1", str(2 ** 32)] if script == "seeds" else ["--seed", str(2 ** 32)]
+    t0 = time.perf_counter()
+    with pytest.raises(SystemExit) as e:
+        importlib.import_module(f"experiments.{script}").main([*argv, "--quick"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "seed 4294967296 is too large; need at most 4294967295" in err, err
+    assert "Traceback" not in err and time.perf_counter() - t0 < 5
+
+
+@pytest.mark.parametrize("what", ["a name too long", "the lock is a folder", "the json is a folder",
+                                  "the png is a folder"])
+def test_bad_files_in_out_fail_before_computing_in_one_line(tmp_path, what):
+    out = tmp_path / ("x" * 300 if what == "a name too long" else "out")
+    name = {"the lock is a folder": ".tiny.lock", "the json is a folder": "tiny.json",
+            "the png is a folder": "tiny.png"}.get(what)
+    if name:
+        (out / name).mkdir(parents=True)
+    runs = []
+    with pytest.raises(SystemExit) as e:
+        main("--quick", "--out", str(out), runs=runs)
+    msg = str(e.value)
+    assert runs == [] and "\n" not in msg and msg.startswith("tiny: error: ")
+    assert "name is too long" in msg if name is None else f"{out / name} is a folder" in msg
+
+
+# ---- --plot-only: advice that keeps the flags, results that match them -----------------------
+def test_plot_only_advice_keeps_the_seed_and_the_folder_must_hold_that_seed(folders):
+    with pytest.raises(SystemExit) as e:
+        main("--plot-only", "--seed", "3")
+    assert "Run `python experiments/tiny.py --seed 3` before --plot-only" in str(e.value)
+    main("--seed", "3")  # the advice, followed
+    main("--plot-only", "--seed", "3")
+    # a seed-7 result written into the seed-3 folder by hand is not drawn as seed 3
+    main("--out", str(folders / "runs" / "quick_seed3"), "--quick")
+    with pytest.raises(SystemExit) as e:
+        main("--plot-only", "--quick", "--seed", "3")
+    assert str(e.value) == (f"tiny: error: {folders / 'runs' / 'quick_seed3'} holds a QUICK result with seed 7, not "
+                            "the QUICK run with seed 3 asked for; run `python experiments/tiny.py --quick --seed 3` "
+                            "to make that one")
+    with pytest.raises(SystemExit, match="holds a PAPER result with seed 3, not the QUICK run with seed 3"):
+        main("--plot-only", "--quick", "--seed", "3", "--out", str(folders / "runs" / "paper_seed3"))
+    main("--plot-only", "--out", str(folders / "runs" / "paper_seed3"))  # --out alone draws what is there

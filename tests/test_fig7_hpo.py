@@ -269,3 +269,32 @@ def test_a_run_that_is_not_paper_never_writes_the_committed_results(tmp_path):
         fig7_hpo.results.save_results(fig7_hpo.FIGURES, "fig7_test_never_written", config_name="QUICK",
                                       config=fig7_hpo.QUICK, metrics={}, timings={}, arrays={})
     assert not (fig7_hpo.FIGURES / "fig7_test_never_written.json").exists()
+
+
+def test_ctrl_c_ends_the_quick_comparison_within_5_seconds(tmp_path):
+    """SIGINT while the worker processes run the methods: the script ends at once, with one line, and
+    takes its workers with it (it used to wait some 30 s for the running and queued jobs)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from tests.processes import alive, descendants
+    ROOT = fig7_hpo.results.ROOT
+    proc = subprocess.Popen([sys.executable, str(ROOT / "experiments" / "fig7_hpo.py"), "--quick", "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 120
+    while len([p for p in descendants(proc.pid) if alive(p)]) < 2 and time.time() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(1.0)  # the workers are inside their first jobs
+    workers = descendants(proc.pid)
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    took = time.perf_counter() - t0
+    assert took < 5, took
+    assert proc.returncode == 1 and stderr == (f"fig7_hpo: interrupted; nothing was saved, and the results in {tmp_path} "
+                                               "are as they were\n"), stderr
+    assert not any(alive(p) for p in workers) and not list(tmp_path.glob("fig7_hpo.*"))
+    assert os.listdir(tmp_path) == []

@@ -127,3 +127,39 @@ def test_a_second_run_into_the_same_folder_is_refused(done, tmp_path_factory):
     code, _, _ = tiny(done, "--seed", "9", "--force")
     assert code == 0 and json.loads((done / "tiny.json").read_text())["config"]["seed"] == 9
     assert sorted(os.listdir(done)) == FILES
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_between_renames_waits_for_the_save_and_says_so(done, k, sig):
+    """Ctrl-C (or SIGTERM) after some files were renamed into place: the renames finish first, and the
+    message does not claim that nothing was saved."""
+    old_id = run_ids(done)
+    code, stdout, stderr = tiny(done, "--seed", "8", "--force", TINY_KILL=str(k), TINY_SIGNAL=sig)
+    assert code != 0 and "nothing was saved" not in stderr
+    if sig == "SIGINT":
+        assert stderr.strip() == (f"tiny: interrupted after the save had begun; it was finished: the new results "
+                                  f"are in {done}")
+    assert sorted(snapshot(done)) == FILES and not list(done.glob(".tiny.stage-*"))  # nothing left to finish
+    new_id = run_ids(done)  # json, npz, png and pdf of one run
+    assert new_id != old_id and json.loads((done / "tiny.json").read_text())["config"]["seed"] == 8
+
+
+def _file_size_limit(nbytes):
+    def limit():
+        import resource
+        _default_signals()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+    return limit
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_old_files(done):
+    """Writes beyond a file-size limit fail as on a full disk (EFBIG instead of ENOSPC: the same path)."""
+    before = snapshot(done)
+    p = subprocess.Popen([sys.executable, str(SCRIPT), "--out", str(done), "--seed", "8", "--force"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_file_size_limit(2000))
+    _, stderr = p.communicate(timeout=120)
+    assert p.returncode == 1 and "Traceback" not in stderr and stderr.count("\n") == 1, stderr
+    assert stderr.startswith(f"tiny: error: {done}") and "File too large" in stderr
+    assert stderr.rstrip().endswith(f"nothing was saved, and the results in {done} are as they were")
+    assert snapshot(done) == before

@@ -10,6 +10,7 @@ import pytest
 
 from hypernet import parallel
 from hypernet.results import ROOT
+from tests.processes import alive
 
 CHILD = """
 import os, sys, time
@@ -50,24 +51,45 @@ def test_a_failed_job_stops_the_queue_at_once():
     assert time.perf_counter() - t0 < 2.5
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:  # a zombie is dead too
-        return f.read().split()[2] != "Z"
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_end_with_their_parent(sig):
     proc = subprocess.Popen([sys.executable, "-c", CHILD.format(root=str(ROOT))], stdout=subprocess.PIPE, text=True)
     workers = [int(proc.stdout.readline()) for _ in range(2)]
-    assert all(_alive(p) for p in workers)
+    assert all(alive(p) for p in workers)
     proc.send_signal(sig)
     proc.wait(10)
     deadline = time.time() + 10
-    while any(_alive(p) for p in workers) and time.time() < deadline:
+    while any(alive(p) for p in workers) and time.time() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(p) for p in workers), "workers outlived their parent"
+    assert not any(alive(p) for p in workers), "workers outlived their parent"
+
+
+INTERRUPTED = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from hypernet import parallel
+def work(i):
+    os.write(1, f"{{os.getpid()}}\\n".encode())
+    time.sleep(60)
+try:
+    for _ in parallel.map_processes(work, [(i,) for i in range(6)], 2):
+        pass
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["the parent", "the process group (a terminal's Ctrl-C)"])
+def test_ctrl_c_stops_the_running_jobs_at_once(group):
+    """SIGINT while 2 workers run jobs of 60 s: the parent ends within 3 s, the workers with it, and no
+    worker prints a traceback."""
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED.format(root=str(ROOT))], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    workers = [int(proc.stdout.readline()) for _ in range(2)]
+    t0 = time.perf_counter()
+    os.killpg(proc.pid, signal.SIGINT) if group else proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert time.perf_counter() - t0 < 3 and stdout == "interrupted\n" and stderr == "", stderr
+    assert not any(alive(p) for p in workers)

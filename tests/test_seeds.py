@@ -2,13 +2,16 @@
 resuming, and the checks of the command line."""
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from experiments import seeds
+from tests.processes import alive, children, descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 FIG3 = "fig3_manifold"
@@ -129,3 +132,100 @@ def test_time_budget_figure_refuses_to_share_cores(tmp_path, capsys):
         seeds.main(["fig5_many", "--seeds", "1", "--quick", "--jobs", str(jobs), "--out", str(tmp_path / "x")])
     assert "trains against a time budget" in str(e.value.code) and "\n" not in str(e.value.code)
     assert not (tmp_path / "x").exists()
+
+
+# ---- the committed folder ------------------------------------------------------------------------
+def test_only_the_paper_sweep_over_the_default_seeds_writes_figures(tmp_path, monkeypatch, capsys):
+    from hypernet import results
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    (figures / "seeds_fig2_global.json").write_bytes((ROOT / "figures" / "seeds_fig2_global.json").read_bytes())
+    monkeypatch.setattr(results, "FIGURES", figures)
+    (tmp_path / "link").symlink_to(figures)
+    before = {p.name: p.read_bytes() for p in figures.iterdir()}
+    for out in (figures, tmp_path / "link", figures / ".." / "figures"):
+        for argv in (["--quick", "--seeds", "7"], ["--seeds", "7", "8"], ["--quick", "--seeds", "7", "8", "9", "10", "11"]):
+            t0 = time.perf_counter()
+            with pytest.raises(SystemExit) as e:
+                seeds.main(["fig2_global", *argv, "--jobs", "1", "--out", str(out)])
+            assert time.perf_counter() - t0 < 5 and "\n" not in str(e.value)
+            assert str(e.value).startswith(f"experiments/seeds.py: error: only a PAPER run writes the committed "
+                                           f"results in {figures}, with the seeds 7 8 9 10 11; this ")
+    assert {p.name: p.read_bytes() for p in figures.iterdir()} == before and not (tmp_path / "runs").exists()
+    results.check_committed(figures, "seeds_fig2_global", config_name="PAPER", seed=[7, 8, 9, 10, 11])  # allowed
+
+
+# ---- --scheduler at something that is not a Dask scheduler ---------------------------------------
+def _server(kind):
+    """A server on 127.0.0.1 that is not a Dask scheduler: a web server, or one that accepts and is silent."""
+    import http.server
+    import socketserver
+    import threading
+
+    class Silent(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.recv(1 << 16)
+            time.sleep(30)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    server = (http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet) if kind == "http" else
+              socketserver.ThreadingTCPServer(("127.0.0.1", 0), Silent))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("kind", ["http", "silent"])
+def test_a_scheduler_address_that_is_not_dask_fails_in_seconds(tmp_path, kind):
+    server = _server(kind)
+    address = f"tcp://127.0.0.1:{server.server_address[1]}"
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(SystemExit) as e:
+            seeds.main([FIG3, "--seeds", "1", "--quick", "--scheduler", address, "--out", str(tmp_path)])
+    finally:
+        server.shutdown()
+    took = time.perf_counter() - t0
+    assert took < seeds.PROBE_S + 3, took
+    assert str(e.value) == (f"experiments/seeds.py: error: cannot reach a Dask scheduler at '{address}' (something "
+                            f"answers there, but not as a Dask scheduler within {seeds.PROBE_S:g} s: is it the "
+                            "dashboard or another server?)")
+
+
+# ---- a killed sweep: no process left, and a rerun resumes ----------------------------------------
+SWEEP = """
+import sys
+sys.path.insert(0, {root!r})
+from experiments import seeds
+seeds.sweep("fig4_local", [1, 2], quick=True, out={out!r}, jobs=2, log=lambda line: print(line, flush=True),
+            overrides=dict(n_valid=200, n_test=200, cv_grid=(-1.0, 3.0, 2), optimum_grid=(-1.0, 3.0, 3), cv_iters=20,
+                           iters={iters}, valid_batch=50, dense=(-2.0, 4.0, 5), slope_iters=50, ablations=()))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_killed_sweep_leaves_no_process_and_a_rerun_resumes(tmp_path, sig):
+    """--jobs 2 of Figure 4, which runs 2 worker processes of its own per seed: killed while those
+    compute, the sweep leaves none of its processes after 5 s, and the same sweep run at once finishes."""
+    script = SWEEP.format(root=str(ROOT), out=str(tmp_path), iters=300)
+    sweep = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 240
+    while time.time() < deadline and sweep.poll() is None:  # each seed's job has started its 2 workers
+        kids = children()
+        if len([w for job in kids.get(sweep.pid, []) for w in kids.get(job, []) if alive(w)]) >= 4:
+            break
+        time.sleep(0.05)
+    assert sweep.poll() is None, sweep.communicate()
+    tree = descendants(sweep.pid)
+    sweep.send_signal(sig)
+    sweep.communicate(timeout=30)
+    time.sleep(5)
+    assert [p for p in tree if alive(p)] == [], "processes of the sweep outlived it"
+    assert not (tmp_path / "seeds_fig4_local.json").exists()
+    rerun = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0 and "another process" not in rerun.stdout + rerun.stderr, rerun.stdout + rerun.stderr
+    summary = json.loads((tmp_path / "seeds_fig4_local.json").read_text())
+    assert summary["completed"] == [1, 2] and summary["failed"] == {}

@@ -4,7 +4,8 @@
     python tests/tiny_figure.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
 
 TINY_SLEEP=s makes run() sleep s seconds (time for a test to signal it); TINY_KILL=plot makes the
-process SIGKILL itself while plotting, TINY_KILL=k at the k-th rename of a staged file into --out.
+process SIGKILL itself while plotting, TINY_KILL=k at the k-th rename of a staged file into --out;
+TINY_SIGNAL=NAME sends it that signal (e.g. SIGINT) at that rename instead of SIGKILL.
 """
 import dataclasses
 import os
@@ -49,20 +50,20 @@ def plot(out):
     return plotting.save(fig, out, FIGURE)
 
 
-def kill_at_rename(k):
-    """SIGKILL this process just before its k-th rename of a staged file into the output folder."""
+def kill_at_rename(k, sig=signal.SIGKILL):
+    """Send this process `sig` just before its k-th rename of a staged file into the output folder."""
     real, count = os.replace, [0]
 
     def replace(src, dst):
         if ".stage-" in str(src) and ".stage-" not in str(dst):
             count[0] += 1
             if count[0] == k:
-                os.kill(os.getpid(), signal.SIGKILL)
+                os.kill(os.getpid(), sig)
         return real(src, dst)
     os.replace = replace
 
 
 if __name__ == "__main__":
     if os.environ.get("TINY_KILL", "plot").isdigit():
-        kill_at_rename(int(os.environ["TINY_KILL"]))
+        kill_at_rename(int(os.environ["TINY_KILL"]), getattr(signal, os.environ.get("TINY_SIGNAL", "SIGKILL")))
     results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=sys.argv[1:], description=__doc__)
