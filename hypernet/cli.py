@@ -3,11 +3,15 @@
     python experiments/<figure>.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
 
 Where results go by default: figures/ (committed) for a PAPER run with the default seed only;
-runs/quick/, runs/quick_seed<N>/, runs/paper_seed<N>/ (git-ignored) otherwise. --plot-only
-redraws from the folder the same flags would have run into. Before any computing: the folder is
-checked writable, the figure's lock in it taken (a second run of the figure into the folder is
-refused), the leftovers of a killed run cleaned up, and a PAPER result is not replaced by another
-run without --force. run() and plot() then write into a staging folder renamed into place at the end.
+runs/quick/, runs/quick_seed<N>/, runs/paper_seed<N>/ (git-ignored) otherwise. No other run ever
+writes figures/, whatever --out says (a symlink, figures/../figures) and with --force too
+(results.check_committed). --plot-only redraws from the folder the same flags would have run into,
+and refuses results of another seed or config than its flags ask for. Before any computing: the
+seed is checked (0 to 2**32 - 1), the folder checked writable (the figure's files and lock there
+must be files), the figure's lock in it taken (a second run of the figure into the folder is
+refused), the leftovers of a killed run cleaned up, and a PAPER result (or a results file that
+cannot be read) is not replaced by another run without --force. run() and plot() then write into a
+staging folder renamed into place at the end. Errors, file-system errors and Ctrl-C end in one line.
 """
 import argparse
 import dataclasses

@@ -335,6 +335,76 @@ def test_other_invalid_settings(tiny):
             call()
 
 
+def test_edge_inputs_are_refused_with_their_own_message(tiny):
+    """Grids of the wrong shape or empty, NaN or empty validation batches, NaN starting points (also
+    with iters=0, where nothing would show them), batches that become empty later, NaN/Inf step sizes:
+    each a ValueError that names it, never a NaN result or a raw TypeError/ZeroDivisionError."""
+    from hypernet import unrolled
+    prob, hn, phi, b = tiny
+    X, T = b(0)
+    cv = dict(W0=np.full(18, 0.1), train_batch=b, valid_batch=(X, T), lr=1e-3, iters=3)
+    a4 = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3, lr_phi=1e-3, lr_lam=1e-3)
+    later_empty = lambda step: (X, T) if step == 0 else (X[:0], T[:0])  # noqa: E731
+    un = dict(W0=np.full(18, 0.1), lam0=[0.0], train_batch=b, valid_batch=(X, T), T=2, lr=0.1, momentum=0.5,
+              lr_lam=0.1, iters=1)
+    cases = [
+        (lambda: alg.cross_validation(prob, np.zeros((2, 1, 1)), **cv), r"lams has shape \(2, 1, 1\), expected \(G, 1\)"),
+        (lambda: alg.cross_validation(prob, np.zeros((0, 1)), **cv), r"lams has shape \(0, 1\).* G >= 1"),
+        (lambda: alg.cross_validation(prob, [], **cv), r"lams has shape \(0, 1\)"),
+        (lambda: alg.cross_validation(prob, 0.5, **cv), r"lams has shape \(\)"),
+        (lambda: alg.cross_validation(models.make_problem((5, 3), "mse", "per_weight"), np.zeros(18), **cv),
+         r"lams has shape \(18,\), expected \(G, 18\)"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_batch": (X * np.nan, T)}),
+         "valid_batch has NaN or Inf values"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_batch": (X[:0], T[:0])}),
+         r"valid_batch must be \(X, T\) with the same number N >= 1 of rows"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_batch": 0.5}), r"valid_batch must be \(X, T\)"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "W0": np.full(18, np.nan), "iters": 0}),
+         "W0 has NaN or Inf values"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "train_batch": later_empty}),
+         r"train_batch\(1\) must return \(X, T\) with the same number N >= 1 of rows"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "train_batch": lambda step: 0.5}),
+         r"train_batch\(0\) must be \(X, T\)"),
+        (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "phi": phi * np.nan, "iters": 0}),
+         "phi has NaN or Inf values"),
+        (lambda: alg.descend_lam(prob, hn, phi=phi * np.nan, lam=0.0, valid_batch=b, lr_lam=1e-3, iters=0),
+         "phi has NaN or Inf values"),
+        (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "valid_batch": later_empty}),
+         r"valid_batch\(1\) must return \(X, T\) with the same number N >= 1"),
+        (lambda: alg.gaussian_sampler(np.nan, 1.0, n_samples=2, seed=0), "mean has NaN or Inf values"),
+        (lambda: alg.local_sampler(0.1, n_samples=2, seed=2 ** 32), "seed must be a non-negative integer below 2"),
+        (lambda: unrolled.hypertrain_unrolled(prob, **{**un, "W0": np.full(18, np.nan), "iters": 0}),
+         "W0 has NaN or Inf values"),
+        (lambda: unrolled.hypertrain_unrolled(prob, **{**un, "valid_batch": (X[:0], T[:0])}),
+         r"valid_batch must be \(X, T\) with the same number N >= 1"),
+    ] + [(lambda lr=lr: optim.adam_update(np.ones(2), optim.adam_init(np.ones(2)), lr),
+          "Adam step size lr must be a positive finite number") for lr in (np.nan, np.inf, -np.inf, [0.1])]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_lists_work_as_arrays(tiny):
+    """Lists for W0, phi, lam and the batches give what the arrays give."""
+    from hypernet import unrolled
+    prob, hn, phi, b = tiny
+    X, T = b(0)
+    listed = lambda step: (X.tolist(), T.tolist())  # noqa: E731
+    cv = dict(lr=1e-3, iters=3)
+    np.testing.assert_array_equal(
+        alg.cross_validation(prob, [0.0, 1.0], W0=[0.1] * 18, train_batch=listed, valid_batch=listed(0), **cv).W,
+        alg.cross_validation(prob, np.array([[0.0], [1.0]]), W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), **cv).W)
+    kw = dict(lam_hat=[0.5], iters=3, lr_phi=1e-3, lr_lam=1e-3)
+    np.testing.assert_array_equal(
+        alg.hypertrain_simplified(prob, hn, phi=list(phi), train_batch=listed, valid_batch=listed, **kw).phi,
+        alg.hypertrain_simplified(prob, hn, phi=phi, train_batch=b, valid_batch=b, **kw).phi)
+    un = dict(lam0=[0.0], T=2, lr=0.1, momentum=0.5, lr_lam=0.1, iters=1)
+    assert unrolled.hypertrain_unrolled(prob, W0=[0.1] * 18, train_batch=listed, valid_batch=listed(0), **un).lam == \
+        unrolled.hypertrain_unrolled(prob, W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), **un).lam
+    step, _ = optim.adam_update([1.0, 2.0], optim.adam_init(np.ones(2)), 0.1)
+    np.testing.assert_array_equal(step, optim.adam_update(np.array([1.0, 2.0]), optim.adam_init(np.ones(2)), 0.1)[0])
+
+
 def test_keyword_only_after_problem_and_hypernet():
     """Every parameter after (problem, hypernet) (or (problem, lams) for Algorithm 1) is keyword-only."""
     import inspect
