@@ -154,6 +154,8 @@ def _committed_spellings(folders):
 @pytest.mark.parametrize("argv", [["--quick", "--force"], ["--quick"], ["--seed", "8", "--force"],
                                   ["--quick", "--seed", "7", "--force"]])
 def test_only_paper_with_the_default_seed_ever_writes_the_committed_folder(folders, argv):
+    """A QUICK run or another seed into figures/, a symlink to it or figures/../figures is refused
+    before computing, with --force too, and also when figures/tiny.json is missing or truncated."""
     main()  # the committed PAPER result
     committed = folders / "figures"
     before = snapshot_dir(committed)
@@ -200,6 +202,7 @@ def test_save_results_and_plotting_refuse_the_committed_folder_from_python(folde
 
 
 def test_every_figure_uses_the_default_seed_of_the_committed_results():
+    """results.DEFAULT_SEED, which the guard of figures/ checks, is every figure's PAPER seed."""
     import importlib
     for path in sorted((ROOT / "experiments").glob("fig*_*.py")):
         module = importlib.import_module(f"experiments.{path.stem}")
@@ -208,6 +211,7 @@ def test_every_figure_uses_the_default_seed_of_the_committed_results():
 
 
 def test_an_unreadable_result_elsewhere_is_replaced_only_with_force(tmp_path):
+    """A results file that cannot be read may have been a PAPER result: not "nothing to keep"."""
     main("--out", str(tmp_path), "--quick")
     (tmp_path / "tiny.json").write_text("{ truncated")
     runs = []
@@ -235,6 +239,7 @@ def test_every_script_checks_the_seed_range_up_front(script, capsys):
 @pytest.mark.parametrize("what", ["a name too long", "the lock is a folder", "the json is a folder",
                                   "the png is a folder"])
 def test_bad_files_in_out_fail_before_computing_in_one_line(tmp_path, what):
+    """A folder name too long, or a folder where the lock or a result file goes: one line, nothing run."""
     out = tmp_path / ("x" * 300 if what == "a name too long" else "out")
     name = {"the lock is a folder": ".tiny.lock", "the json is a folder": "tiny.json",
             "the png is a folder": "tiny.png"}.get(what)
@@ -250,6 +255,8 @@ def test_bad_files_in_out_fail_before_computing_in_one_line(tmp_path, what):
 
 # ---- --plot-only: advice that keeps the flags, results that match them -----------------------
 def test_plot_only_advice_keeps_the_seed_and_the_folder_must_hold_that_seed(folders):
+    """The advice of a failed --plot-only --seed N keeps --seed N, and a result of another seed or
+    config in the folder of the flags is refused instead of drawn."""
     with pytest.raises(SystemExit) as e:
         main("--plot-only", "--seed", "3")
     assert "Run `python experiments/tiny.py --seed 3` before --plot-only" in str(e.value)

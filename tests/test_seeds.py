@@ -136,6 +136,8 @@ def test_time_budget_figure_refuses_to_share_cores(tmp_path, capsys):
 
 # ---- the committed folder ------------------------------------------------------------------------
 def test_only_the_paper_sweep_over_the_default_seeds_writes_figures(tmp_path, monkeypatch, capsys):
+    """A QUICK sweep, or a PAPER sweep over other seeds than 7-11, into figures/ (a symlink to it,
+    figures/../figures) is refused in one line before any seed runs; nothing there changes."""
     from hypernet import results
     figures = tmp_path / "figures"
     figures.mkdir()
@@ -179,6 +181,8 @@ def _server(kind):
 
 @pytest.mark.parametrize("kind", ["http", "silent"])
 def test_a_scheduler_address_that_is_not_dask_fails_in_seconds(tmp_path, kind):
+    """--scheduler at a web server or a silent server on 127.0.0.1: one line naming the address within
+    seconds (it used to wait for minutes, or end in a MemoryError traceback)."""
     server = _server(kind)
     address = f"tcp://127.0.0.1:{server.server_address[1]}"
     t0 = time.perf_counter()
