@@ -38,21 +38,17 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # before NumPy starts its BLAS threads
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as onp  # noqa: E402
+import numpy as onp  # noqa: E402 (after the thread settings)
 import autograd.numpy as np  # noqa: E402
 from autograd import value_and_grad  # noqa: E402
 
-from hypernet import algorithms, cli, data, fastpath, hypernets, models, optim, results  # noqa: E402
+from hypernet import algorithms, cli, data, fastpath, hypernets, layout, models, optim, results  # noqa: E402
 
 SIGMA = 1e-5 ** 0.5  # p(lam | lam_hat) of Fig 4: variance 1e-5
 LR, LR_LAM = 1e-4, 1e-3
@@ -67,12 +63,14 @@ def plain_step_runner(X, T, loss, penalty, lr=LR, seed=0):
     rng = onp.random.default_rng(seed)
     W0, b0 = 0.01 * rng.standard_normal((784, 10)), 0.01 * rng.standard_normal(10)
 
+    adam = optim.adam(lr)
+
     def steps(n):
-        W, b, sW, sb = W0, b0, optim.adam_init(W0), optim.adam_init(b0)
+        W, b, sW, sb = W0, b0, adam.init(W0), adam.init(b0)
         for _ in range(n):
             _, (gW, gb) = grad((W, b))
-            dW, sW = optim.adam_update(gW, sW, lr)
-            db, sb = optim.adam_update(gb, sb, lr)
+            dW, sW = adam.update(gW, sW)
+            db, sb = adam.update(gb, sb)
             W, b = W - dW, b - db
         return W
     return steps
@@ -85,7 +83,7 @@ def hyper_step_runner(problem, hypernet, lam0, train, valid, seed=0):
     def steps(n):
         return algorithms.hypertrain_local(problem, hypernet, phi=phi, lam_hat=lam0, train_batch=lambda step: train,
                                            valid_batch=lambda step: valid, iters=n, n_samples=2, sigma=SIGMA,
-                                           lr_phi=LR, lr_lam=LR_LAM, seed=seed).lam
+                                           opt_phi=optim.adam(LR), opt_lam=optim.adam(LR_LAM), seed=seed).lam
     return steps
 
 
@@ -104,7 +102,8 @@ def cases(batches):
         out.append((dict(case="a", n_hyper=1, hypernet="linear 1->7850", samples=2, batch=B),
                     f"(a) 1 hyperparameter, linear 1->7850, S=2, batch {B}", plain, hyper))
     lam_b = onp.full(7850, -3.0)
-    lam_W, lam_bias = lam_b[:7840].reshape(784, 10), lam_b[7840:]
+    (layer,) = layout.layers((784, 10))
+    lam_W, lam_bias = layout.weights(lam_b, layer), layout.biases(lam_b, layer)
     for B in batches["b"]:
         (X, T), valid = batches["train"](B), batches["valid"](B)
         plain = plain_step_runner(

@@ -24,17 +24,12 @@ are; the README's table "paper says / original code did / this repository does" 
   hypernetwork curve has 241 lam over [-2, 4].
 """
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from hypernet import algorithms, data, hypernets, plotting, results  # noqa: E402
-from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,  # noqa: E402
+from hypernet import algorithms, cli, data, hypernets, optim, plotting, results, samplers
+from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
 
 FIGURE = "fig2_global"
@@ -76,20 +71,20 @@ def run(config=PAPER, out=FIGURES):
     t_cv = time.perf_counter() - t0
 
     hypernet = hypernets.mlp(1, config.hidden, problem.n_weights)
-    sample = algorithms.gaussian_sampler(0.0, np.sqrt(config.prior_var), n_samples=config.samples,
-                                         seed=results.seed_of(config, 1))
-    progress = {1: results.Progress("Algorithm 2 phase 1", config.iters),
-                2: results.Progress("Algorithm 2 phase 2", config.lam_iters)}
+    sample = samplers.gaussian_sampler(0.0, np.sqrt(config.prior_var), n_samples=config.samples,
+                                       seed=results.seed_of(config, 1))
+    progress = {"hypernet": results.Progress("Algorithm 2 phase 1", config.iters),
+                "lam": results.Progress("Algorithm 2 phase 2", config.lam_iters)}
 
     def report(step, s):
-        values = {"loss": s["loss"]} if s["phase"] == 1 else {"valid_loss": s["loss"], "lam": s["lam"]}
-        progress[s["phase"]](step, **values)
+        values = {"loss": s.loss} if s.phase == "hypernet" else {"valid_loss": s.valid_loss, "lam": s.lam}
+        progress[s.phase](step, **values)
     res = algorithms.hypertrain_global(
         problem, hypernet, phi=hypernet.init(rng, config.init_scale), sample_lams=sample,
         train_batch=lambda step: full(splits.train),
         valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 2)),
-        lam0=config.lam0, lr_phi=config.lr, lr_lam=config.lr_lam, iters=config.iters, lam_iters=config.lam_iters,
-        callback=report)
+        lam_hat=config.lam0, opt_phi=optim.adam(config.lr), opt_lam=optim.adam(config.lr_lam), iters=config.iters,
+        lam_iters=config.lam_iters, callback=report)
 
     dense = np.linspace(*config.dense)
     d_train, d_valid, d_test = hypernet_curves(problem, hypernet, phi=res.phi, lams=dense, splits=splits)
@@ -129,7 +124,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

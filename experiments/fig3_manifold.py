@@ -26,18 +26,13 @@ The plotted range lam, w in [-2, 2] holds lam_hat, both minimisers and the line 
 Nothing here is random; the seed only keeps the command line the same as the other figures.
 """
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import autograd.numpy as anp
+import numpy as np
+from autograd import elementwise_grad, grad
 
-import autograd.numpy as anp  # noqa: E402
-import numpy as np  # noqa: E402
-from autograd import elementwise_grad, grad  # noqa: E402
-
-from hypernet import plotting, results  # noqa: E402
+from hypernet import cli, plotting, results
 
 FIGURE = "fig3_manifold"
 FIGURES = results.FIGURES
@@ -188,7 +183,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

@@ -16,28 +16,26 @@ Settings (paper's text first, the original code where it is silent, ours where b
   1,000"). lam_hat moves at most about 1e-4 per step, so it needs tens of thousands of steps to
   travel from -3.5; `iters` is set from a measured path (README) to well past where it settles.
 - The two algorithms run in parallel processes, one BLAS thread each.
-- Ablations (labelled, beside the faithful runs, never instead of them): the original code's lam
-  optimiser, Adam 1e-2, for 5,000 steps (Algorithms 3 and 4); and Algorithm 3 with a wide
-  p(lam | lam_hat), sd 0.3, with the same Adam 1e-2 (a diagnostic of the slope, not a setting of
-  the paper or the code).
+- Ablations (labelled, beside the faithful runs, never instead of them), 5,000 steps each: the
+  original code's lam optimiser, Adam 1e-2 (Algorithms 3 and 4); the original code's optimisers
+  of both, SGD 1e-4 on the hypernetwork and Adam 1e-2 on lam, with Algorithm 4 (what the original
+  code effectively ran); and Algorithm 3 with a wide p(lam | lam_hat), sd 0.3, with Adam 1e-2 on
+  lam (a diagnostic of the slope, not a setting of the paper or the code).
+  `paper_runs=()` runs the ablations alone (e.g. an ablation over seeds without the two long runs;
+  each run depends only on the config and its name, so its numbers are those of the full run).
 - Slope check (extra metrics): at each run's final lam_hat, Algorithm 1 trains models at lam_hat and
   lam_hat +- 0.05 for 4,000 steps; their central difference is the best response's slope
   dw*/dlam, compared with the hypernetwork's slope and hypergradient.
 - The green p(lam | lam_hat) is drawn to scale in lam, its height scaled to be visible.
 """
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+from autograd import grad
 
-import numpy as np  # noqa: E402
-from autograd import grad  # noqa: E402
-
-from hypernet import algorithms, data, hypernets, parallel, plotting, results  # noqa: E402
-from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,  # noqa: E402
+from hypernet import algorithms, cli, data, hypernets, optim, parallel, plotting, results
+from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
 
 FIGURE = "fig4_local"
@@ -47,7 +45,8 @@ RUNS = {"alg3": ("Algorithm 3", "alg3", {}),
         "alg4": ("Algorithm 4", "alg4", {}),
         "alg3_code_lr": ("Algorithm 3, λ step Adam 1e-2 (original code; ablation)", "alg3", "code_lr"),
         "alg4_code_lr": ("Algorithm 4, λ step Adam 1e-2 (original code; ablation)", "alg4", "code_lr"),
-        "alg3_wide": ("Algorithm 3, σ = 0.3, λ step 1e-2 (diagnostic; ablation)", "alg3", "wide")}
+        "alg3_wide": ("Algorithm 3, σ = 0.3, λ step 1e-2 (diagnostic; ablation)", "alg3", "wide"),
+        "alg4_code_sgd": ("Algorithm 4, SGD 1e-4 on φ, Adam 1e-2 on λ (original code; ablation)", "alg4", "code_sgd")}
 PAPER_RUNS = ("alg3", "alg4")
 
 
@@ -71,9 +70,11 @@ class Config:
     dense: tuple = (-2.0, 4.0, 241)  # lam of the hypernetwork's curves
     slope_h: float = 0.05            # slope check: best response from Algorithm 1 at lam_hat +- h
     slope_iters: int = 4000
-    ablations: tuple = ("alg3_code_lr", "alg4_code_lr", "alg3_wide")
+    paper_runs: tuple = PAPER_RUNS   # () runs the ablations alone
+    ablations: tuple = ("alg3_code_lr", "alg4_code_lr", "alg3_wide", "alg4_code_sgd")
     ablation_iters: int = 5000
     ablation_lr_lam: float = 1e-2    # the original code's Adam step on lam
+    ablation_sgd_lr: float = 1e-4    # the original code's SGD step on the hypernetwork
     ablation_sigma: float = 0.3
     path_points: int = 4000          # lam_hat path saved at about this many iterations
     workers: int = 2
@@ -82,13 +83,13 @@ class Config:
 PAPER = Config()
 QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, optimum_grid=(-1.0, 3.0, 21), cv_iters=300,
                             iters=2000, lr_lam=1e-2, valid_batch=200, dense=(-2.0, 4.0, 121), slope_iters=1000,
-                            ablations=("alg3_wide",), ablation_iters=1000)
+                            ablations=("alg3_wide", "alg4_code_sgd"), ablation_iters=1000)
 
 
 def run_config(config, name):
     """The config of one run: the paper's, or an ablation's overrides."""
     kind = RUNS[name][2]
-    if kind == "code_lr":
+    if kind in ("code_lr", "code_sgd"):
         return dataclasses.replace(config, iters=config.ablation_iters, lr_lam=config.ablation_lr_lam)
     if kind == "wide":
         return dataclasses.replace(config, iters=config.ablation_iters, lr_lam=config.ablation_lr_lam,
@@ -96,13 +97,20 @@ def run_config(config, name):
     return config
 
 
+def optimisers(config, name):
+    """(opt_phi, opt_lam) of a run: Adam on both, or the original code's SGD on phi."""
+    sgd = RUNS[name][2] == "code_sgd"
+    return optim.sgd(config.ablation_sgd_lr) if sgd else optim.adam(config.lr), optim.adam(config.lr_lam)
+
+
 def joint(name, config, *, problem, hypernet, phi0, splits):
     """Run Algorithm 3 or 4 from phi0 and lam_hat0, with periodic progress lines."""
     progress = results.Progress(RUNS[name][0], config.iters, every_s=30)
-    report = lambda step, s: progress(step, loss=s["loss"], valid_loss=s["valid_loss"], lam=s["lam"])  # noqa: E731
+    report = lambda step, s: progress(step, loss=s.loss, valid_loss=s.valid_loss, lam=s.lam)  # noqa: E731
+    opt_phi, opt_lam = optimisers(config, name)
     common = dict(phi=phi0, lam_hat=config.lam_hat0, train_batch=lambda step: full(splits.train),
                   valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 2)),
-                  lr_phi=config.lr, lr_lam=config.lr_lam, iters=config.iters, callback=report)
+                  opt_phi=opt_phi, opt_lam=opt_lam, iters=config.iters, callback=report)
     if RUNS[name][1] == "alg3":
         return algorithms.hypertrain_local(problem, hypernet, n_samples=config.samples, sigma=config.sigma,
                                            seed=results.seed_of(config, 1), **common)
@@ -115,8 +123,8 @@ def slope_check(config, problem, *, splits, W0, hypernet, phi, lam_hat):
     hypergradient dL_Valid/dlam that each slope gives (lam_hat stops where the hypernetwork's is 0)."""
     h, valid = config.slope_h, full(splits.valid)
     cv = algorithms.cross_validation(problem, lam_hat + np.array([[-h], [h], [0.0]]), W0=W0,
-                                     train_batch=lambda step: full(splits.train), valid_batch=valid, lr=config.lr,
-                                     iters=config.slope_iters)
+                                     train_batch=lambda step: full(splits.train), valid_data=valid,
+                                     opt=optim.adam(config.lr), iters=config.slope_iters)
     best_slope, w_star = (cv.W[1] - cv.W[0]) / (2 * h), cv.W[2]
     w_hat = hypernet.apply(phi, lam_hat[None])[0]
     slope = hypernet.apply(phi, np.ones((1, 1)))[0] - hypernet.apply(phi, np.zeros((1, 1)))[0]  # exact: linear
@@ -145,6 +153,7 @@ def one_run(config, name):
         stride = max(1, len(path) // cfg.path_points)
         metrics = {"final_lam": res.lam[0], "final_valid_loss": f_valid, "final_test_loss": f_test,
                    "iterations": cfg.iters, "lr_lam": cfg.lr_lam, "sigma": cfg.sigma,
+                   "optimisers": " / ".join(opt.name for opt in optimisers(cfg, name)),
                    "lam_last_tenth_mean": tail.mean(), "lam_last_tenth_sd": tail.std(),
                    "hypernet_argmin_lam": dense[np.argmin(d_valid)], "seconds": res.seconds,
                    **slope_check(cfg, problem, splits=splits, W0=W0, hypernet=hypernet, phi=res.phi,
@@ -161,7 +170,11 @@ def run(config=PAPER, out=FIGURES):
     timings = {"cross_validation": time.perf_counter() - t0}
     metrics = {**cv_metrics(cv), "hypernet_params": 2 * problem.n_weights, "iterations": config.iters}
     arrays = {**cv_arrays(cv), "dense_lams": np.linspace(*config.dense)}
-    names = PAPER_RUNS + tuple(config.ablations)
+    names = tuple(config.paper_runs) + tuple(config.ablations)
+    unknown = [n for n in names if n not in RUNS or (n in PAPER_RUNS) != (n in config.paper_runs)]
+    if unknown or len(set(names)) < len(names):
+        raise ValueError(f"paper_runs must be among {PAPER_RUNS} and ablations among {list(RUNS)[2:]}, each once; "
+                         f"got {config.paper_runs} and {config.ablations}")
     for name, m, a in parallel.map_processes(one_run, [(config, n) for n in names], config.workers):
         timings[name] = m.pop("seconds")
         metrics.update({f"{name}_{k}": v for k, v in m.items()})
@@ -172,8 +185,8 @@ def run(config=PAPER, out=FIGURES):
     record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
                                   metrics=metrics, timings=timings, arrays=arrays)
     m = record["metrics"]
-    print(f"lam*: cross-validation {m['cv_argmin_lam']:.3f}, Algorithm 3 {m['alg3_final_lam']:.3f}, "
-          f"Algorithm 4 {m['alg4_final_lam']:.3f}; {timings['total']:.1f} s")
+    print(f"lam*: cross-validation {m['cv_argmin_lam']:.3f}, "
+          + ", ".join(f"{RUNS[n][0]} {m[f'{n}_final_lam']:.3f}" for n in names) + f"; {timings['total']:.1f} s")
     return record
 
 
@@ -194,10 +207,11 @@ def plot_losses(ax, record, a):
 def plot_paths(ax, record, a):
     """lam_hat over the iterations of every run (log scale: the ablations settle 20 times sooner)."""
     names = PAPER_RUNS + tuple(record["metrics"].get("ablations", ()))
-    styles = {"alg3": "-", "alg4": "--", "alg3_code_lr": ":", "alg4_code_lr": "-.", "alg3_wide": ":"}
+    styles = {"alg3": "-", "alg4": "--", "alg3_code_lr": ":", "alg4_code_lr": "-.", "alg3_wide": ":",
+              "alg4_code_sgd": (0, (5, 1, 1, 1, 1, 1))}
     for i, name in enumerate(names):  # Algorithms 3 and 4 share a path for a while: solid under dashed
         paper = name in PAPER_RUNS
-        ax.plot(a[f"{name}_lam_path_iters"] + 1, a[f"{name}_lam_path"], styles.get(name, ":"),
+        ax.plot(a[f"{name}_lam_path_iters"] + 1, a[f"{name}_lam_path"], ls=styles.get(name, ":"),
                 lw=2 if paper else 1.5, color=f"C{i}",
                 label=f"{RUNS[name][0]}: λ̂ = {record['metrics'][f'{name}_final_lam']:.2f}")
     ax.axhline(record["metrics"]["cv_argmin_lam"], color="k", ls="--", lw=1, label="Cross-validation λ*")
@@ -216,7 +230,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

@@ -40,20 +40,15 @@ listed in the README's table):
   curve is noisy, and one evaluation can sit on a spike.
 """
 import dataclasses
-import sys
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, wait
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import matplotlib.ticker
+import numpy as np
 
-import matplotlib.ticker  # noqa: E402
-import numpy as np  # noqa: E402
-
-from hypernet import algorithms, data, hypernets, models, parallel, plotting, results, unrolled  # noqa: E402
-from hypernet.budget import Clock, final, first_time, truncate  # noqa: E402
+from hypernet import algorithms, cli, data, hypernets, models, optim, parallel, plotting, results, unrolled
+from hypernet.budget import Clock, final, first_time, truncate
 
 FIGURE = "fig5_many"
 FIGURES = results.FIGURES
@@ -133,14 +128,14 @@ def hyper_job(config, sizes, budget):
     if config.centre:
         hn = hypernets.centred(hn, config.log_decay0)
     phi = hn.init(np.random.default_rng(stream(config, "hypernet_init")), config.init_scale)
-    clock = Clock(budget, config.eval_every_s, weights=lambda s: hn.apply(s["phi"], s["lam"][None, :]),
+    clock = Clock(budget, config.eval_every_s, weights=lambda s: hn.apply(s.phi, s.lam[None, :]),
                   evaluate=evaluate)
     res = algorithms.hypertrain_local(
         problem, hn, phi=phi, lam_hat=np.full(D, config.log_decay0),
         train_batch=data.minibatcher(splits.train, config.batch, stream(config, "train_batches")),
         valid_batch=data.minibatcher(splits.valid, config.valid_batch, stream(config, "valid_batches")),
         n_samples=config.n_samples, sigma=config.sigma, seed=stream(config, "lam_noise"),
-        lr_phi=config.lr_phi, lr_lam=config.lr_lam, iters=None, callback=clock)
+        opt_phi=optim.adam(config.lr_phi), opt_lam=optim.adam(config.lr_lam), iters=None, callback=clock)
     return dict(clock.curves(), n_params=hn.n_params, n_hyper=problem.n_hyper,
                 lam_mean=float(res.lam.mean()), lam_sd=float(res.lam.std()))
 
@@ -153,9 +148,11 @@ def unrolled_job(config, candidate, budget):
                              config.init_scale)
     lam0 = np.full(problem.n_hyper, config.log_decay0)
     batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
-    clock = Clock(budget, config.eval_every_s, weights=lambda s: s["W"], evaluate=evaluate)
-    common = dict(W0=W0, train_batch=batch, valid_batch=full(splits.valid), T=T, lr=lr, momentum=config.momentum)
-    unrolled.hypertrain_unrolled(problem, lam0=lam0, lr_lam=lr_lam, iters=None, callback=clock, **common)
+    clock = Clock(budget, config.eval_every_s, weights=lambda s: s.W, evaluate=evaluate)
+    common = dict(W0=W0, train_batch=batch, valid_data=full(splits.valid), T=T,
+                  opt=optim.sgd_momentum(lr, config.momentum))
+    unrolled.hypertrain_unrolled(problem, lam_hat=lam0, opt_lam=optim.adam(lr_lam), iters=None, callback=clock,
+                                 **common)
     memory = unrolled.peak_memory(problem, lam=lam0, **common)
     return dict(clock.curves(), T=T, lr=lr, lr_lam=lr_lam, peak_memory_mb=memory / 2 ** 20)
 
@@ -169,8 +166,8 @@ def cv_job(config, sizes, iters):
                              config.init_scale)
     lams = np.array(config.cv_log_decays)[:, None]
     batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
-    runs = [algorithms.cross_validation(problem, lams, W0=W0, train_batch=batch, valid_batch=full(splits.valid),
-                                        lr=lr, iters=iters) for lr in config.cv_lrs]
+    runs = [algorithms.cross_validation(problem, lams, W0=W0, train_batch=batch, valid_data=full(splits.valid),
+                                        opt=optim.adam(lr), iters=iters) for lr in config.cv_lrs]
     losses = np.array([r.valid_losses for r in runs])          # (step sizes, decays)
     i, j = np.unravel_index(np.argmin(losses), losses.shape)
     return {"valid_losses": losses, "valid": float(losses[i, j]), "test": evaluate(runs[i].W[j])[1],
@@ -307,7 +304,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

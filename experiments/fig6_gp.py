@@ -26,22 +26,17 @@ Settings (the paper's text first, the original code where it is silent, ours whe
   as much CPU time (unaffected by other load; on an idle core it equals wall time). Ablation: the
   same with `ablation_samples` lam per step ("hyper_fixed_s10", "hyper_s10").
 - The 10,215 evaluation tuples (the ground truth, part of no method's budget) come from
-  hypernet.gp.train_per_class: chunks of `chunk` models trained as one array with a hand-written
+  hypernet.linear_models.train_per_class: chunks of `chunk` models trained as one array with a hand-written
   gradient, in float32, on `workers` threads. Within a chunk all models see the same minibatch at
   each step; every chunk has its own minibatch sequence and initial weights.
 """
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+from threadpoolctl import threadpool_limits
 
-import numpy as np  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-from hypernet import algorithms, data, gp, hypernets, models, plotting, results  # noqa: E402
+from hypernet import algorithms, cli, data, gp, hypernets, linear_models, models, optim, plotting, results, samplers
 
 FIGURE = "fig6_gp"
 FIGURES = results.FIGURES
@@ -76,8 +71,8 @@ QUICK = dataclasses.replace(PAPER, n_valid=2000, n_eval_tuples=500, iters=200, g
 def _losses_of(W_fn, n, splits, config):
     """Validation losses (n,) of the weights W_fn(slice) -> (s, D), chunk by chunk on the threads."""
     dtype = np.dtype(config.dtype)
-    fn = lambda sl: gp.valid_losses(W_fn(sl), splits.valid.X, splits.valid.T, dtype=dtype)  # noqa: E731
-    return np.concatenate(gp.map_chunks(fn, n, 4 * config.chunk, config.workers))
+    fn = lambda sl: linear_models.valid_losses(W_fn(sl), splits.valid.X, splits.valid.T, dtype=dtype)  # noqa: E731
+    return np.concatenate(linear_models.map_chunks(fn, n, 4 * config.chunk, config.workers))
 
 
 def build_eval_set(lams, splits, config):
@@ -90,12 +85,12 @@ def build_eval_set(lams, splits, config):
         c = sl.start // config.chunk
         W0 = models.init_weights(np.random.default_rng([config.seed, 2, c]), D, config.init_scale, len(lams[sl]))
         batch = data.minibatcher(splits.train, config.batch, results.seed_of(config, 3, c), contiguous=True)
-        W = gp.train_per_class(lams[sl], W0, batch, config.iters, config.lr, dtype=dtype)
-        losses = gp.valid_losses(W, splits.valid.X, splits.valid.T, dtype=dtype)
+        W = linear_models.train_per_class(lams[sl], W0, batch, config.iters, config.lr, dtype=dtype)
+        losses = linear_models.valid_losses(W, splits.valid.X, splits.valid.T, dtype=dtype)
         done.append(c)
         progress(len(done) - 1)
         return losses
-    return np.concatenate(gp.map_chunks(train, len(lams), config.chunk, config.workers))
+    return np.concatenate(linear_models.map_chunks(train, len(lams), config.chunk, config.workers))
 
 
 def hypertrain(problem, hypernet, *, sample_lams, splits, config, budget_cpu_s, key):
@@ -107,7 +102,7 @@ def hypertrain(problem, hypernet, *, sample_lams, splits, config, budget_cpu_s, 
     stop = lambda step, state: time.thread_time() - cpu >= budget_cpu_s  # noqa: E731
     with threadpool_limits(1):
         phi, losses = algorithms.train_hypernet(problem, hypernet, phi=phi, sample_lams=sample_lams, train_batch=batch,
-                                                lr_phi=config.lr, iters=None, callback=stop)
+                                                opt_phi=optim.adam(config.lr), iters=None, callback=stop)
     return phi, losses, time.perf_counter() - wall, time.thread_time() - cpu
 
 
@@ -125,7 +120,8 @@ def build_train_set(problem, lam_tr, *, splits, config):
     wall, cpu = time.perf_counter(), time.thread_time()
     with threadpool_limits(1):
         cv = algorithms.cross_validation(problem, lam_tr, W0=W0, train_batch=batch,
-                                         valid_batch=(splits.valid.X, splits.valid.T), lr=config.lr, iters=config.iters)
+                                         valid_data=(splits.valid.X, splits.valid.T), opt=optim.adam(config.lr),
+                                         iters=config.iters)
     return cv, time.perf_counter() - wall, time.thread_time() - cpu
 
 
@@ -165,10 +161,10 @@ def run(config, out=FIGURES):
         suffix = "" if samples == S else f"_s{samples}"
         def fixed(lam_hat, step, n=samples):  # n of the 25 fixed lam, without replacement
             return lam_tr[np.random.default_rng([config.seed, 6, step]).permutation(n_tr)[:n]]
-        samplers = {"hyper_fixed": fixed,
-                    "hyper": algorithms.uniform_sampler(*config.lam_range, n_hyper=H, n_samples=samples,
-                                                      seed=results.seed_of(config, 7))}
-        for kind, sampler in samplers.items():
+        by_kind = {"hyper_fixed": fixed,
+                   "hyper": samplers.uniform_sampler(*config.lam_range, n_hyper=H, n_samples=samples,
+                                                     seed=results.seed_of(config, 7))}
+        for kind, sampler in by_kind.items():
             key = kind + suffix
             phi, curves[key], timings[key], timings[f"{key}_cpu"] = hypertrain(
                 problem, hypernet, sample_lams=sampler, splits=splits, config=config, budget_cpu_s=budget,
@@ -223,7 +219,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

@@ -54,16 +54,12 @@ import json
 import os
 import pickle
 import shutil
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from hypernet import algorithms, blackbox, budget, checks, data, gp, hypernets, models, parallel, plotting, results  # noqa: E402
+from hypernet import (algorithms, blackbox, budget, checks, cli, data, hypernets, linear_models, models, optim, parallel,
+                      plotting, results)
 
 FIGURE = "fig7_hpo"
 FIGURES = results.FIGURES
@@ -75,7 +71,7 @@ JOB_VERSION = 1  # bump when a job's computation changes: cached jobs of other v
 class Problem:
     n_train: int
     n_valid: int
-    penalty: str            # of models.make_problem and gp.train_linear
+    penalty: str            # of models.make_problem and linear_models.train_linear
     loss: str               # the training loss ("nll" sd 0.1, or "mse")
     box: tuple              # black-box search box [low, high]^H
     lam0: float             # Algorithm 3's initial lam_hat (every hyperparameter)
@@ -224,7 +220,7 @@ def setup(config, name):
 
 def nll(W, split, config):
     """Gaussian NLL (sd 0.1) of weights W (S, D) on a whole split: (S,)."""
-    return gp.valid_losses(np.atleast_2d(W), split.X, split.T, noise_sd=NLL_SD, dtype=np.dtype(config.dtype))
+    return linear_models.valid_losses(np.atleast_2d(W), split.X, split.T, noise_sd=NLL_SD, dtype=np.dtype(config.dtype))
 
 
 def make_trial(config, name, protocol, splits, key):
@@ -237,7 +233,7 @@ def make_trial(config, name, protocol, splits, key):
         k = next(calls)
         W0 = models.init_weights(np.random.default_rng([config.seed, key, k]), 7850, config.trial_init, len(lams))
         batch = data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, key, k), contiguous=True)
-        W = gp.train_linear(np.asarray(lams, float), W0, batch, iters, lr, penalty=P.penalty, noise_sd=noise_sd,
+        W = linear_models.train_linear(np.asarray(lams, float), W0, batch, iters, lr, penalty=P.penalty, noise_sd=noise_sd,
                             dtype=np.dtype(config.dtype))
         return nll(W, splits.valid, config), W
     return trial
@@ -264,7 +260,7 @@ def hyper_job(config, name, budget_s, variant=None):
         lam_hats.append(lam)
         W = hn.apply(phi, lam[None, :])
         return float(nll(W, splits.valid, config)[0]), float(nll(W, splits.test, config)[0])
-    clock = budget.Clock(budget_s, budget_s / config.evals, weights=lambda s: (s["phi"], np.array(s["lam"])),
+    clock = budget.Clock(budget_s, budget_s / config.evals, weights=lambda s: (s.phi, np.array(s.lam)),
                          evaluate=evaluate)
     phi = hn.init(np.random.default_rng([config.seed, 1]), P.hypernet_init)
     try:
@@ -274,7 +270,7 @@ def hyper_job(config, name, budget_s, variant=None):
                                          contiguous=P.windows),
             valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
             n_samples=config.n_samples, sigma=config.sigma, seed=results.seed_of(config, 4),
-            lr_phi=config.lr_phi, lr_lam=config.lr_lam, iters=None, callback=clock)
+            opt_phi=optim.adam(config.lr_phi), opt_lam=optim.adam(config.lr_lam), iters=None, callback=clock)
     except checks.DivergedError as e:
         if variant is None:
             raise
@@ -454,16 +450,6 @@ def summarise(curves, fraction):
     return m, summary
 
 
-def _stats(values):
-    """mean and sd (n - 1) over the seeds that have a value (n of them); values: every seed's, None
-    where it has none (e.g. hyper-training never reached the target: no speedup)."""
-    v = np.array([x for x in values if x is not None], float)
-    if not len(v):
-        return {"mean": None, "sd": None, "n": 0, "values": list(values)}
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": len(v),
-            "values": list(values)}
-
-
 def run(config=PAPER, out=FIGURES):
     check_config(config)
     t0 = time.perf_counter()
@@ -487,11 +473,11 @@ def run(config=PAPER, out=FIGURES):
             seeds = [summarise(curves_of(runs, s, name, protocol, config, config.robust_budget_s),
                                config.final_fraction) for s in config.robust_seeds]
             robust[name][protocol] = {
-                k: {col: _stats([r[0][k][col] for r in seeds]) for col in ("final_valid", "final_test")}
+                k: {col: results.stats([r[0][k][col] for r in seeds]) for col in ("final_valid", "final_test")}
                 for k in seeds[0][0]} | {
                 "best_by_seed": [min(((k, v["final_valid"]) for k, v in r[0].items() if v["final_valid"] is not None),
                                      key=lambda kv: kv[1])[0] for r in seeds],
-                "speedup_vs_best_peer": _stats([r[1]["speedup_vs_best_peer"] for r in seeds])}
+                "speedup_vs_best_peer": results.stats([r[1]["speedup_vs_best_peer"] for r in seeds])}
         metrics[name]["ablations"] = {}
         for i, (label, settings) in enumerate(ablations_of(config, name).items()):  # summarised as the faithful run
             r = runs[(config.seed, "hyper", name, label, config.budget_s[name])]
@@ -592,7 +578,7 @@ _SAVED = []  # the job caches of runs whose results were saved
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
     # Here only when the results and the figure are in place (a failure exits above): the cached
     # method runs are no longer needed. A failed or interrupted plot keeps them for the next try.
     while _SAVED:

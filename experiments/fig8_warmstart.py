@@ -32,20 +32,18 @@ The two questions of the comparison: does warm-started unrolling reach hyper-tra
 (mean of the last 10% of its evaluations) at or below the unrolled baseline's final validation loss?
 """
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "experiments"))
+import matplotlib
+import numpy as np
 
-import matplotlib  # noqa: E402
-import numpy as np  # noqa: E402
+from hypernet import checks, cli, data, hypernets, optim, parallel, plotting, results, samplers, warmstart
+from hypernet.budget import Clock, final, first_time
 
-import fig5_many  # noqa: E402
-from hypernet import algorithms, checks, data, hypernets, parallel, plotting, results, warmstart  # noqa: E402
-from hypernet.budget import Clock, final, first_time  # noqa: E402
+if __package__:  # imported as experiments.fig8_warmstart (tests, seed sweeps)
+    from . import fig5_many
+else:            # run as a file: Python puts experiments/ first on the path
+    import fig5_many
 
 FIGURE = "fig8_warmstart"
 FIGURES = results.FIGURES
@@ -88,13 +86,14 @@ def warm_job(config, K, lr_lam):
     hn = hypernets.centred(hypernets.factorised(D, c5.bottleneck, D), c5.log_decay0)
     phi = hn.init(np.random.default_rng(fig5_many.stream(c5, "hypernet_init")), c5.init_scale)
     train_batch = data.minibatcher(splits.train, c5.batch, fig5_many.stream(c5, "train_batches"))
-    clock = Clock(config.budget_s, c5.eval_every_s, weights=lambda s: s["weights"](s["lam"]), evaluate=evaluate)
+    clock = Clock(config.budget_s, c5.eval_every_s, weights=lambda s: s.weights(s.lam), evaluate=evaluate)
     common = dict(K=K, inner_batch=train_batch, momentum=c5.momentum)
     res = warmstart.hypertrain_warm_start(
         problem, hn, phi=phi, lam_hat=np.full(D, c5.log_decay0), train_batch=train_batch,
-        sample_lams=algorithms.local_sampler(c5.sigma, n_samples=c5.n_samples, seed=fig5_many.stream(c5, "lam_noise")),
+        sample_lams=samplers.local_sampler(c5.sigma, n_samples=c5.n_samples, seed=fig5_many.stream(c5, "lam_noise")),
         valid_batch=data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches")),
-        inner_lr=config.unrolled[1], lr_phi=c5.lr_phi, lr_lam=lr_lam, iters=None, callback=clock, **common)
+        inner_lr=config.unrolled[1], opt_phi=optim.adam(c5.lr_phi), opt_lam=optim.adam(lr_lam), iters=None,
+        callback=clock, **common)
     valid = data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches"))
     memory = warmstart.peak_memory(problem, hn, phi=res.phi, lam=res.lam, valid_batch=valid(0), lr=config.unrolled[1],
                                    **common)
@@ -233,7 +232,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,16 @@
 """Hyper-training your own model, ridge regression on scikit-learn's diabetes data: write train_loss and
-valid_loss for S weight vectors, wrap them in a models.Problem, run Algorithms 2 (MLP hypernetwork over a
+valid_loss for S weight vectors, wrap them in a hypernet.Problem, run Algorithms 2 (MLP hypernetwork over a
 prior range, then lam descended) and 3 (linear hypernetwork around lam_hat, from a poor lam_hat), and
 compare with the exact lam* from w*(lam) = (X'X/N + e^lam I)^-1 X'y/N. How close each lands, over seeds,
 is in tests/test_own_model.py (and on docs/tests.md). Options: --seed, --quick"""
 import argparse
 import dataclasses
-import sys
-from pathlib import Path
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import autograd.numpy as np  # noqa: E402
-from sklearn.datasets import load_diabetes  # noqa: E402
 
-from hypernet import algorithms, cli, hypernets, models  # noqa: E402
+import autograd.numpy as np
+from sklearn.datasets import load_diabetes
+
+import hypernet
+from hypernet import cli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,21 +58,22 @@ def run(config=FULL, seed=0):
     """lam*, its valid loss, {algorithm: (lam, hypernetwork's last valid loss, exact valid loss at lam, s)}."""
     train, valid = load_data(config.n_train)
     D = train[0].shape[1]
-    problem = models.Problem(train_loss, valid_loss, n_weights=D, n_hyper=1, layer_sizes=(D, 1))
+    problem = hypernet.Problem(train_loss, valid_loss, n_weights=D, n_hyper=1)
     exact_valid = lambda lam: valid_loss(best_response(lam, *train)[None], valid)[0]  # noqa: E731
     grid = np.linspace(-6, 4, 2001)                            # steps of 0.005
     curve = np.array([exact_valid(lam) for lam in grid])
-    common = dict(train_batch=lambda step: train, valid_batch=lambda step: valid, lr_phi=config.lr, lr_lam=config.lr)
+    common = dict(train_batch=lambda step: train, valid_batch=lambda step: valid, opt_phi=hypernet.adam(config.lr),
+                  opt_lam=hypernet.adam(config.lr))
     done = lambda res: (res.lam[0], res.valid_losses[-1], exact_valid(res.lam[0]), res.seconds)  # noqa: E731
-    mlp, linear = hypernets.mlp(1, config.hidden, D), hypernets.linear(1, D)
+    mlp, linear = hypernet.mlp(1, config.hidden, D), hypernet.linear(1, D)
     # (1) Algorithm 2: a global MLP hypernetwork over U[prior], then lam descended through it
-    res2 = algorithms.hypertrain_global(
-        problem, mlp, phi=mlp.init(np.random.default_rng([seed, 0]), 0.1), lam0=np.mean(config.prior),
-        sample_lams=algorithms.uniform_sampler(*config.prior, n_hyper=1, n_samples=config.samples, seed=seed),
+    res2 = hypernet.hypertrain_global(
+        problem, mlp, phi=mlp.init(np.random.default_rng([seed, 0]), 0.1), lam_hat=np.mean(config.prior),
+        sample_lams=hypernet.uniform_sampler(*config.prior, n_samples=config.samples, seed=seed),
         iters=config.iters, lam_iters=config.lam_iters, **common)
     runs = {f"Algorithm 2 (MLP, U{list(config.prior)})": done(res2)}
     # (2) Algorithm 3: a linear hypernetwork and lam_hat trained jointly, lam_hat from a poor start
-    res3 = algorithms.hypertrain_local(
+    res3 = hypernet.hypertrain_local(
         problem, linear, phi=linear.init(np.random.default_rng([seed, 1]), 0.1), lam_hat=config.lam_hat0,
         sigma=config.sigma, n_samples=config.samples, seed=seed + 1, iters=config.iters, **common)
     runs[f"Algorithm 3 (linear, from {config.lam_hat0})"] = done(res3)

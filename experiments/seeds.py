@@ -1,8 +1,11 @@
 """Any figure over several seeds: one independent run per seed, then the mean, sd, min and max of
 every scalar metric.
 
-    python experiments/seeds.py FIGURE --seeds 7 8 9 10 11 [--quick] [--jobs N] [--scheduler ADDRESS]
-                                [--out DIR]
+    python -m experiments.seeds FIGURE --seeds 7 8 9 10 11 [--quick] [--jobs N] [--scheduler ADDRESS]
+                               [--out DIR]
+
+(from the repository's folder: `-m` makes the figure scripts importable as experiments.<figure>,
+which is how the jobs find them in their worker processes.)
 
 Each seed runs the figure's own run() (PAPER config, or QUICK with --quick, with that seed) as a job
 of its own: locally in joblib's worker processes (loky), or with --scheduler on an existing Dask
@@ -63,12 +66,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from hypernet import checks, cli, parallel, results, store
 
-from hypernet import checks, cli, parallel, results, store  # noqa: E402
-
-EXPERIMENTS = ROOT / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parent
 FIGURES_SEEDS = results.RUNS / "seeds"  # per-seed folders of a sweep summarised into figures/
 QUICK_OUT = results.RUNS / "quick_seeds"
 PAPER_OUT = results.RUNS / "paper_seeds"  # a PAPER sweep over other seeds than results.DEFAULT_SEEDS
@@ -188,14 +188,6 @@ def scalar_metrics(metrics, prefix=""):
     return flat
 
 
-def stats(values):
-    present = [float(v) for v in values if v is not None]
-    n = len(present)
-    mean = math.fsum(present) / n
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in present) / (n - 1)) if n >= 2 else 0.0
-    return {"mean": mean, "sd": sd, "min": min(present), "max": max(present), "n": n, "values": list(values)}
-
-
 def summarise(figure, config_name, base_config, seeds, records, failed, *, wall_s, folders, reused, backend, jobs,
               where=None):
     """records: {seed: results record} of the completed seeds; failed: {seed: "ErrorType: message"};
@@ -207,7 +199,7 @@ def summarise(figure, config_name, base_config, seeds, records, failed, *, wall_
     per_seed = {str(s): records[s]["timings_s"].get("total") for s in completed}
     return {"figure": figure, "config_name": config_name, "config": config, "seeds": list(seeds),
             "completed": completed, "failed": {str(s): failed[s] for s in seeds if s in failed},
-            "metrics": {k: stats([flat[s].get(k) for s in completed]) for k in names},
+            "metrics": {k: results.stats([flat[s].get(k) for s in completed]) for k in names},
             "timings_s": {"wall": wall_s, "per_seed": per_seed,
                           "sum": math.fsum(t for t in per_seed.values() if t is not None)},
             "folders": {str(s): str(folders[s]) for s in seeds},
@@ -413,7 +405,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def parser():
-    p = Parser(prog="experiments/seeds.py", description=__doc__,
+    p = Parser(prog="python -m experiments.seeds", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("figure", metavar="FIGURE", type=figure_type, help=f"one of {', '.join(figure_names())}")
     p.add_argument("--seeds", type=cli.seed_type, nargs="+", required=True, metavar="N",
@@ -444,11 +436,11 @@ def main(argv=None):
         summary = sweep(args.figure, args.seeds, quick=args.quick, out=args.out, jobs=args.jobs,
                         scheduler=args.scheduler, log=lambda line: print(line, flush=True))
     except (store.OutputError, SweepError, results.CommittedError) as e:  # a bad or committed --out, a busy
-        sys.exit(f"experiments/seeds.py: error: {e}")                   # sweep, no cluster, too many jobs
+        sys.exit(f"experiments.seeds: error: {e}")                      # sweep, no cluster, too many jobs
     except (OSError, ValueError) as e:
-        sys.exit(f"experiments/seeds.py: error: {error_line(e)}")
+        sys.exit(f"experiments.seeds: error: {error_line(e)}")
     except KeyboardInterrupt:
-        sys.exit("experiments/seeds.py: interrupted; the workers were stopped; seeds that finished keep their "
+        sys.exit("experiments.seeds: interrupted; the workers were stopped; seeds that finished keep their "
                  "results, and running the same command again resumes the sweep")
     if summary["failed"]:
         for s, why in summary["failed"].items():
@@ -457,4 +449,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    if not __package__:  # run as a file: `experiments` is not importable, and the jobs need it
+        sys.exit("experiments/seeds.py: run it from the repository's folder as `python -m experiments.seeds "
+                 + " ".join(sys.argv[1:] or ["FIGURE --seeds N ..."]) + "` (its jobs import experiments.<figure>)")
     main()

@@ -76,17 +76,28 @@ def count_up(iters):
     return itertools.count() if iters is None else range(iters)
 
 
-def lam_vector(lam, problem):
+def lam_vector(lam, problem, name="lam_hat"):
     """A scalar or (H,) hyperparameter as a finite float vector (H,)."""
     try:
         lam = np.atleast_1d(np.asarray(lam, float))
     except (TypeError, ValueError):
-        raise ValueError("lam must be a number or an array of numbers") from None
+        raise ValueError(f"{name} must be a number or an array of numbers") from None
     if lam.shape != (problem.n_hyper,):
-        raise ValueError(f"lam has shape {lam.shape}, expected ({problem.n_hyper},) (a scalar is fine when H = 1)")
+        raise ValueError(f"{name} has shape {lam.shape}, expected ({problem.n_hyper},) (a scalar is fine when H = 1)")
     if not np.all(np.isfinite(lam)):
-        raise ValueError("lam has NaN or Inf values")
+        raise ValueError(f"{name} has NaN or Inf values")
     return lam
+
+
+def checked_losses(fn, name, S, *args):
+    """fn(*args), which must be S losses, one per weight vector: a loss function that returns
+    another shape (e.g. a scalar mean) is refused at its first call, naming it and both shapes."""
+    losses = fn(*args)
+    if np.shape(losses) != (S,):
+        what = getattr(fn, "__qualname__", None) or repr(fn)
+        raise ValueError(f"{name} ({getattr(fn, '__module__', None) or '?'}.{what}) returned shape {np.shape(losses)} "
+                         f"for {S} weight vector(s); it must return ({S},), one loss per row of W (S, D)")
+    return losses
 
 
 def batch_at(batch_fn, step, name, *, sizes=None):
@@ -144,8 +155,20 @@ def lam_grid(lams, problem):
     return lams
 
 
+def check_problem(problem):
+    """A Problem's two functions, counts and (when given) layer sizes, before any work."""
+    if not callable(problem.train_loss) or not callable(problem.valid_loss):
+        raise ValueError("problem.train_loss and problem.valid_loss must be functions of (W, lams, batch) and (W, batch)")
+    check_count(n_weights=problem.n_weights, n_hyper=problem.n_hyper)
+    sizes = problem.layer_sizes
+    if sizes is not None and (isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2
+                              or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in sizes)):
+        raise ValueError(f"problem.layer_sizes must be None or >= 2 positive integers (n0, ..., nL), got {sizes!r}")
+
+
 def check_compatible(problem, hypernet, phi):
     """phi as a finite float array (n_params,) of a hypernetwork that fits the problem."""
+    check_problem(problem)
     if hypernet.n_weights != problem.n_weights or hypernet.n_hyper != problem.n_hyper:
         raise ValueError(f"hypernetwork {hypernet.name} maps {hypernet.n_hyper} hyperparameters to "
                          f"{hypernet.n_weights} weights, but the problem has {problem.n_hyper} and "

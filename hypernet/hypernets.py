@@ -5,16 +5,14 @@
     factorised  w = (lam A + a) B + c               H*K + K + K*D + D   (linear bottleneck of K)
     mlp         w = relu(lam A + a) B + c           H*K + K + K*D + D   (K ReLU hidden units)
 
-phi holds A, (a,) B, c in that order, each row-major. Each `apply` is written as its formula; when
-fastpath.ENABLED it computes the same as one primitive of ops.py instead.
+Each is a small dense network with layer sizes [H, D] or [H, K, D], phi laid out as every flat
+vector here (hypernet/layout.py: A row by row, a, B, c), and its formula is models.predict's.
+When fastpath.ENABLED, `apply` computes the same as one primitive of ops.py instead.
 """
 import numbers
-from math import prod
 from typing import Callable, NamedTuple
 
-import autograd.numpy as np
-
-from . import fastpath
+from . import fastpath, layout, models
 from .ops import affine, two_layer
 
 
@@ -33,60 +31,40 @@ def _check(**sizes):
             raise ValueError(f"hypernetwork size {k} must be a positive integer, got {v!r}")
 
 
-def _init(n_params):
-    return lambda rng, scale: scale * rng.standard_normal(n_params)
+def _network(sizes, relu, kind):
+    """The hypernetwork that is a dense network of layer sizes [H, D] or [H, K, D]; ReLU hidden
+    units if relu, else linear ones."""
+    n = layout.size(sizes)
+    first = layout.layers(sizes)[0]
 
-
-def _unpack(phi, *shapes):
-    """The arrays of the given shapes stored one after another in phi, each row-major."""
-    arrays, start = [], 0
-    for shape in shapes:
-        arrays.append(np.reshape(phi[start:start + prod(shape)], shape))
-        start += prod(shape)
-    return arrays
+    def apply(phi, lams):
+        if fastpath.ENABLED:
+            if len(sizes) == 2:
+                return affine(lams, phi, first)
+            return two_layer(lams, phi, sizes[1], sizes[2], relu=relu)
+        return models.predict(phi, lams, sizes, relu=relu)
+    return Hypernet(lambda rng, scale: scale * rng.standard_normal(n), apply, n, sizes[0], sizes[-1],
+                    f"{kind} {'->'.join(map(str, sizes))}")
 
 
 def linear(n_hyper, n_weights):
     """w_phi(lam) = lam A + c; 1 -> 7850 has 15,700 parameters (Fig 4), 10 -> 7850 has 86,350 (Fig 6)."""
     _check(n_hyper=n_hyper, n_weights=n_weights)
-    H, D = n_hyper, n_weights
-
-    def apply(phi, lams):
-        if fastpath.ENABLED:
-            return affine(lams, phi, 0, H, D)
-        A, c = _unpack(phi, (H, D), (D,))
-        return lams @ A + c
-    return Hypernet(_init(H * D + D), apply, H * D + D, H, D, f"linear {H}->{D}")
+    return _network((n_hyper, n_weights), False, "linear")
 
 
 def factorised(n_hyper, n_bottleneck, n_weights):
     """w_phi(lam) = (lam A + a) B + c: a linear map factorised through a linear bottleneck of K
     units; 7850 -> 10 -> 7850 has 164,860 parameters (Fig 5)."""
     _check(n_hyper=n_hyper, n_bottleneck=n_bottleneck, n_weights=n_weights)
-    H, K, D = n_hyper, n_bottleneck, n_weights
-
-    def apply(phi, lams):
-        if fastpath.ENABLED:
-            return two_layer(lams, phi, K, D, relu=False)
-        A, a, B, c = _unpack(phi, (H, K), (K,), (K, D), (D,))
-        return (lams @ A + a) @ B + c
-    n = H * K + K + K * D + D
-    return Hypernet(_init(n), apply, n, H, D, f"factorised {H}->{K}->{D}")
+    return _network((n_hyper, n_bottleneck, n_weights), False, "factorised")
 
 
 def mlp(n_hyper, n_hidden, n_weights):
     """w_phi(lam) = relu(lam A + a) B + c: one hidden layer of K ReLU units; 1 -> 50 -> 7850 has
     400,450 parameters (Fig 2)."""
     _check(n_hyper=n_hyper, n_hidden=n_hidden, n_weights=n_weights)
-    H, K, D = n_hyper, n_hidden, n_weights
-
-    def apply(phi, lams):
-        if fastpath.ENABLED:
-            return two_layer(lams, phi, K, D, relu=True)
-        A, a, B, c = _unpack(phi, (H, K), (K,), (K, D), (D,))
-        return np.maximum(lams @ A + a, 0.0) @ B + c
-    n = H * K + K + K * D + D
-    return Hypernet(_init(n), apply, n, H, D, f"mlp {H}->{K}->{D}")
+    return _network((n_hyper, n_hidden, n_weights), True, "mlp")
 
 
 def centred(hn, offset):

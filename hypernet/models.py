@@ -1,9 +1,10 @@
 """The elementary model: an MLP whose weights are one flat vector, evaluated for S weight vectors
 at once; its prediction losses and the weight penalties used in the paper.
 
-Layout of a flat weight vector for layer sizes [n0, n1, ..., nL]: for each layer, its (n_in, n_out)
-weight matrix row-major, then its n_out biases. Hidden units are ReLU, the output is identity.
-Every function here takes a batch of S weight vectors, W of shape (S, D), and returns S values.
+A flat weight vector for layer sizes [n0, n1, ..., nL] is laid out as hypernet/layout.py says (for
+each layer its (n_in, n_out) weight matrix row by row, then its n_out biases). Hidden units are
+ReLU, the output is identity. Every function here takes a batch of S weight vectors, W of shape
+(S, D), and returns S values.
 
 Each function is written as its formula; those with a hand-written primitive in ops.py take it
 when fastpath.ENABLED (the same values and gradients, fewer autograd operations).
@@ -13,14 +14,14 @@ from typing import Callable, NamedTuple
 
 import autograd.numpy as np
 
-from . import fastpath
+from . import fastpath, layout
 from .ops import affine, cols, mean_sq_err, weighted_sq_sum
 
 LOG_2PI = 1.8378770664093453
 
 
 def n_weights(layer_sizes):
-    return sum((a + 1) * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    return layout.size(layer_sizes)
 
 
 def check_sizes(layer_sizes):
@@ -38,12 +39,9 @@ def _cols(W, start, stop):
 
 
 def unflatten(W, layer_sizes):
-    """(S, D) flat weights -> list of (weights (S, n_in, n_out), biases (S, n_out)) per layer."""
-    layers, start = [], 0
-    for a, b in zip(layer_sizes[:-1], layer_sizes[1:]):
-        layers.append((_cols(W, start, start + a * b).reshape(-1, a, b), _cols(W, start + a * b, start + (a + 1) * b)))
-        start += (a + 1) * b
-    return layers
+    """(S, D) flat weights -> list of (weights (S, n_in, n_out), biases (S, n_out)) per layer; a
+    single vector (D,) gives (n_in, n_out) and (n_out,)."""
+    return [(layout.weights(W, layer, _cols), layout.biases(W, layer, _cols)) for layer in layout.layers(layer_sizes)]
 
 
 def flatten(layers):
@@ -51,21 +49,22 @@ def flatten(layers):
     return np.concatenate([np.concatenate([M.reshape(len(M), -1), b], axis=1) for M, b in layers], axis=1)
 
 
-def predict(W, X, layer_sizes):
+def predict(W, X, layer_sizes, relu=True):
     """Outputs of S networks on one shared input batch: W (S, D), X (N, n0) -> (S, N, nL).
-    Layer by layer, H <- relu(H) M + b (no ReLU on the input), with H (N, n0) shared by the S
-    networks at first and (S, N, n) after; M (S, n_in, n_out) and b (S, n_out) from unflatten."""
+    Layer by layer, H <- act(H) M + b (no activation on the input; act = ReLU if relu, else the
+    identity), with H (N, n0) shared by the S networks at first and (S, N, n) after; M (S, n_in,
+    n_out) and b (S, n_out) from unflatten. A single network W (D,) maps X (N, n0) to (N, nL):
+    the hypernetworks of hypernets.py are such networks."""
     if fastpath.ENABLED:  # one ops.affine primitive per layer, reading M and b from W in place
-        H, start = X, 0
-        for i, (a, b) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
-            H = affine(H if i == 0 else np.maximum(H, 0.0), W, start, a, b)
-            start += (a + 1) * b
+        H = X
+        for i, layer in enumerate(layout.layers(layer_sizes)):
+            H = affine(H if i == 0 or not relu else np.maximum(H, 0.0), W, layer)
         return H
     H = X
     for i, (M, b) in enumerate(unflatten(W, layer_sizes)):
-        if i > 0:
+        if i > 0 and relu:
             H = np.maximum(H, 0.0)  # ReLU hidden units
-        H = H @ M + b[:, None, :]  # (N, n_in) or (S, N, n_in) @ (S, n_in, n_out) -> (S, N, n_out)
+        H = H @ M + np.expand_dims(b, -2)  # (N, n_in) or (S, N, n_in) @ (S, n_in, n_out) -> (S, N, n_out)
     return H
 
 
@@ -80,7 +79,12 @@ def mse(P, T):
 def gaussian_nll(P, T, noise_sd=0.1):
     """-mean log N(T | P, noise_sd^2) over all N x K outputs; with sd 0.1 it is
     50 * mse - 1.38365, the loss of the published plots of Figs 2, 4 and 6 (it can be negative)."""
-    return 0.5 * mse(P, T) / noise_sd ** 2 + np.log(noise_sd) + 0.5 * LOG_2PI
+    return nll_of_mse(mse(P, T), noise_sd)
+
+
+def nll_of_mse(mean_sq, noise_sd):
+    """The Gaussian NLL (sd noise_sd) of predictions whose mean squared error is mean_sq."""
+    return 0.5 * mean_sq / noise_sd ** 2 + np.log(noise_sd) + 0.5 * LOG_2PI
 
 
 # Penalties: W (S, D) weights, log_decay (S, H) hyperparameters -> (S,) penalties.
@@ -106,7 +110,7 @@ def per_weight_penalty(W, log_decay):
 def per_class_penalty(W, log_decay, n_in=784, n_classes=10):
     """(1/10) * sum_i exp(lam_i) * ||W[:, i]||_2 over the n_in x 10 weight matrix of a linear
     model, biases excluded, unsquared: one decay per digit class (Fig 6)."""
-    M = _cols(W, 0, n_in * n_classes).reshape(-1, n_in, n_classes)
+    M = layout.weights(W, layout.layers((n_in, n_classes))[0], _cols)
     return np.mean(np.exp(log_decay) * np.sqrt(np.sum(np.square(M), axis=1)), axis=1)
 
 
@@ -118,12 +122,14 @@ PENALTIES = {"l2_norm": l2_norm_penalty, "sq_l2": sq_l2_penalty,
 class Problem(NamedTuple):
     """The shared contract of every method here. Batched over S models:
     train_loss(W (S, D), lams (S, H), (X, T)) -> (S,) elementary loss + penalty;
-    valid_loss(W (S, D), (X, T)) -> (S,) elementary loss."""
+    valid_loss(W (S, D), (X, T)) -> (S,) elementary loss.
+    layer_sizes (optional): (n0, ..., nL) of an MLP; when given, the algorithms check at step 0
+    that batches have X (N, n0) and T (N, nL)."""
     train_loss: Callable
     valid_loss: Callable
     n_weights: int
     n_hyper: int
-    layer_sizes: tuple
+    layer_sizes: tuple = None
 
 
 def make_problem(layer_sizes=(784, 10), loss="nll", penalty="l2_norm", noise_sd=0.1):

@@ -20,6 +20,8 @@ import numpy as onp
 from autograd.extend import SparseObject, defvjp, primitive, vspace
 from autograd.tracer import isbox
 
+from .layout import biases, layers, weights
+
 
 @primitive
 def cols(A, start, stop):
@@ -56,20 +58,18 @@ defvjp(pad_cols, lambda ans, g, n, start: lambda h: cols(h, start, start + onp.s
 
 
 # ---- an affine layer stored in a flat parameter vector --------------------------------------
-def _blocks(P, start, n_in, n_out):
-    """The weight matrix (..., n_in, n_out) and biases (..., n_out) stored row-major in
-    P[..., start:start + (n_in + 1) * n_out]."""
-    mid = start + n_in * n_out
-    return (np.reshape(cols(P, start, mid), np.shape(P)[:-1] + (n_in, n_out)),
-            cols(P, mid, mid + n_out))
+def _blocks(P, layer):
+    """The weight matrix (..., n_in, n_out) and biases (..., n_out) of a layer of P (hypernet/layout.py)."""
+    return weights(P, layer, cols), biases(P, layer, cols)
 
 
 @primitive
-def affine(Z, P, start, n_in, n_out):
-    """Z @ M + b, with the weights M and biases b of the layer read from P (see _blocks).
+def affine(Z, P, layer):
+    """Z @ M + b, with the weights M and biases b of `layer` (a layout.Layer) read from P.
     P (n,): one layer, Z (..., n_in) -> (..., n_out) (a hypernetwork's layer).
     P (S, n): S layers, Z (N, n_in) shared or (S, N, n_in) -> (S, N, n_out) (S elementary models)."""
-    M, b = _blocks(P, start, n_in, n_out)
+    M, b = _blocks(P, layer)
+    n_in, n_out = layer.n_in, layer.n_out
     if P.ndim == 1:
         return onp.dot(Z, M) + b
     if Z.ndim == 2:  # all S layers in one matmul, as (S n_out, n_in) @ (n_in, N): BLAS's faster shape here
@@ -80,11 +80,11 @@ def affine(Z, P, start, n_in, n_out):
     return onp.matmul(Z, M) + b[:, None, :]
 
 
-def _affine_vjp_Z(ans, Z, P, start, n_in, n_out):
-    shape_Z = np.shape(Z)
+def _affine_vjp_Z(ans, Z, P, layer):
+    shape_Z, n_in, n_out = np.shape(Z), layer.n_in, layer.n_out
 
     def vjp(g):
-        M, _ = _blocks(P, start, n_in, n_out)
+        M = weights(P, layer, cols)
         if np.ndim(P) == 1:
             return np.dot(g, np.transpose(M))
         Mt = np.transpose(M, (0, 2, 1))
@@ -95,8 +95,8 @@ def _affine_vjp_Z(ans, Z, P, start, n_in, n_out):
     return vjp
 
 
-def _affine_vjp_P(ans, Z, P, start, n_in, n_out):
-    vs, shape_Z = vspace(P), np.shape(Z)
+def _affine_vjp_P(ans, Z, P, layer):
+    vs, shape_Z, n_in, n_out = vspace(P), np.shape(Z), layer.n_in, layer.n_out
 
     def vjp(g):
         if len(vs.shape) == 1:
@@ -111,11 +111,11 @@ def _affine_vjp_P(ans, Z, P, start, n_in, n_out):
             gM, gb = np.matmul(np.transpose(Z, (0, 2, 1)), g), np.sum(g, axis=1)
         gM = np.reshape(gM, vs.shape[:-1] + (n_in * n_out,))
         if isbox(gM) or isbox(gb):  # a higher-order derivative is being traced
-            return pad_cols(np.concatenate([gM, gb], axis=-1), vs.shape[-1], start)
+            return pad_cols(np.concatenate([gM, gb], axis=-1), vs.shape[-1], layer.start)
 
         def mut_add(out):
-            out[..., start:start + n_in * n_out] += gM
-            out[..., start + n_in * n_out:start + (n_in + 1) * n_out] += gb
+            out[..., layer.start:layer.mid] += gM
+            out[..., layer.mid:layer.stop] += gb
             return out
         return SparseObject(vs, mut_add)
     return vjp
@@ -126,9 +126,9 @@ defvjp(affine, _affine_vjp_Z, _affine_vjp_P)
 
 # ---- a two-layer network stored in all of a flat parameter vector ---------------------------
 def _two_layer_blocks(P, n_in, n_hidden, n_out):
-    i1, i2, i3 = n_in * n_hidden, (n_in + 1) * n_hidden, (n_in + 1 + n_out) * n_hidden
-    return (np.reshape(cols(P, 0, i1), (n_in, n_hidden)), cols(P, i1, i2),
-            np.reshape(cols(P, i2, i3), (n_hidden, n_out)), cols(P, i3, i3 + n_out))
+    """A, a, B, c: the two layers (n_in -> n_hidden -> n_out) of P in the layout of hypernet/layout.py."""
+    first, second = layers((n_in, n_hidden, n_out))
+    return (*_blocks(P, first), *_blocks(P, second))
 
 
 @primitive
@@ -137,7 +137,7 @@ def two_layer(Z, P, n_hidden, n_out, relu):
     (each row-major) and act = ReLU if relu else the identity. One primitive, and its gradient
     with respect to P is written straight into one new array: no zeros, no sums of blocks."""
     n_in = Z.shape[1]
-    if P.shape != ((n_in + 1 + n_out) * n_hidden + n_out,):
+    if P.shape != (layers((n_in, n_hidden, n_out))[-1].stop,):
         raise ValueError(f"two_layer: parameters of shape {P.shape} for sizes {n_in}->{n_hidden}->{n_out}")
     A, a, B, c = _two_layer_blocks(P, n_in, n_hidden, n_out)
     pre = onp.dot(Z, A) + a
@@ -165,8 +165,8 @@ def _two_layer_vjp_P(ans, Z, P, n_hidden, n_out, relu):
         if isbox(g) or isbox(Z) or isbox(P) or onp.result_type(Z, P, g) != onp.float64:
             blocks, _ = _two_layer_backward(Z, P, n_hidden, n_out, relu, g)
             return np.concatenate([np.ravel(b) for b in blocks])
-        n_in, i1 = Z.shape[1], Z.shape[1] * n_hidden
-        i2, i3 = i1 + n_hidden, i1 + n_hidden + n_hidden * n_out
+        n_in = Z.shape[1]
+        first, second = layers((n_in, n_hidden, n_out))
         A, a, B, _ = _two_layer_blocks(P, n_in, n_hidden, n_out)
         out = onp.empty_like(P)
         pre = onp.dot(Z, A) + a
@@ -174,10 +174,10 @@ def _two_layer_vjp_P(ans, Z, P, n_hidden, n_out, relu):
         if relu:
             gh *= pre > 0
             onp.maximum(pre, 0.0, out=pre)
-        onp.dot(pre.T, g, out=out[i2:i3].reshape(n_hidden, n_out))
-        onp.sum(g, axis=0, out=out[i3:])
-        onp.dot(Z.T, gh, out=out[:i1].reshape(n_in, n_hidden))
-        onp.sum(gh, axis=0, out=out[i1:i2])
+        onp.dot(pre.T, g, out=weights(out, second))  # (a view: the product is written into out)
+        onp.sum(g, axis=0, out=biases(out, second))
+        onp.dot(Z.T, gh, out=weights(out, first))
+        onp.sum(gh, axis=0, out=biases(out, first))
         return out
     return vjp
 

@@ -1,7 +1,16 @@
-"""Adam (Kingma & Ba 2014) as pure functions with explicit state, so that alternating updates of
-a hypernetwork and of hyperparameters each keep their own state, and the update can be
-differentiated through (x_new = x - step, never in place)."""
-from typing import NamedTuple
+"""Optimisers as pure (init, update) pairs (the shape of optax's), so that the alternating updates
+of a hypernetwork and of its hyperparameters each keep their own state, and an update can be
+differentiated through (the unrolled baseline does):
+
+    opt = adam(1e-4)
+    state = opt.init(x)
+    step, state = opt.update(g, state)     # g: the gradient at x
+    x = x - step                           # never in place
+
+Every algorithm of hypernet.algorithms and hypernet.unrolled takes its optimisers as arguments.
+The inputs of `update` are never modified.
+"""
+from typing import Callable, NamedTuple
 
 import autograd.numpy as np
 import numpy as onp
@@ -11,53 +20,108 @@ from . import fastpath
 from .checks import check_positive
 
 
+class Optimizer(NamedTuple):
+    init: Callable    # init(x) -> state
+    update: Callable  # update(g, state) -> (step, new state); apply as x = x - step
+    name: str         # e.g. "adam(lr=0.0001)", for messages and records
+
+
 class AdamState(NamedTuple):
     m: object  # first-moment estimate, same shape as the parameters
     v: object  # second-moment estimate
     t: int     # number of updates taken
 
 
-def adam_init(x):
-    return AdamState(np.zeros_like(x), np.zeros_like(x), 0)
+def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam (Algorithm 1 of Kingma & Ba 2014): step = lr * mhat / (sqrt(vhat) + eps).
+
+    Written once, as its formula; on plain float arrays and with fastpath.ENABLED, `update`
+    computes the same in fused passes over fresh arrays (_adam_fused). The in-place trainer of many
+    linear models (hypernet/linear_models.py) steps with the same fused passes."""
+    check_positive(lr=lr)
+
+    def init(x):
+        return AdamState(np.zeros_like(x), np.zeros_like(x), 0)
+
+    def update(g, state):
+        if isinstance(g, (list, tuple)):
+            g = onp.asarray(g, float)
+        t = state.t + 1
+        if fastpath.ENABLED and _plain(g, state):
+            step, m, v = _adam_fused(g, state.m, state.v, t, lr, b1, b2, eps)
+            return step, AdamState(m, v, t)
+        m = b1 * state.m + (1 - b1) * g          # first moment
+        v = b2 * state.v + (1 - b2) * g ** 2     # second moment
+        mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)  # bias corrections
+        return lr * mhat / (np.sqrt(vhat) + eps), AdamState(m, v, t)
+    return Optimizer(init, update, f"adam(lr={lr!r})")
 
 
-def adam_update(g, state, lr, b1=0.9, b2=0.999, eps=1e-8):
-    """Algorithm 1 of Kingma & Ba: returns (step, new_state); apply as x = x - step. The inputs
-    are never modified."""
-    check_positive(**{"Adam step size lr": lr})
-    if isinstance(g, (list, tuple)):
-        g = onp.asarray(g, float)
+def sgd(lr):
+    """Plain stochastic gradient descent: step = lr * g (the original code's optimiser of the
+    hypernetwork in Figure 4). The state is the number of updates taken."""
+    check_positive(lr=lr)
+    return Optimizer(lambda x: 0, lambda g, t: (lr * g, t + 1), f"sgd(lr={lr!r})")
+
+
+def sgd_momentum(lr, momentum):
+    """SGD with momentum, v = momentum * v - lr * g, x = x + v (step = -v): the inner optimiser of
+    the unrolled baseline (Maclaurin et al. 2015). The state is the velocity v."""
+    check_positive(lr=lr)
+    if isinstance(momentum, bool) or not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+
+    def update(g, v):
+        v = momentum * v - lr * g
+        return -v, v
+    return Optimizer(lambda x: np.zeros_like(x), update, f"sgd_momentum(lr={lr!r}, momentum={momentum!r})")
+
+
+def check_optimizer(**named):
+    """Each argument is an Optimizer, or one line says what to pass instead."""
+    for k, opt in named.items():
+        if not isinstance(opt, Optimizer):
+            raise ValueError(f"{k} must be an optimiser of hypernet.optim, e.g. {k}=optim.adam(1e-4); got {opt!r}")
+
+
+def adam_in_place(x, g, state, lr, *, scratch, b1=0.9, b2=0.999, eps=1e-8):
+    """adam(lr)'s update of plain float arrays applied in place, for trainers that keep many models
+    in preallocated arrays (hypernet/linear_models.py): the same numbers as x - update(g, state)[0]
+    on the fast path, written into x, state.m and state.v; scratch (g's shape, not g) holds the
+    step. Returns the state of the next step."""
     t = state.t + 1
-    if fastpath.ENABLED and _plain(g, state):
-        return _adam_arrays(g, state, lr, b1, b2, eps, t)
-    m = b1 * state.m + (1 - b1) * g          # first moment
-    v = b2 * state.v + (1 - b2) * g ** 2     # second moment
-    mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)  # bias corrections
-    return lr * mhat / (np.sqrt(vhat) + eps), AdamState(m, v, t)
+    step, _, _ = _adam_fused(g, state.m, state.v, t, lr, b1, b2, eps, scratch=scratch)
+    x -= step
+    return AdamState(state.m, state.v, t)
 
 
+# ---- the fused form of Adam -------------------------------------------------------------------
 def _plain(g, state):
-    """Whether the fused update applies: it writes into fresh float arrays, so it takes neither
-    scalars nor autograd boxes (an update being differentiated keeps the formulas)."""
+    """Whether the fused update applies: it writes into float arrays, so it takes neither scalars
+    nor autograd boxes (an update being differentiated keeps the formulas)."""
     return (isinstance(g, onp.ndarray) and g.ndim > 0 and g.dtype.kind == "f"
             and not isbox(state.m) and not isbox(state.v))
 
 
-def _adam_arrays(g, state, lr, b1, b2, eps, t):
-    """The fast path: the same update on plain arrays in 11 passes over fresh arrays instead of
-    14 with 9 temporaries: a hypernetwork has 20 x more parameters than the model, so this is a large part
-    of a hyper-training step. Uses lr * mhat / (sqrt(vhat) + eps)
-    = lr * c / (1 - b1^t) * m / (sqrt(v) + eps * c) with c = sqrt(1 - b2^t)."""
-    m = g - state.m
-    m *= 1 - b1
-    m += state.m                  # b1 m + (1 - b1) g
-    v = g * g
-    v -= state.v
-    v *= 1 - b2
-    v += state.v                  # b2 v + (1 - b2) g^2
+def _adam_fused(g, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-8, *, scratch=None):
+    """Adam's update of plain arrays in 11 passes instead of the formulas' 14 with 9 temporaries (a
+    hypernetwork has 20 x more parameters than the model: this is a large part of a hyper-training
+    step). Returns (step, new m, new v). Uses lr * mhat / (sqrt(vhat) + eps)
+    = lr * c / (1 - b1^t) * m / (sqrt(v) + eps * c) with c = sqrt(1 - b2^t).
+
+    scratch=None: m and v are left as they are and the results are fresh arrays. scratch an array
+    of g's shape: m and v are updated in place, and the step is written into scratch (the same
+    numbers; g must not be scratch)."""
+    new_m = onp.subtract(g, m, out=scratch)
+    new_m *= 1 - b1
+    new_m = onp.add(m, new_m, out=m if scratch is not None else new_m)      # b1 m + (1 - b1) g
+    new_v = onp.multiply(g, g, out=scratch)
+    new_v -= v
+    new_v *= 1 - b2
+    new_v = onp.add(v, new_v, out=v if scratch is not None else new_v)      # b2 v + (1 - b2) g^2
     c = (1 - b2 ** t) ** 0.5
-    step = onp.sqrt(v)
+    step = onp.sqrt(new_v, out=scratch)
     step += eps * c
-    onp.divide(m, step, out=step)
+    onp.divide(new_m, step, out=step)
     step *= lr * c / (1 - b1 ** t)
-    return step, AdamState(m, v, t)
+    return step, new_m, new_v

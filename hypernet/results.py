@@ -9,6 +9,7 @@ figure one unit (hypernet/store.py).
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import platform
 import subprocess
@@ -21,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from . import store
+from .paths import ROOT
 from .store import atomic_write  # noqa: F401  (plotting and tests use it from here)
 
-ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "figures"  # a PAPER run with the default seed; committed
 RUNS = ROOT / "runs"  # every other run by default; git-ignored
 RUN_ID = "__run_id__"  # the npz entry holding the run id that the JSON holds too
@@ -86,6 +87,19 @@ def config_name(config, paper, quick):
 def seed_of(config, *keys):
     """An integer seed for one random stream, derived from the run's seed and a stage key."""
     return int(np.random.SeedSequence([config.seed, *keys]).generate_state(1)[0])
+
+
+def stats(values):
+    """The summary of one metric over runs (seeds): mean, sd (n - 1; 0 when n = 1), min, max and n
+    over the values present (None: a run without one, e.g. a seed that never reached a target), and
+    all values as given; mean, sd, min and max are None when no value is present."""
+    present = [float(v) for v in values if v is not None]
+    n = len(present)
+    if not n:
+        return {"mean": None, "sd": None, "min": None, "max": None, "n": 0, "values": list(values)}
+    mean = math.fsum(present) / n
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in present) / (n - 1)) if n >= 2 else 0.0
+    return {"mean": mean, "sd": sd, "min": min(present), "max": max(present), "n": n, "values": list(values)}
 
 
 def check_finite_metrics(figure, metrics):
@@ -244,10 +258,3 @@ class Progress:
 def _fmt(v):
     v = np.asarray(v)
     return f"{v.item():.4g}" if v.size == 1 else f"mean {v.mean():.4g}"
-
-
-def main(figure, run, plot, *, paper, quick, argv=None, description=None):
-    """The command line every figure script shares (hypernet/cli.py): --quick, --seed, --out,
-    --plot-only, --force."""
-    from . import cli
-    cli.main(figure, run, plot, paper=paper, quick=quick, argv=argv, description=description)

@@ -9,7 +9,7 @@ cv_grid (the crosses) and optimum_grid (where lam* is read off), each grid (low,
 """
 import numpy as np
 
-from . import algorithms, data, models, results
+from . import algorithms, data, models, optim, results
 
 
 def setup(config):
@@ -48,8 +48,8 @@ def cross_validate(config, problem, *, splits, W0):
     lams = np.concatenate([crosses, fine])[:, None]
     progress = results.Progress("Algorithm 1", config.cv_iters)
     cv = algorithms.cross_validation(problem, lams, W0=W0, train_batch=lambda step: full(splits.train),
-                                     valid_batch=full(splits.valid), lr=config.lr, iters=config.cv_iters,
-                                     callback=lambda step, W: progress(step))
+                                     valid_data=full(splits.valid), opt=optim.adam(config.lr), iters=config.cv_iters,
+                                     callback=lambda step, state: progress(step))
     train, valid, test = curves(problem, cv.W, lams=lams, splits=splits)
     n, best = len(crosses), len(crosses) + int(np.argmin(valid[len(crosses):]))
     return {"lams": crosses, "train": train[:n], "valid": valid[:n], "test": test[:n],

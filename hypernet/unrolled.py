@@ -1,9 +1,9 @@
 """Reverse-mode hypergradients through an unrolled training run (Maclaurin et al. 2015;
 Franceschi et al. 2017's reverse-HG), the baseline of Figure 5, top.
 
-One hyper-iteration: train the elementary weights for T steps of SGD with momentum from a fixed
-initialisation W0 on a fixed sequence of training minibatches, with the hyperparameters lam in the
-training loss; evaluate the validation loss of the final weights W_T; differentiate it with respect
+One hyper-iteration: train the elementary weights for T steps of SGD with momentum
+(hypernet.optim.sgd_momentum) from a fixed initialisation W0 on a fixed sequence of training
+minibatches, with the hyperparameters lam in the training loss; evaluate the validation loss of the final weights W_T; differentiate it with respect
 to every hyperparameter by running autograd backwards through all T steps. An outer Adam then
 updates lam, and the next hyper-iteration trains again from W0 (as Maclaurin and Franceschi do).
 
@@ -25,8 +25,10 @@ from typing import NamedTuple
 import autograd.numpy as np
 from autograd import grad, make_vjp
 
-from .checks import Watch, batch_at, check_batch, check_count, check_positive, check_steps, count_up, start_array
-from .optim import adam_init, adam_update
+from .algorithms import State
+from .checks import (Watch, batch_at, check_batch, check_count, check_problem, check_steps, checked_losses, count_up,
+                     lam_vector, start_array)
+from .optim import check_optimizer
 
 
 class UnrolledResult(NamedTuple):
@@ -36,68 +38,72 @@ class UnrolledResult(NamedTuple):
     seconds: float
 
 
-def sgd_momentum(problem, *, W0, lam, train_batch, T, lr, momentum):
-    """W_T after T steps of SGD with momentum (v = m v - lr g; w = w + v) from W0 (D,) on
-    train_batch(0), ..., train_batch(T - 1) with hyperparameters lam (H,). Purely functional
-    (no in-place updates), so autograd can differentiate W_T with respect to lam."""
-    train_grad = grad(lambda W, batch: np.sum(problem.train_loss(W, lam[None, :], batch)))
-    W, V = W0[None, :], np.zeros((1, len(W0)))
+def train_unrolled(problem, *, W0, lam, train_batch, T, opt):
+    """W_T after T steps of the inner optimiser `opt` (e.g. optim.sgd_momentum(lr, momentum):
+    v = m v - lr g; w = w + v) from W0 (D,) on train_batch(0), ..., train_batch(T - 1) with
+    hyperparameters lam (H,). Purely functional (no in-place updates), so autograd can
+    differentiate W_T with respect to lam."""
+    loss = lambda W, batch: np.sum(checked_losses(problem.train_loss, "train_loss", 1, W, lam[None, :], batch))  # noqa: E731
+    train_grad = grad(loss)
+    W = W0[None, :]
+    state = opt.init(W)
     for t in range(T):
-        V = momentum * V - lr * train_grad(W, train_batch(t))
-        W = W + V
+        step, state = opt.update(train_grad(W, train_batch(t)), state)
+        W = W - step
     return W[0]
 
 
-def hypergradient(problem, *, W0, train_batch, valid_batch, T, lr, momentum):
+def hypergradient(problem, *, W0, train_batch, valid_data, T, opt):
     """f(lam) -> (L_Valid(W_T(lam)), dL_Valid/dlam (H,), W_T): the exact gradient of the validation
-    loss after T unrolled steps, by one forward run and one reverse pass through it."""
-    valid_batch = check_batch(valid_batch, "valid_batch", sizes=problem.layer_sizes)
-    valid_grad = grad(lambda W: problem.valid_loss(W[None, :], valid_batch)[0])
+    loss on the fixed batch valid_data = (X, T) after T unrolled steps of `opt`, by one forward run
+    and one reverse pass through it."""
+    valid_data = check_batch(valid_data, "valid_data", sizes=problem.layer_sizes)
+
+    def valid_loss(W):
+        return checked_losses(problem.valid_loss, "valid_loss", 1, W[None, :], valid_data)[0]
+    valid_grad = grad(valid_loss)
     # The same T minibatches every time: drawn once, and the tape then holds references to them
     # rather than T fresh copies.
     batches = [batch_at(train_batch, t, "train_batch", sizes=problem.layer_sizes) for t in range(T)]
 
     def f(lam):
-        vjp, W_T = make_vjp(lambda l: sgd_momentum(problem, W0=W0, lam=l, train_batch=batches.__getitem__, T=T, lr=lr,
-                                                      momentum=momentum))(lam)
-        loss = problem.valid_loss(W_T[None, :], valid_batch)[0]
-        return loss, vjp(valid_grad(W_T)), W_T
+        vjp, W_T = make_vjp(lambda l: train_unrolled(problem, W0=W0, lam=l, train_batch=batches.__getitem__, T=T,
+                                                     opt=opt))(lam)
+        return valid_loss(W_T), vjp(valid_grad(W_T)), W_T
     return f
 
 
-def hypertrain_unrolled(problem, *, W0, lam0, train_batch, valid_batch, T, lr, momentum, lr_lam,
-                        iters=None, callback=None):
-    """Gradient-based hyperparameter optimisation by unrolling: `iters` outer Adam steps on lam,
-    each with the hypergradient of `hypergradient` (T inner SGD-with-momentum steps from W0 on
-    the same T training batches every time; the full validation batch `valid_batch`).
-    callback(step, {"lam", "W", "valid_loss"}) may record progress; returning True stops."""
-    lam = start_array(lam0, "lam0", (problem.n_hyper,))
+def hypertrain_unrolled(problem, *, W0, lam_hat, train_batch, valid_data, T, opt, opt_lam, iters=None, callback=None):
+    """Gradient-based hyperparameter optimisation by unrolling: `iters` outer steps of opt_lam on
+    lam_hat, each with the hypergradient of `hypergradient` (T inner steps of `opt` from W0 on the
+    same T training batches every time; the fixed validation batch valid_data). The paper gives no
+    settings of this baseline, so both optimisers are required (Figure 5: optim.sgd_momentum inside,
+    optim.adam outside). callback(step, State("unrolled", valid_loss, lam, W)) may record
+    progress; returning True stops."""
+    check_problem(problem)
+    lam = lam_vector(lam_hat, problem)
     W0 = start_array(W0, "W0", (problem.n_weights,))
-    check_positive(lr=lr, lr_lam=lr_lam)
+    check_optimizer(opt=opt, opt_lam=opt_lam)
     check_count(T=T)
     check_steps(iters, callback)
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     t0 = time.perf_counter()
-    f = hypergradient(problem, W0=W0, train_batch=train_batch, valid_batch=valid_batch, T=T, lr=lr,
-                      momentum=momentum)
-    state, losses, W = adam_init(lam), [], W0
-    watch = Watch("Unrolled reverse-mode", "the initial weights W0 and lam0")
+    f = hypergradient(problem, W0=W0, train_batch=train_batch, valid_data=valid_data, T=T, opt=opt)
+    state, losses, W = opt_lam.init(lam), [], W0
+    watch = Watch("Unrolled reverse-mode", "the initial weights W0 and lam_hat")
     for step in count_up(iters):
         loss, g, W = f(lam)
         watch(step, loss, g, what="the validation loss")
-        delta, state = adam_update(g, state, lr_lam)
+        delta, state = opt_lam.update(g, state)
         lam = lam - delta
         losses.append(loss)
-        if callback and callback(step, {"lam": lam, "W": W, "valid_loss": loss}):
+        if callback and callback(step, State("unrolled", valid_loss=loss, lam=lam, W=W)):
             break
     return UnrolledResult(lam, W, np.array(losses), time.perf_counter() - t0)
 
 
-def peak_memory(problem, *, W0, lam, train_batch, valid_batch, T, lr, momentum):
+def peak_memory(problem, *, W0, lam, train_batch, valid_data, T, opt):
     """Peak bytes allocated during one hypergradient with T unrolled steps (peak_bytes)."""
-    f = hypergradient(problem, W0=W0, train_batch=train_batch, valid_batch=valid_batch, T=T, lr=lr,
-                      momentum=momentum)
+    f = hypergradient(problem, W0=W0, train_batch=train_batch, valid_data=valid_data, T=T, opt=opt)
     return peak_bytes(f, lam)
 
 

@@ -3,14 +3,14 @@
 optimization to differentiate through").
 
 For hyperparameters lam the hypernetwork proposes weights W_0 = w_phi(lam); K steps of the inner
-optimiser of the unrolled baseline (SGD with momentum, hypernet.unrolled.sgd_momentum) start from
+optimiser of the unrolled baseline (SGD with momentum, hypernet.optim.sgd_momentum) start from
 them on the training loss with hyperparameters lam, on K training minibatches drawn once, giving
 W_K(lam). The hyperparameter step descends L_Valid(W_K(lam)); its gradient runs backwards through
 the K steps and on through the hypernetwork (reverse mode, as the unrolled baseline):
 
     dL_Valid/dlam = dL_Valid/dW_K (dW_K/dW_0 dw_phi/dlam + the direct dW_K/dlam of the K steps).
 
-The hypernetwork is trained exactly as in Algorithm 3 (the same loop, algorithms.hypertrain_joint,
+The hypernetwork is trained exactly as in Algorithm 3 (the same loop, algorithms._joint,
 with this objective for the lam step), and the weights the method delivers for lam_hat are
 W_K(lam_hat). Two limits, both tested: K = 0 is Algorithm 3; a hypernetwork whose output does not
 depend on lam and is not trained is the unrolled baseline started from that output with T = K.
@@ -18,25 +18,22 @@ Memory grows as K x D, as the unrolled baseline's (peak_memory).
 """
 import autograd.numpy as np
 
-from .algorithms import hypertrain_joint
-from .checks import check_count, check_positive
-from .unrolled import peak_bytes, sgd_momentum
+from .algorithms import PAPER_ADAM, _joint
+from .checks import check_count
+from .optim import sgd_momentum
+from .unrolled import peak_bytes, train_unrolled
 
 
 def warm_started(problem, hypernet, *, K, inner_batch, lr, momentum):
     """weights(phi, lam (H,)) -> W_K (D,): K steps of SGD with momentum (step lr) from w_phi(lam)
     on inner_batch(0), ..., inner_batch(K - 1), drawn once here; differentiable in phi and lam."""
     check_count(K=K, allow_zero=True)
-    if K:
-        check_positive(lr=lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    opt = sgd_momentum(lr, momentum) if K else None
     batches = [inner_batch(k) for k in range(K)]
 
     def weights(phi, lam):
         W0 = hypernet.apply(phi, np.reshape(lam, (1, -1)))[0]
-        return sgd_momentum(problem, W0=W0, lam=lam, train_batch=batches.__getitem__, T=K, lr=lr,
-                            momentum=momentum)
+        return train_unrolled(problem, W0=W0, lam=lam, train_batch=batches.__getitem__, T=K, opt=opt) if K else W0
     return weights
 
 
@@ -46,15 +43,15 @@ def warm_start_valid_loss(problem, weights):
 
 
 def hypertrain_warm_start(problem, hypernet, *, phi, lam_hat, sample_lams, train_batch, valid_batch, K,
-                          inner_batch, inner_lr, momentum, lr_phi, lr_lam, iters=None, callback=None):
+                          inner_batch, inner_lr, momentum, opt_phi=PAPER_ADAM, opt_lam=PAPER_ADAM, iters=None,
+                          callback=None):
     """Algorithm 3's loop with the lam step on L_Valid(W_K(lam_hat)) (see the module docstring).
-    The callback's state also holds "weights": the function lam -> W_K(lam) of the current phi."""
+    The callback's State also holds `weights`: the function lam -> W_K(lam) of the current phi."""
     weights = warm_started(problem, hypernet, K=K, inner_batch=inner_batch, lr=inner_lr, momentum=momentum)
-    outer = callback and (lambda step, state: callback(step, dict(state, weights=lambda lam: weights(state["phi"], lam))))
-    return hypertrain_joint(problem, hypernet, phi=phi, lam_hat=lam_hat, sample_lams=sample_lams,
-                            train_batch=train_batch, valid_batch=valid_batch, lr_phi=lr_phi, lr_lam=lr_lam,
-                            iters=iters, callback=outer, algorithm=f"Warm-started unrolling (K = {K})",
-                            valid_objective=warm_start_valid_loss(problem, weights))
+    outer = callback and (lambda step, state: callback(step, state._replace(weights=lambda lam: weights(state.phi, lam))))
+    return _joint(problem, hypernet, phi=phi, lam_hat=lam_hat, sample_lams=sample_lams, train_batch=train_batch,
+                  valid_batch=valid_batch, opt_phi=opt_phi, opt_lam=opt_lam, iters=iters, callback=outer,
+                  algorithm=f"Warm-started unrolling (K = {K})", valid_objective=warm_start_valid_loss(problem, weights))
 
 
 def peak_memory(problem, hypernet, *, phi, lam, valid_batch, K, inner_batch, lr, momentum):

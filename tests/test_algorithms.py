@@ -7,7 +7,7 @@ from autograd import grad
 from scipy.optimize import minimize_scalar
 
 from hypernet import algorithms as alg
-from hypernet import data, hypernets, models, optim
+from hypernet import data, hypernets, models, optim, samplers
 from gradcheck import fd_check
 
 RNG = np.random.default_rng(0)
@@ -89,7 +89,7 @@ def test_ridge_problem_matches_the_closed_form(ridge):
 def test_algorithm1_agrees_with_the_closed_form(ridge):
     lams = np.linspace(-3, 1, 5)[:, None]
     res = alg.cross_validation(ridge["problem"], lams, W0=np.zeros(6), train_batch=ridge["train_batch"],
-                               valid_batch=ridge["valid"], lr=0.02, iters=2000)
+                               valid_data=ridge["valid"], opt=optim.adam(0.02), iters=2000)
     for i, lam in enumerate(lams[:, 0]):
         theta = best_response(lam, *ridge["train"])
         assert np.linalg.norm(res.W[i] - theta) <= 1e-6 * np.linalg.norm(theta)
@@ -102,11 +102,11 @@ def test_algorithm2_mlp_matches_the_best_response_over_the_support(ridge):
     at step size 1e-2 and then 1000 at 1e-3 (a second call continuing from phi)."""
     prob, hn = ridge["problem"], hypernets.mlp(1, 64, 6)
     phi = hn.init(np.random.default_rng(0), 0.2)
-    phi, _ = alg.train_hypernet(prob, hn, phi=phi, sample_lams=alg.uniform_sampler(-3, 1, n_hyper=1, n_samples=16, seed=0),
-                                train_batch=ridge["train_batch"], lr_phi=1e-2, iters=1000)
-    res = alg.hypertrain_global(prob, hn, phi=phi, sample_lams=alg.uniform_sampler(-3, 1, n_hyper=1, n_samples=16, seed=1),
-                                train_batch=ridge["train_batch"], valid_batch=ridge["valid_batch"], lam0=0.5,
-                                iters=1000, lam_iters=400, lr_phi=1e-3, lr_lam=2e-2)
+    phi, _ = alg.train_hypernet(prob, hn, phi=phi, sample_lams=samplers.uniform_sampler(-3, 1, n_hyper=1, n_samples=16, seed=0),
+                                train_batch=ridge["train_batch"], opt_phi=optim.adam(1e-2), iters=1000)
+    res = alg.hypertrain_global(prob, hn, phi=phi, sample_lams=samplers.uniform_sampler(-3, 1, n_hyper=1, n_samples=16, seed=1),
+                                train_batch=ridge["train_batch"], valid_batch=ridge["valid_batch"], lam_hat=0.5,
+                                iters=1000, lam_iters=400, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(2e-2))
     grid = np.linspace(-3, 1, 81)
     W = hn.apply(res.phi, grid[:, None])
     exact = np.array([best_response(lam, *ridge["train"]) for lam in grid])
@@ -128,7 +128,7 @@ def test_algorithm3_linear_hypernet_finds_the_optimum(ridge, lam0):
     hn = hypernets.linear(1, 6)
     res = alg.hypertrain_local(ridge["problem"], hn, phi=hn.init(np.random.default_rng(0), 0.1), lam_hat=lam0,
                                train_batch=ridge["train_batch"], valid_batch=ridge["valid_batch"], iters=1500,
-                               n_samples=4, sigma=0.2, lr_phi=0.03, lr_lam=0.01, seed=0)
+                               n_samples=4, sigma=0.2, opt_phi=optim.adam(0.03), opt_lam=optim.adam(0.01), seed=0)
     assert abs(res.lam[0] - ridge["lam_opt"]) < 0.05
     assert res.lam_path.shape == (1501, 1) and res.lam_path[-1, 0] == res.lam[0]
     # near lam_hat the linear hypernetwork is the best response
@@ -141,7 +141,7 @@ def algorithm4(ridge):
     hn = hypernets.linear(1, 6)
     res = alg.hypertrain_simplified(ridge["problem"], hn, phi=hn.init(np.random.default_rng(0), 0.1), lam_hat=-3.0,
                                     train_batch=ridge["train_batch"], valid_batch=ridge["valid_batch"], iters=1500,
-                                    lr_phi=0.03, lr_lam=0.01)
+                                    opt_phi=optim.adam(0.03), opt_lam=optim.adam(0.01))
     return hn, res
 
 
@@ -181,9 +181,9 @@ def run_all(small, seed):
     tb, vb = data.minibatcher(split, 10, seed), data.minibatcher(split, 10, seed + 1000)
     phi = hn.init(np.random.default_rng(seed), 0.1)
     W0 = models.init_weights(np.random.default_rng(seed), prob.n_weights, 0.1)
-    cv = alg.cross_validation(prob, [[-1.0], [0.0]], W0=W0, train_batch=tb, valid_batch=vb(0), lr=1e-2, iters=20)
-    common = dict(phi=phi, train_batch=tb, valid_batch=vb, lr_phi=1e-2, lr_lam=1e-2, iters=20)
-    a2 = alg.hypertrain_global(prob, hn, sample_lams=alg.gaussian_sampler(0.0, 1.0, n_samples=2, seed=seed), lam0=0.5,
+    cv = alg.cross_validation(prob, [[-1.0], [0.0]], W0=W0, train_batch=tb, valid_data=vb(0), opt=optim.adam(1e-2), iters=20)
+    common = dict(phi=phi, train_batch=tb, valid_batch=vb, opt_phi=optim.adam(1e-2), opt_lam=optim.adam(1e-2), iters=20)
+    a2 = alg.hypertrain_global(prob, hn, sample_lams=samplers.gaussian_sampler(0.0, 1.0, n_samples=2, seed=seed), lam_hat=0.5,
                                lam_iters=10, **common)
     a3 = alg.hypertrain_local(prob, hn, lam_hat=0.5, n_samples=2, sigma=0.5, seed=seed, **common)
     a4 = alg.hypertrain_simplified(prob, hn, lam_hat=0.5, **common)
@@ -199,7 +199,7 @@ def test_same_seed_same_numbers(small):
 
 
 def test_samplers_are_seeded_by_step():
-    s = alg.gaussian_sampler([1.0, -1.0], 0.5, n_samples=4, seed=2)
+    s = samplers.gaussian_sampler([1.0, -1.0], 0.5, n_samples=4, seed=2)
     lam_hat = np.array([5.0, 5.0])  # Algorithm 2's p(lam) ignores lam_hat
     assert s(lam_hat, 3).shape == (4, 2)
     np.testing.assert_array_equal(s(lam_hat, 3), s(None, 3))
@@ -207,13 +207,13 @@ def test_samplers_are_seeded_by_step():
     draws = np.concatenate([s(lam_hat, i) for i in range(500)])
     np.testing.assert_allclose(draws.mean(0), [1.0, -1.0], atol=0.05)
     np.testing.assert_allclose(draws.std(0), [0.5, 0.5], atol=0.03)
-    u = np.concatenate([alg.uniform_sampler(-3, 3, n_hyper=10, n_samples=25, seed=0)(None, i) for i in range(40)])
+    u = np.concatenate([samplers.uniform_sampler(-3, 3, n_hyper=10, n_samples=25, seed=0)(None, i) for i in range(40)])
     assert u.shape == (1000, 10) and u.min() >= -3 and u.max() <= 3 and abs(u.mean()) < 0.1
     # Algorithm 3: N(lam_hat, sigma^2 I) around the current lam_hat; Algorithm 4: lam_hat itself
-    local = np.concatenate([alg.local_sampler(0.1, n_samples=5, seed=1)(lam_hat, i) for i in range(200)])
+    local = np.concatenate([samplers.local_sampler(0.1, n_samples=5, seed=1)(lam_hat, i) for i in range(200)])
     np.testing.assert_allclose(local.mean(0), lam_hat, atol=0.01)
     np.testing.assert_allclose(local.std(0), [0.1, 0.1], atol=0.01)
-    np.testing.assert_array_equal(alg.at_lam_hat(lam_hat, 9), lam_hat[None, :])
+    np.testing.assert_array_equal(samplers.at_lam_hat(lam_hat, 9), lam_hat[None, :])
 
 
 def test_callback_stops_the_loop(small):
@@ -222,12 +222,12 @@ def test_callback_stops_the_loop(small):
     phi = hn.init(np.random.default_rng(0), 0.1)
     seen = []
     res = alg.hypertrain_local(prob, hn, phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, n_samples=2, sigma=0.5,
-                               lr_phi=1e-2, lr_lam=1e-2, seed=0, iters=None,
+                               opt_phi=optim.adam(1e-2), opt_lam=optim.adam(1e-2), seed=0, iters=None,
                                callback=lambda step, s: seen.append(step) or step == 4)
     assert seen == [0, 1, 2, 3, 4] and len(res.train_losses) == 5 and res.lam_path.shape == (6, 1)
     W0 = np.full(prob.n_weights, 0.1)
-    kw = dict(W0=W0, train_batch=b, valid_batch=b(0), lr=1e-2)
-    cv = alg.cross_validation(prob, [[0.0]], iters=50, callback=lambda s, W: s == 2, **kw)
+    kw = dict(W0=W0, train_batch=b, valid_data=b(0), opt=optim.adam(1e-2))
+    cv = alg.cross_validation(prob, [[0.0]], iters=50, callback=lambda s, state: s == 2, **kw)
     # stopped after 3 steps: the same weights as a run of 3 steps
     np.testing.assert_array_equal(cv.W, alg.cross_validation(prob, [[0.0]], iters=3, **kw).W)
 
@@ -242,8 +242,11 @@ def tiny():
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(lr_phi=0.0), "lr_phi must be a positive finite number, got 0.0"),
-    (dict(lr_lam=-1e-3), "lr_lam must be a positive finite number, got -0.001"),
+    (dict(opt_phi=1e-3), r"opt_phi must be an optimiser of hypernet.optim, e.g. opt_phi=optim.adam\(1e-4\); got 0.001"),
+    (dict(opt_lam=None), "opt_lam must be an optimiser of hypernet.optim"),
+    (dict(sigma=None), "give Algorithm 3 either sample_lams"),
+    (dict(sample_lams=samplers.at_lam_hat), "not both"),
+    (dict(seed=None), "sigma needs a seed"),
     (dict(n_samples=0), "n_samples must be a positive integer, got 0"),
     (dict(n_samples=2.0), "n_samples must be a positive integer, got 2.0"),
     (dict(sigma=0.0), "sigma must be a positive finite number, got 0.0"),
@@ -254,15 +257,15 @@ def tiny():
     (dict(iters=2.5), "iters must be a non-negative integer"),
     (dict(iters=10.0), "iters must be a non-negative integer, got 10.0"),
     (dict(iters=None), "iters=None runs until the callback stops it, but no callback was given"),
-    (dict(lam_hat=np.zeros(2)), r"lam has shape \(2,\), expected \(1,\)"),
-    (dict(lam_hat=np.array([np.nan])), "lam has NaN or Inf values"),
+    (dict(lam_hat=np.zeros(2)), r"lam_hat has shape \(2,\), expected \(1,\)"),
+    (dict(lam_hat=np.array([np.nan])), "lam_hat has NaN or Inf values"),
     (dict(phi=np.zeros(5)), r"phi has shape \(5,\), expected \(36,\)"),
     (dict(phi=np.zeros(37)), r"phi has shape \(37,\), expected \(36,\)"),
 ])
 def test_algorithm3_invalid_settings(tiny, change, message):
     prob, hn, phi, b = tiny
     kw = dict(phi=phi, lam_hat=np.zeros(1), train_batch=b, valid_batch=b, iters=3, n_samples=2, sigma=0.1,
-              lr_phi=1e-3, lr_lam=1e-3, seed=0)
+              opt_phi=optim.adam(1e-3), opt_lam=optim.adam(1e-3), seed=0)
     kw.update(change)
     with pytest.raises(ValueError, match=message):
         alg.hypertrain_local(prob, hn, **kw)
@@ -270,16 +273,16 @@ def test_algorithm3_invalid_settings(tiny, change, message):
 
 def test_a_1d_grid_is_accepted_when_there_is_one_hyperparameter(tiny):
     prob, _, _, b = tiny
-    kw = dict(W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=1e-3, iters=2)
+    kw = dict(W0=np.full(18, 0.1), train_batch=b, valid_data=b(0), opt=optim.adam(1e-3), iters=2)
     np.testing.assert_array_equal(alg.cross_validation(prob, np.array([0.0, 1.0]), **kw).W,
                                   alg.cross_validation(prob, np.array([[0.0], [1.0]]), **kw).W)
 
 
 def test_scalar_lam_is_accepted_by_every_algorithm(tiny):
-    """A scalar lam (H = 1) works as lam0 of Algorithm 2 and as lam_hat of Algorithms 3 and 4 alike."""
+    """A scalar lam (H = 1) works as the starting lam_hat of Algorithms 2, 3 and 4 alike."""
     prob, hn, phi, b = tiny
-    kw = dict(phi=phi, train_batch=b, valid_batch=b, iters=2, lr_phi=1e-3, lr_lam=1e-3)
-    runs = [alg.hypertrain_global(prob, hn, sample_lams=alg.gaussian_sampler(0, 1, n_samples=2, seed=0), lam0=0.5, lam_iters=2, **kw),
+    kw = dict(phi=phi, train_batch=b, valid_batch=b, iters=2, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(1e-3))
+    runs = [alg.hypertrain_global(prob, hn, sample_lams=samplers.gaussian_sampler(0, 1, n_samples=2, seed=0), lam_hat=0.5, lam_iters=2, **kw),
             alg.hypertrain_local(prob, hn, lam_hat=0.5, n_samples=2, sigma=0.1, seed=0, **kw),
             alg.hypertrain_simplified(prob, hn, lam_hat=0.5, **kw)]
     assert all(r.lam.shape == (1,) for r in runs)
@@ -287,15 +290,17 @@ def test_scalar_lam_is_accepted_by_every_algorithm(tiny):
 
 def test_other_invalid_settings(tiny):
     prob, hn, phi, b = tiny
-    g2 = dict(phi=phi, sample_lams=alg.gaussian_sampler(0, 1, n_samples=2, seed=0), train_batch=b, valid_batch=b, lam0=0.0, iters=3,
-              lam_iters=3, lr_phi=1e-3, lr_lam=1e-3)
-    a4 = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3, lr_phi=1e-3, lr_lam=1e-3)
-    cv = dict(W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=1e-3, iters=3)
+    g2 = dict(phi=phi, sample_lams=samplers.gaussian_sampler(0, 1, n_samples=2, seed=0), train_batch=b, valid_batch=b, lam_hat=0.0, iters=3,
+              lam_iters=3, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(1e-3))
+    a4 = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(1e-3))
+    cv = dict(W0=np.full(18, 0.1), train_batch=b, valid_data=b(0), opt=optim.adam(1e-3), iters=3)
     empty = lambda step: (np.zeros((0, 5)), np.zeros((0, 3)))  # noqa: E731
     cases = [
-        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lr_phi": 0.0}), "lr_phi must be a positive finite number"),
+        (lambda: optim.adam(0.0), "lr must be a positive finite number, got 0.0"),
+        (lambda: optim.sgd(-1.0), "lr must be a positive finite number, got -1.0"),
+        (lambda: optim.sgd_momentum(0.1, 1.0), r"momentum must be in \[0, 1\), got 1.0"),
         (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lam_iters": -2}), "lam_iters must be a non-negative integer"),
-        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lam0": np.zeros(3)}), r"lam has shape \(3,\)"),
+        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lam_hat": np.zeros(3)}), r"lam_hat has shape \(3,\)"),
         (lambda: alg.hypertrain_global(prob, hn, **{**g2, "sample_lams": lambda lam_hat, step: np.zeros((0, 1))}),
          r"sample_lams returned shape \(0, 1\); expected \(S, 1\) with S >= 1 samples"),
         (lambda: alg.hypertrain_global(prob, hn, **{**g2, "train_batch": empty}),
@@ -304,31 +309,30 @@ def test_other_invalid_settings(tiny):
          r"train_batch\(0\) returned X \(\d+, 4\) and T \(\d+, 3\); the model 5-3 needs X \(N, 5\) and T \(N, 3\)"),
         (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "valid_batch": lambda step: (b(0)[0], b(0)[1][:, :2])}),
          r"valid_batch\(0\) returned X .* the model 5-3 needs"),
-        (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "lr_lam": 0.0}), "lr_lam must be a positive finite"),
+        (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "opt_lam": 1e-3}), "opt_lam must be an optimiser"),
         (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "valid_batch": empty}),
          r"valid_batch\(0\) must return \(X, T\)"),
         (lambda: alg.hypertrain_simplified(prob, hypernets.linear(2, prob.n_weights), **{**a4, "phi": np.zeros(54)}),
          "hypernetwork linear 2->18 maps 2 hyperparameters to 18 weights, but the problem has 1 and 18"),
-        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "lr": 0.0}), "lr must be a positive finite number"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "opt": "adam"}), "opt must be an optimiser of hypernet.optim"),
         (lambda: alg.cross_validation(prob, [[0.0, 1.0]], **cv), r"lams has shape \(1, 2\)"),
         (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "iters": -1}), "iters must be a non-negative"),
         (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "train_batch": empty}), r"train_batch\(0\) must return"),
         (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "train_batch": b(0)}),
          r"train_batch must be a function step -> \(X, T\)"),
-        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_batch": b}), "valid_batch of Algorithm 1 is one"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_data": b}), "valid_data of Algorithm 1 is one"),
         (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "W0": np.zeros(5)}), r"W0 has shape \(5,\)"),
         (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "valid_batch": b(0)}),
          "valid_batch must be a function"),
-        (lambda: alg.gaussian_sampler(0.0, 0.0, n_samples=2, seed=0), "sd must be a positive finite number"),
-        (lambda: alg.gaussian_sampler(0.0, 1.0, n_samples=0, seed=0), "n_samples must be a positive integer"),
-        (lambda: alg.uniform_sampler(1.0, 1.0, n_hyper=1, n_samples=2, seed=0), "width must be a positive finite number"),
-        (lambda: alg.uniform_sampler(-1.0, 1.0, n_hyper=1, n_samples=0, seed=0), "n_samples must be a positive integer"),
-        (lambda: alg.local_sampler(float("nan"), n_samples=2, seed=0), "sigma must be a positive finite number, got nan"),
-        (lambda: alg.local_sampler(0.1, n_samples=2, seed=-1), "seed must be a non-negative integer below 2\*\*32, got -1"),
-        (lambda: alg.gaussian_sampler(0.0, 1.0, n_samples=2, seed=1.5), "seed must be a non-negative integer below 2\*\*32, got 1.5"),
-        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "sample_lams": alg.local_sampler(0.1, n_samples=2, seed=0)}),
+        (lambda: samplers.gaussian_sampler(0.0, 0.0, n_samples=2, seed=0), "sd must be a positive finite number"),
+        (lambda: samplers.gaussian_sampler(0.0, 1.0, n_samples=0, seed=0), "n_samples must be a positive integer"),
+        (lambda: samplers.uniform_sampler(1.0, 1.0, n_hyper=1, n_samples=2, seed=0), "width must be a positive finite number"),
+        (lambda: samplers.uniform_sampler(-1.0, 1.0, n_hyper=1, n_samples=0, seed=0), "n_samples must be a positive integer"),
+        (lambda: samplers.local_sampler(float("nan"), n_samples=2, seed=0), "sigma must be a positive finite number, got nan"),
+        (lambda: samplers.local_sampler(0.1, n_samples=2, seed=-1), r"seed must be a non-negative integer below 2\*\*32, got -1"),
+        (lambda: samplers.gaussian_sampler(0.0, 1.0, n_samples=2, seed=1.5), r"seed must be a non-negative integer below 2\*\*32, got 1.5"),
+        (lambda: alg.hypertrain_global(prob, hn, **{**g2, "sample_lams": samplers.local_sampler(0.1, n_samples=2, seed=0)}),
          "local_sampler draws around lam_hat: use it with Algorithm 3"),
-        (lambda: optim.adam_update(np.ones(2), optim.adam_init(np.ones(2)), 0.0), "Adam step size lr must be a positive finite number"),
     ]
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -342,11 +346,11 @@ def test_edge_inputs_are_refused_with_their_own_message(tiny):
     from hypernet import unrolled
     prob, hn, phi, b = tiny
     X, T = b(0)
-    cv = dict(W0=np.full(18, 0.1), train_batch=b, valid_batch=(X, T), lr=1e-3, iters=3)
-    a4 = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3, lr_phi=1e-3, lr_lam=1e-3)
+    cv = dict(W0=np.full(18, 0.1), train_batch=b, valid_data=(X, T), opt=optim.adam(1e-3), iters=3)
+    a4 = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(1e-3))
     later_empty = lambda step: (X, T) if step == 0 else (X[:0], T[:0])  # noqa: E731
-    un = dict(W0=np.full(18, 0.1), lam0=[0.0], train_batch=b, valid_batch=(X, T), T=2, lr=0.1, momentum=0.5,
-              lr_lam=0.1, iters=1)
+    un = dict(W0=np.full(18, 0.1), lam_hat=[0.0], train_batch=b, valid_data=(X, T), T=2,
+              opt=optim.sgd_momentum(0.1, 0.5), opt_lam=optim.adam(0.1), iters=1)
     cases = [
         (lambda: alg.cross_validation(prob, np.zeros((2, 1, 1)), **cv), r"lams has shape \(2, 1, 1\), expected \(G, 1\)"),
         (lambda: alg.cross_validation(prob, np.zeros((0, 1)), **cv), r"lams has shape \(0, 1\).* G >= 1"),
@@ -354,11 +358,11 @@ def test_edge_inputs_are_refused_with_their_own_message(tiny):
         (lambda: alg.cross_validation(prob, 0.5, **cv), r"lams has shape \(\)"),
         (lambda: alg.cross_validation(models.make_problem((5, 3), "mse", "per_weight"), np.zeros(18), **cv),
          r"lams has shape \(18,\), expected \(G, 18\)"),
-        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_batch": (X * np.nan, T)}),
-         "valid_batch has NaN or Inf values"),
-        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_batch": (X[:0], T[:0])}),
-         r"valid_batch must be \(X, T\) with the same number N >= 1 of rows"),
-        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_batch": 0.5}), r"valid_batch must be \(X, T\)"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_data": (X * np.nan, T)}),
+         "valid_data has NaN or Inf values"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_data": (X[:0], T[:0])}),
+         r"valid_data must be \(X, T\) with the same number N >= 1 of rows"),
+        (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "valid_data": 0.5}), r"valid_data must be \(X, T\)"),
         (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "W0": np.full(18, np.nan), "iters": 0}),
          "W0 has NaN or Inf values"),
         (lambda: alg.cross_validation(prob, [[0.0]], **{**cv, "train_batch": later_empty}),
@@ -367,18 +371,19 @@ def test_edge_inputs_are_refused_with_their_own_message(tiny):
          r"train_batch\(0\) must be \(X, T\)"),
         (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "phi": phi * np.nan, "iters": 0}),
          "phi has NaN or Inf values"),
-        (lambda: alg.descend_lam(prob, hn, phi=phi * np.nan, lam=0.0, valid_batch=b, lr_lam=1e-3, iters=0),
+        (lambda: alg.descend_lam(prob, hn, phi=phi * np.nan, lam_hat=0.0, valid_batch=b, opt_lam=optim.adam(1e-3),
+                                 iters=0),
          "phi has NaN or Inf values"),
         (lambda: alg.hypertrain_simplified(prob, hn, **{**a4, "valid_batch": later_empty}),
          r"valid_batch\(1\) must return \(X, T\) with the same number N >= 1"),
-        (lambda: alg.gaussian_sampler(np.nan, 1.0, n_samples=2, seed=0), "mean has NaN or Inf values"),
-        (lambda: alg.local_sampler(0.1, n_samples=2, seed=2 ** 32), "seed must be a non-negative integer below 2"),
+        (lambda: samplers.gaussian_sampler(np.nan, 1.0, n_samples=2, seed=0), "mean has NaN or Inf values"),
+        (lambda: samplers.local_sampler(0.1, n_samples=2, seed=2 ** 32), "seed must be a non-negative integer below 2"),
         (lambda: unrolled.hypertrain_unrolled(prob, **{**un, "W0": np.full(18, np.nan), "iters": 0}),
          "W0 has NaN or Inf values"),
-        (lambda: unrolled.hypertrain_unrolled(prob, **{**un, "valid_batch": (X[:0], T[:0])}),
-         r"valid_batch must be \(X, T\) with the same number N >= 1"),
-    ] + [(lambda lr=lr: optim.adam_update(np.ones(2), optim.adam_init(np.ones(2)), lr),
-          "Adam step size lr must be a positive finite number") for lr in (np.nan, np.inf, -np.inf, [0.1])]
+        (lambda: unrolled.hypertrain_unrolled(prob, **{**un, "valid_data": (X[:0], T[:0])}),
+         r"valid_data must be \(X, T\) with the same number N >= 1"),
+    ] + [(lambda lr=lr: optim.adam(lr), "lr must be a positive finite number")
+         for lr in (np.nan, np.inf, -np.inf, [0.1])]
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
             call()
@@ -390,19 +395,20 @@ def test_lists_work_as_arrays(tiny):
     prob, hn, phi, b = tiny
     X, T = b(0)
     listed = lambda step: (X.tolist(), T.tolist())  # noqa: E731
-    cv = dict(lr=1e-3, iters=3)
+    cv = dict(opt=optim.adam(1e-3), iters=3)
     np.testing.assert_array_equal(
-        alg.cross_validation(prob, [0.0, 1.0], W0=[0.1] * 18, train_batch=listed, valid_batch=listed(0), **cv).W,
-        alg.cross_validation(prob, np.array([[0.0], [1.0]]), W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), **cv).W)
-    kw = dict(lam_hat=[0.5], iters=3, lr_phi=1e-3, lr_lam=1e-3)
+        alg.cross_validation(prob, [0.0, 1.0], W0=[0.1] * 18, train_batch=listed, valid_data=listed(0), **cv).W,
+        alg.cross_validation(prob, np.array([[0.0], [1.0]]), W0=np.full(18, 0.1), train_batch=b, valid_data=b(0), **cv).W)
+    kw = dict(lam_hat=[0.5], iters=3, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(1e-3))
     np.testing.assert_array_equal(
         alg.hypertrain_simplified(prob, hn, phi=list(phi), train_batch=listed, valid_batch=listed, **kw).phi,
         alg.hypertrain_simplified(prob, hn, phi=phi, train_batch=b, valid_batch=b, **kw).phi)
-    un = dict(lam0=[0.0], T=2, lr=0.1, momentum=0.5, lr_lam=0.1, iters=1)
-    assert unrolled.hypertrain_unrolled(prob, W0=[0.1] * 18, train_batch=listed, valid_batch=listed(0), **un).lam == \
-        unrolled.hypertrain_unrolled(prob, W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), **un).lam
-    step, _ = optim.adam_update([1.0, 2.0], optim.adam_init(np.ones(2)), 0.1)
-    np.testing.assert_array_equal(step, optim.adam_update(np.array([1.0, 2.0]), optim.adam_init(np.ones(2)), 0.1)[0])
+    un = dict(lam_hat=[0.0], T=2, opt=optim.sgd_momentum(0.1, 0.5), opt_lam=optim.adam(0.1), iters=1)
+    assert unrolled.hypertrain_unrolled(prob, W0=[0.1] * 18, train_batch=listed, valid_data=listed(0), **un).lam == \
+        unrolled.hypertrain_unrolled(prob, W0=np.full(18, 0.1), train_batch=b, valid_data=b(0), **un).lam
+    adam = optim.adam(0.1)
+    step, _ = adam.update([1.0, 2.0], adam.init(np.ones(2)))
+    np.testing.assert_array_equal(step, adam.update(np.array([1.0, 2.0]), adam.init(np.ones(2)))[0])
 
 
 def test_keyword_only_after_problem_and_hypernet():
@@ -411,7 +417,7 @@ def test_keyword_only_after_problem_and_hypernet():
     from hypernet import unrolled
     for fn, n_positional in [(alg.cross_validation, 2), (alg.train_hypernet, 2), (alg.descend_lam, 2),
                              (alg.hypertrain_global, 2), (alg.hypertrain_local, 2), (alg.hypertrain_simplified, 2),
-                             (alg.hypertrain_joint, 2), (unrolled.hypertrain_unrolled, 1)]:
+                             (unrolled.hypertrain_unrolled, 1)]:
         params = list(inspect.signature(fn).parameters.values())
         assert all(p.kind == p.POSITIONAL_OR_KEYWORD for p in params[:n_positional]), fn.__name__
         assert all(p.kind == p.KEYWORD_ONLY for p in params[n_positional:]), fn.__name__
@@ -422,21 +428,21 @@ def test_diverging_runs_name_the_algorithm_and_step(tiny):
     """A huge step size makes the weights overflow: each algorithm stops with DivergedError."""
     prob, hn, phi, b = tiny
     huge = 1e200
-    g2 = dict(phi=phi, sample_lams=alg.gaussian_sampler(0, 1, n_samples=2, seed=0), train_batch=b, valid_batch=b, iters=10,
+    g2 = dict(phi=phi, sample_lams=samplers.gaussian_sampler(0, 1, n_samples=2, seed=0), train_batch=b, valid_batch=b, iters=10,
               lam_iters=10)
     j = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=10)
     runs = {
         "Algorithm 1 (cross-validation) diverged at step 1: the training loss":
-            lambda: alg.cross_validation(prob, [[0.0]], W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=huge,
+            lambda: alg.cross_validation(prob, [[0.0]], W0=np.full(18, 0.1), train_batch=b, valid_data=b(0), opt=optim.adam(huge),
                                          iters=10),
         "Algorithm 2 (phase 1, hypernetwork) diverged at step 1: the training loss":
-            lambda: alg.hypertrain_global(prob, hn, lam0=0.0, lr_phi=huge, lr_lam=1e-3, **g2),
+            lambda: alg.hypertrain_global(prob, hn, lam_hat=0.0, opt_phi=optim.adam(huge), opt_lam=optim.adam(1e-3), **g2),
         "Algorithm 2 (phase 2, lam) diverged at step 1: the validation loss":
-            lambda: alg.hypertrain_global(prob, hn, lam0=1.0, lr_phi=1e-3, lr_lam=huge, **g2),
+            lambda: alg.hypertrain_global(prob, hn, lam_hat=1.0, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(huge), **g2),
         "Algorithm 3 diverged at step 0: the validation loss":
-            lambda: alg.hypertrain_local(prob, hn, n_samples=2, sigma=0.1, lr_phi=huge, lr_lam=1e-3, seed=0, **j),
+            lambda: alg.hypertrain_local(prob, hn, n_samples=2, sigma=0.1, opt_phi=optim.adam(huge), opt_lam=optim.adam(1e-3), seed=0, **j),
         "Algorithm 4 diverged at step 1: the training loss":
-            lambda: alg.hypertrain_simplified(prob, hn, lr_phi=1e-3, lr_lam=huge, **j),
+            lambda: alg.hypertrain_simplified(prob, hn, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(huge), **j),
     }
     for message, run in runs.items():
         with pytest.raises(alg.DivergedError) as e:
@@ -450,14 +456,14 @@ def test_nan_gradient_at_the_start_names_the_cause(tiny):
     The message says so, instead of blaming the step sizes."""
     prob, hn, phi, b = tiny
     with pytest.raises(alg.DivergedError, match="gradient is NaN or Inf at the first step.*all-zero weights"):
-        alg.cross_validation(prob, [[0.0]], W0=np.zeros(18), train_batch=b, valid_batch=b(0), lr=1e-3, iters=3)
+        alg.cross_validation(prob, [[0.0]], W0=np.zeros(18), train_batch=b, valid_data=b(0), opt=optim.adam(1e-3), iters=3)
     with pytest.raises(alg.DivergedError, match="Algorithm 4: the gradient is NaN or Inf at the first step"):
         alg.hypertrain_simplified(prob, hn, phi=np.zeros(hn.n_params), lam_hat=0.0, train_batch=b, valid_batch=b,
-                                  iters=3, lr_phi=1e-3, lr_lam=1e-3)
+                                  iters=3, opt_phi=optim.adam(1e-3), opt_lam=optim.adam(1e-3))
 
 
 def test_finite_blow_up_warns(tiny):
     """A loss that grows a thousandfold but stays finite is not silent."""
     prob, hn, phi, b = tiny
     with pytest.warns(alg.BlowUpWarning, match="grew from"):
-        alg.cross_validation(prob, [[-8.0]], W0=np.full(18, 0.1), train_batch=b, valid_batch=b(0), lr=30.0, iters=20)
+        alg.cross_validation(prob, [[-8.0]], W0=np.full(18, 0.1), train_batch=b, valid_data=b(0), opt=optim.adam(30.0), iters=20)

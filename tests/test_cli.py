@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from checkout import checkout_env
 from hypernet import cli, results
 from tests import tiny_figure as tiny
 
@@ -29,7 +30,7 @@ def main(*argv, runs=None):
         if runs is not None:
             runs.append(config)
         return tiny.run(config, out)
-    results.main(tiny.FIGURE, run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=list(argv))
+    cli.main(tiny.FIGURE, run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=list(argv))
 
 
 def record(folder):
@@ -121,7 +122,7 @@ def test_bad_seed_is_named(seed, says, capsys):
                                         (["--steps", "-3"], "argument --steps: -3 is not a positive integer")])
 def test_bench_refuses_zero_counts(argv, says):
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "step_cost.py"), *argv], capture_output=True, text=True,
-                       timeout=60)
+                       env=checkout_env(), timeout=60)
     assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr
 
 

@@ -215,8 +215,10 @@ def _fake_wheel(tmp_path):
 def test_build_mnist_replaces_a_good_file_only_with_a_verified_one(tmp_path):
     import subprocess
     import sys
-    sys.path.insert(0, str(data.ROOT / "data"))
-    import build_mnist
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("build_mnist", data.ROOT / "data" / "build_mnist.py")
+    build_mnist = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_mnist)
     wheel, out = _fake_wheel(tmp_path), tmp_path / "mnist.npz"
     out.write_bytes(b"the good file")
     p = subprocess.run([sys.executable, str(data.ROOT / "data" / "build_mnist.py"), str(wheel), "--out", str(out)],

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from autograd import grad
 
+from checkout import checkout_env
 from hypernet import fastpath, hypernets, models, optim
 
 RNG = np.random.default_rng(0)
@@ -82,27 +83,33 @@ def test_hypernet_apply_fast_equals_reference(name, H):
 
 # ---- Adam -----------------------------------------------------------------------------------
 def test_fused_adam_equals_textbook_adam():
-    x = RNG.standard_normal(200)
-    fused, textbook = optim.adam_init(x), optim.adam_init(x)
-    x_fused, x_textbook = x.copy(), x.copy()
+    """One Adam, three forms: the textbook formulas (reference), the fused passes of the fast path
+    (to 1e-12) and the same passes in place (optim.adam_in_place, bit for bit the fast path)."""
+    x, adam = RNG.standard_normal(200), optim.adam(1e-3)
+    fused, textbook = adam.init(x), adam.init(x)
+    in_place, scratch = optim.AdamState(np.zeros_like(x), np.zeros_like(x), 0), np.empty_like(x)
+    x_fused, x_textbook, x_in_place = x.copy(), x.copy(), x.copy()
     for t in range(1, 31):
         g = RNG.standard_normal(200) * 10.0 ** RNG.integers(-6, 2, 200)  # gradients over 8 decades
         g_copy = g.copy()
-        step_f, fused = optim._adam_arrays(g, fused, 1e-3, 0.9, 0.999, 1e-8, fused.t + 1)
+        step_f, fused = adam.update(g, fused)
         with fastpath.reference():
-            step_t, textbook = optim.adam_update(g, textbook, 1e-3)
+            step_t, textbook = adam.update(g, textbook)
         np.testing.assert_array_equal(g, g_copy)  # neither path writes into its input
         x_fused, x_textbook = x_fused - step_f, x_textbook - step_t
+        in_place = optim.adam_in_place(x_in_place, g, in_place, 1e-3, scratch=scratch)
+        np.testing.assert_array_equal(g, g_copy)
+        np.testing.assert_array_equal(x_in_place, x_fused)
         np.testing.assert_allclose(step_f, step_t, rtol=1e-12, atol=0)
         for a, b in ((fused.m, textbook.m), (fused.v, textbook.v)):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
-        assert fused.t == textbook.t == t
+        assert fused.t == textbook.t == in_place.t == t
     np.testing.assert_allclose(x_fused, x_textbook, rtol=1e-12, atol=1e-15)
 
 
 # ---- the switch -----------------------------------------------------------------------------
 FAST = [(models, "affine"), (models, "cols"), (models, "weighted_sq_sum"), (models, "mean_sq_err"),
-        (hypernets, "affine"), (hypernets, "two_layer"), (optim, "_adam_arrays")]
+        (hypernets, "affine"), (hypernets, "two_layer"), (optim, "_adam_fused")]
 
 
 def _exercise_everything():
@@ -117,7 +124,8 @@ def _exercise_everything():
     for hn in (hypernets.linear(2, 7), hypernets.factorised(2, 3, 7), hypernets.mlp(2, 3, 7)):
         phi = RNG.standard_normal(hn.n_params)
         grad(lambda phi: anp.sum(hn.apply(phi, RNG.standard_normal((3, 2))) ** 2))(phi)
-    optim.adam_update(RNG.standard_normal(4), optim.adam_init(np.zeros(4)), 1e-3)
+    adam = optim.adam(1e-3)
+    adam.update(RNG.standard_normal(4), adam.init(np.zeros(4)))
 
 
 def test_the_switch_chooses_the_path(monkeypatch):
@@ -149,7 +157,7 @@ def test_reference_and_use_fast_restore_the_setting():
 
 @pytest.mark.parametrize("value, enabled", [(None, True), ("0", True), ("1", False)])
 def test_environment_variable(value, enabled):
-    env = {k: v for k, v in os.environ.items() if k != "HYPERNET_REFERENCE"}
+    env = {k: v for k, v in checkout_env().items() if k != "HYPERNET_REFERENCE"}
     if value is not None:
         env["HYPERNET_REFERENCE"] = value
     out = subprocess.run([sys.executable, "-c", "from hypernet import fastpath; print(fastpath.ENABLED)"],

@@ -50,6 +50,35 @@ def test_quick_run_has_every_metric_and_a_figure(quick_run):
     assert [p.suffix for p in paths] == [".png", ".pdf"] and all(p.stat().st_size > 10000 for p in paths)
 
 
+def test_fig4_has_the_original_codes_optimisers_as_an_ablation(quick_run):
+    """Algorithm 4 with SGD 1e-4 on phi and Adam 1e-2 on lam (the original code's) runs beside the
+    paper's runs, labelled, with its lam_hat and path in the results."""
+    name, module, record, out = quick_run
+    if module is not fig4:
+        pytest.skip("Figure 4 only")
+    m = record["metrics"]
+    assert "alg4_code_sgd" in m["ablations"] and np.isfinite(m["alg4_code_sgd_final_lam"])
+    assert m["alg4_code_sgd_optimisers"] == "sgd(lr=0.0001) / adam(lr=0.01)"
+    assert m["alg4_optimisers"] == f"adam(lr=0.0001) / adam(lr={module.QUICK.lr_lam!r})"
+    assert m["alg4_code_sgd_iterations"] == module.QUICK.ablation_iters
+    _, a = fig4.results.load_results(out, name)
+    assert a["alg4_code_sgd_lam_path"][0] == module.QUICK.lam_hat0
+    assert "SGD" in fig4.RUNS["alg4_code_sgd"][0] and "ablation" in fig4.RUNS["alg4_code_sgd"][0]
+
+
+def test_fig4_ablations_alone_give_the_numbers_of_the_full_run(tmp_path):
+    """paper_runs=() runs the ablations without the paper's two runs, with the same numbers (so an
+    ablation can be added to a seed sweep without rerunning the long runs)."""
+    config = dataclasses.replace(tiny(fig4), ablations=("alg4_code_sgd",))
+    full = fig4.run(config, tmp_path / "full")["metrics"]
+    alone = fig4.run(dataclasses.replace(config, paper_runs=()), tmp_path / "alone")["metrics"]
+    assert "alg3_final_lam" not in alone and "alg3_final_lam" in full
+    assert {k: v for k, v in full.items() if k.startswith(("alg4_code_sgd", "cv_"))} == \
+        {k: v for k, v in alone.items() if k.startswith(("alg4_code_sgd", "cv_"))}
+    with pytest.raises(ValueError, match="ablations among"):
+        fig4.run(dataclasses.replace(config, ablations=("alg5",)), tmp_path / "bad")
+
+
 def test_fig2_dense_curve_argmin_and_phase2_are_consistent(quick_run, tmp_path):
     name, module, record, out = quick_run
     if module is not fig2:

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from hypernet import algorithms, data, fastpath, gp, models, optim
+from hypernet import algorithms, data, gp, linear_models, models, optim
 from hypernet.results import ROOT
 
 
@@ -25,13 +25,13 @@ def _models(S, seed=0):
 
 def test_vectorised_trainer_matches_one_model_alone(splits, problem):
     """Four models trained as one array (hand-written gradient, in-place Adam) end where each
-    model trained alone by Algorithm 1 (autograd, optim.adam_update) ends, to 1e-10."""
+    model trained alone by Algorithm 1 (autograd, optim.adam) ends, to 1e-10."""
     lams, W0 = _models(4)
     batch = data.minibatcher(splits.train, 100, 3, contiguous=True)
-    W = gp.train_per_class(lams, W0, batch, 60, 1e-4)
+    W = linear_models.train_per_class(lams, W0, batch, 60, 1e-4)
     for s in range(len(lams)):
-        alone = algorithms.cross_validation(problem, lams[s:s + 1], W0=W0[s], train_batch=batch, valid_batch=batch(0),
-                                            lr=1e-4, iters=60).W[0]
+        alone = algorithms.cross_validation(problem, lams[s:s + 1], W0=W0[s], train_batch=batch, valid_data=batch(0),
+                                            opt=optim.adam(1e-4), iters=60).W[0]
         assert np.max(np.abs(W[s] - alone)) < 1e-10
         assert np.max(np.abs(alone - W0[s])) > 1e-3  # the weights did move
 
@@ -39,8 +39,8 @@ def test_vectorised_trainer_matches_one_model_alone(splits, problem):
 def test_chunks_on_threads_match_one_array(splits):
     lams, W0 = _models(5, seed=1)
     batch = data.minibatcher(splits.train, 100, 4, contiguous=True)
-    whole = gp.train_per_class(lams, W0, batch, 20, 1e-4)
-    parts = gp.map_chunks(lambda sl: gp.train_per_class(lams[sl], W0[sl], batch, 20, 1e-4), 5, 2, 2)
+    whole = linear_models.train_per_class(lams, W0, batch, 20, 1e-4)
+    parts = linear_models.map_chunks(lambda sl: linear_models.train_per_class(lams[sl], W0[sl], batch, 20, 1e-4), 5, 2, 2)
     assert [len(p) for p in parts] == [2, 2, 1]
     np.testing.assert_allclose(np.concatenate(parts), whole, rtol=0, atol=1e-12)
 
@@ -48,40 +48,26 @@ def test_chunks_on_threads_match_one_array(splits):
 def test_float32_training_and_losses_agree_with_float64(splits):
     lams, W0 = _models(3, seed=2)
     batch = data.minibatcher(splits.train, 100, 5, contiguous=True)
-    W64 = gp.train_per_class(lams, W0, batch, 100, 1e-4)
-    W32 = gp.train_per_class(lams, W0, batch, 100, 1e-4, dtype=np.float32)
+    W64 = linear_models.train_per_class(lams, W0, batch, 100, 1e-4)
+    W32 = linear_models.train_per_class(lams, W0, batch, 100, 1e-4, dtype=np.float32)
     X, T = splits.valid.X, splits.valid.T
-    l64 = gp.valid_losses(W64, X, T)
-    np.testing.assert_allclose(gp.valid_losses(W32, X, T, dtype=np.float32), l64, atol=1e-5)
+    l64 = linear_models.valid_losses(W64, X, T)
+    np.testing.assert_allclose(linear_models.valid_losses(W32, X, T, dtype=np.float32), l64, atol=1e-5)
 
 
 def test_valid_losses_match_the_problem(splits, problem):
     _, W = _models(7, seed=3)
     W = W * 1e3  # weights of a trained size, so the loss depends on them
     batch = (splits.valid.X, splits.valid.T)
-    np.testing.assert_allclose(gp.valid_losses(W, *batch, chunk=3), problem.valid_loss(W, batch), rtol=1e-12)
+    np.testing.assert_allclose(linear_models.valid_losses(W, *batch, chunk=3), problem.valid_loss(W, batch), rtol=1e-12)
 
 
 def test_column_layout_round_trip():
     W = np.random.default_rng(4).standard_normal((3, 7850))
-    M, b = gp.to_columns(W)
+    M, b = linear_models.to_columns(W)
     assert M.shape == (784, 30) and b.shape == (30,)
     assert M[5, 1 * 10 + 7] == W[1, 5 * 10 + 7] and b[2 * 10 + 3] == W[2, 7840 + 3]
-    np.testing.assert_array_equal(gp.from_columns(M, b), W)
-
-
-def test_adam_sums_is_adam():
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal(50)
-    ref, state = x.copy(), optim.adam_init(x)
-    m, v = np.zeros_like(x), np.zeros_like(x)
-    for t in range(1, 30):
-        g = rng.standard_normal(50) * 10.0 ** rng.integers(-6, 1)
-        with fastpath.reference():  # the textbook update, not the fused one
-            step, state = optim.adam_update(g, state, 1e-3)
-        ref = ref - step
-        gp.adam_sums(x, g.copy(), m, v, t, 1e-3)
-    np.testing.assert_allclose(x, ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(linear_models.from_columns(M, b), W)
 
 
 def test_gp_interpolates_its_training_points_and_is_reproducible():

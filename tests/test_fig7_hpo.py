@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import norm
 
 from experiments import fig7_hpo
-from hypernet import algorithms, blackbox, data, gp, models
+from hypernet import algorithms, blackbox, data, linear_models, models, optim
 
 OPT = np.array([0.3, -0.2, 0.1])
 
@@ -113,13 +113,13 @@ def test_per_weight_trainer_matches_algorithm_1():
     rng = np.random.default_rng(0)
     lams, W0 = rng.uniform(-4, 2, (3, 7850)), models.init_weights(rng, 7850, 1e-2, 3)
     batch = data.minibatcher(splits.train, 100, 3, contiguous=True)
-    W = gp.train_linear(lams, W0, batch, 40, 1e-3, penalty="per_weight", noise_sd=0.5 ** 0.5)
+    W = linear_models.train_linear(lams, W0, batch, 40, 1e-3, penalty="per_weight", noise_sd=0.5 ** 0.5)
     for s in range(3):
-        alone = algorithms.cross_validation(problem, lams[s:s + 1], W0=W0[s], train_batch=batch, valid_batch=batch(0),
-                                            lr=1e-3, iters=40).W[0]
+        alone = algorithms.cross_validation(problem, lams[s:s + 1], W0=W0[s], train_batch=batch, valid_data=batch(0),
+                                            opt=optim.adam(1e-3), iters=40).W[0]
         assert np.max(np.abs(W[s] - alone)) < 1e-10
     with pytest.raises(ValueError, match="penalty"):
-        gp.train_linear(lams, W0, batch, 1, 1e-3, penalty="per_layer")
+        linear_models.train_linear(lams, W0, batch, 1, 1e-3, penalty="per_layer")
 
 
 def test_summary_numbers_on_hand_made_curves():

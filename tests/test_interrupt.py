@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from checkout import checkout_env
 from hypernet import results
 
 SCRIPT = Path(__file__).resolve().parent / "tiny_figure.py"
@@ -24,7 +25,7 @@ def _default_signals():
 
 
 def start(out, *argv, **env):
-    return subprocess.Popen([sys.executable, str(SCRIPT), "--out", str(out), *argv], env={**os.environ, **env},
+    return subprocess.Popen([sys.executable, str(SCRIPT), "--out", str(out), *argv], env=checkout_env(**env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
 
 

@@ -6,7 +6,7 @@ import pytest
 from autograd import grad
 from scipy import stats
 
-from hypernet import models, ops
+from hypernet import layout, models, ops
 from gradcheck import fd_check
 
 RNG = np.random.default_rng(0)
@@ -193,7 +193,7 @@ def test_cols_value_and_first_and_second_derivatives():
 def test_affine_against_numpy_and_its_derivatives(shape_Z, shape_P):
     Z, P = RNG.standard_normal(shape_Z), RNG.standard_normal(shape_P)
     start = 0 if len(shape_P) == 1 else 1 if len(shape_Z) == 2 else 0
-    out = ops.affine(Z, P, start, 3, 2)
+    out = ops.affine(Z, P, layout.Layer(start, 3, 2))
     M = P[..., start:start + 6].reshape(P.shape[:-1] + (3, 2))
     b = P[..., start + 6:start + 8]
     ref = Z @ M + b if len(shape_P) == 1 else np.stack([(Z if Z.ndim == 2 else Z[s]) @ M[s] + b[s] for s in range(2)])
@@ -201,7 +201,7 @@ def test_affine_against_numpy_and_its_derivatives(shape_Z, shape_P):
     C = RNG.standard_normal(ref.shape)
 
     def f(Z, P):
-        return anp.sum(anp.tanh(ops.affine(Z, P, start, 3, 2)) * C)
+        return anp.sum(anp.tanh(ops.affine(Z, P, layout.Layer(start, 3, 2))) * C)
     fd_check(lambda Z: f(Z, P), Z)
     fd_check(lambda P: f(Z, P), P)
     hvp_check(lambda Z: f(Z, P), Z)

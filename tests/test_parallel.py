@@ -8,16 +8,15 @@ import time
 
 import pytest
 
+from checkout import checkout_env
 from hypernet import parallel
-from hypernet.results import ROOT
 from tests.processes import alive
 
 CHILD = """
-import os, sys, time
-sys.path.insert(0, {root!r})
+import os, time
 from hypernet import parallel
 def work(i):
-    os.write(1, f"{{os.getpid()}}\\n".encode())  # one write: the two workers' lines cannot interleave
+    os.write(1, f"{os.getpid()}\\n".encode())  # one write: the two workers' lines cannot interleave
     time.sleep(120)
 with parallel.pool(2) as ex:
     futures = [ex.submit(work, i) for i in range(2)]
@@ -54,7 +53,8 @@ def test_a_failed_job_stops_the_queue_at_once():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_end_with_their_parent(sig):
-    proc = subprocess.Popen([sys.executable, "-c", CHILD.format(root=str(ROOT))], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True,
+                            env=checkout_env())
     workers = [int(proc.stdout.readline()) for _ in range(2)]
     assert all(alive(p) for p in workers)
     proc.send_signal(sig)
@@ -66,11 +66,10 @@ def test_workers_end_with_their_parent(sig):
 
 
 INTERRUPTED = """
-import os, sys, time
-sys.path.insert(0, {root!r})
+import os, time
 from hypernet import parallel
 def work(i):
-    os.write(1, f"{{os.getpid()}}\\n".encode())
+    os.write(1, f"{os.getpid()}\\n".encode())
     time.sleep(60)
 try:
     for _ in parallel.map_processes(work, [(i,) for i in range(6)], 2):
@@ -84,8 +83,8 @@ except KeyboardInterrupt:
 def test_ctrl_c_stops_the_running_jobs_at_once(group):
     """SIGINT while 2 workers run jobs of 60 s: the parent ends within 3 s, the workers with it, and no
     worker prints a traceback."""
-    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED.format(root=str(ROOT))], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, env=checkout_env(),
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     workers = [int(proc.stdout.readline()) for _ in range(2)]
     t0 = time.perf_counter()

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from hypernet import results
+from hypernet import cli, results
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,25 +118,25 @@ def test_main_command_line(tmp_path, capsys):
     def plot(out):
         results.load_results(out, "figX")
         return [f"{out}/figX.png"]
-    results.main("figX", run, plot, paper=paper, quick=quick, argv=["--quick", "--seed", "3", "--out", str(tmp_path)])
+    cli.main("figX", run, plot, paper=paper, quick=quick, argv=["--quick", "--seed", "3", "--out", str(tmp_path)])
     assert seen == [Config(seed=3, lr=1e-2)]
     assert f"wrote {tmp_path}/figX.png" in capsys.readouterr().out
-    results.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path)])
+    cli.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path)])
     assert len(seen) == 1  # --plot-only does not run
     with pytest.raises(SystemExit) as e:
-        results.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path / "empty")])
+        cli.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path / "empty")])
     assert str(e.value).startswith("figX: error: no saved results for figX")
 
     missing = tmp_path / "typo" / "dir"
     with pytest.raises(SystemExit) as e:
-        results.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(missing)])
+        cli.main("figX", run, plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(missing)])
     assert "no saved results for figX" in str(e.value) and "before --plot-only" in str(e.value)
     assert not (tmp_path / "typo").exists()  # a typo in --out leaves no stray folder
 
     def old_plot(out):  # a plot that needs an array an older version of the script did not save
         return [results.load_results(out, "figX")[1]["new_curve"]]
     with pytest.raises(SystemExit) as e:
-        results.main("figX", run, old_plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path)])
+        cli.main("figX", run, old_plot, paper=paper, quick=quick, argv=["--plot-only", "--out", str(tmp_path)])
     assert str(e.value) == (f"figX: error: the results of figX in {tmp_path} have no 'new_curve': they were made by "
                             "another version of experiments/figX.py; run it again to remake them")
 
@@ -144,7 +144,7 @@ def test_main_command_line(tmp_path, capsys):
         raise KeyboardInterrupt
     before = (tmp_path / "figX.json").read_bytes()
     with pytest.raises(SystemExit) as e:
-        results.main("figX", interrupted, plot, paper=paper, quick=quick, argv=["--quick", "--out", str(tmp_path)])
+        cli.main("figX", interrupted, plot, paper=paper, quick=quick, argv=["--quick", "--out", str(tmp_path)])
     assert str(e.value) == f"figX: interrupted; nothing was saved, and the results in {tmp_path} are as they were"
     assert (tmp_path / "figX.json").read_bytes() == before
 
@@ -202,7 +202,7 @@ def test_plot_only_on_bad_files_says_what_to_do(tmp_path):
     tiny.run(tiny.PAPER, tmp_path)
     (tmp_path / "tiny.npz").write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(SystemExit) as e:
-        results.main("tiny", tiny.run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=["--plot-only", "--out", str(tmp_path)])
+        cli.main("tiny", tiny.run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=["--plot-only", "--out", str(tmp_path)])
     assert str(e.value).startswith(f"tiny: error: {tmp_path}/tiny.npz is damaged") and "\n" not in str(e.value)
 
 

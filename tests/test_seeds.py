@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from checkout import checkout_env
 from experiments import seeds
 from tests.processes import alive, children, descendants
 
@@ -22,9 +23,8 @@ TINY_FIG2 = {"n_valid": 100, "n_test": 100, "cv_grid": (-1.0, 3.0, 2), "optimum_
 
 
 def cli(*args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, str(ROOT / "experiments" / "seeds.py"), *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "experiments.seeds", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, env=checkout_env(), timeout=120)
 
 
 def saved(out, figure, seed):
@@ -134,6 +134,14 @@ def test_time_budget_figure_refuses_to_share_cores(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+def test_run_as_a_file_it_says_how_to_run_it(tmp_path):
+    """The jobs import the figures as experiments.<figure>: run as a file, the script says to use -m."""
+    p = subprocess.run([sys.executable, str(ROOT / "experiments" / "seeds.py"), FIG3, "--seeds", "1"], cwd=tmp_path,
+                       capture_output=True, text=True, env=checkout_env(), timeout=60)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1
+    assert "`python -m experiments.seeds fig3_manifold --seeds 1`" in p.stderr
+
+
 # ---- the committed folder ------------------------------------------------------------------------
 def test_only_the_paper_sweep_over_the_default_seeds_writes_figures(tmp_path, monkeypatch, capsys):
     """A QUICK sweep, or a PAPER sweep over other seeds than 7-11, into figures/ (a symlink to it,
@@ -151,7 +159,7 @@ def test_only_the_paper_sweep_over_the_default_seeds_writes_figures(tmp_path, mo
             with pytest.raises(SystemExit) as e:
                 seeds.main(["fig2_global", *argv, "--jobs", "1", "--out", str(out)])
             assert time.perf_counter() - t0 < 5 and "\n" not in str(e.value)
-            assert str(e.value).startswith(f"experiments/seeds.py: error: only a PAPER run writes the committed "
+            assert str(e.value).startswith(f"experiments.seeds: error: only a PAPER run writes the committed "
                                            f"results in {figures}, with the seeds 7 8 9 10 11; this ")
     assert {p.name: p.read_bytes() for p in figures.iterdir()} == before and not (tmp_path / "runs").exists()
     results.check_committed(figures, "seeds_fig2_global", config_name="PAPER", seed=[7, 8, 9, 10, 11])  # allowed
@@ -193,15 +201,13 @@ def test_a_scheduler_address_that_is_not_dask_fails_in_seconds(tmp_path, kind):
         server.shutdown()
     took = time.perf_counter() - t0
     assert took < seeds.PROBE_S + 3, took
-    assert str(e.value) == (f"experiments/seeds.py: error: cannot reach a Dask scheduler at '{address}' (something "
+    assert str(e.value) == (f"experiments.seeds: error: cannot reach a Dask scheduler at '{address}' (something "
                             f"answers there, but not as a Dask scheduler within {seeds.PROBE_S:g} s: is it the "
                             "dashboard or another server?)")
 
 
 # ---- a killed sweep: no process left, and a rerun resumes ----------------------------------------
 SWEEP = """
-import sys
-sys.path.insert(0, {root!r})
 from experiments import seeds
 seeds.sweep("fig4_local", [1, 2], quick=True, out={out!r}, jobs=2, log=lambda line: print(line, flush=True),
             overrides=dict(n_valid=200, n_test=200, cv_grid=(-1.0, 3.0, 2), optimum_grid=(-1.0, 3.0, 3), cv_iters=20,
@@ -214,8 +220,9 @@ seeds.sweep("fig4_local", [1, 2], quick=True, out={out!r}, jobs=2, log=lambda li
 def test_a_killed_sweep_leaves_no_process_and_a_rerun_resumes(tmp_path, sig):
     """--jobs 2 of Figure 4, which runs 2 worker processes of its own per seed: killed while those
     compute, the sweep leaves none of its processes after 5 s, and the same sweep run at once finishes."""
-    script = SWEEP.format(root=str(ROOT), out=str(tmp_path), iters=300)
-    sweep = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    script = SWEEP.format(out=str(tmp_path), iters=300)
+    sweep = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=checkout_env())
     deadline = time.time() + 240
     while time.time() < deadline and sweep.poll() is None:  # each seed's job has started its 2 workers
         kids = children()
@@ -229,7 +236,8 @@ def test_a_killed_sweep_leaves_no_process_and_a_rerun_resumes(tmp_path, sig):
     time.sleep(5)
     assert [p for p in tree if alive(p)] == [], "processes of the sweep outlived it"
     assert not (tmp_path / "seeds_fig4_local.json").exists()
-    rerun = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                           env=checkout_env())
     assert rerun.returncode == 0 and "another process" not in rerun.stdout + rerun.stderr, rerun.stdout + rerun.stderr
     summary = json.loads((tmp_path / "seeds_fig4_local.json").read_text())
     assert summary["completed"] == [1, 2] and summary["failed"] == {}

@@ -3,7 +3,7 @@ implicit hypergradient of ridge regression."""
 import numpy as np
 import pytest
 
-from hypernet import models, unrolled
+from hypernet import models, optim, unrolled
 
 
 def _data(rng, n, n_in, n_out):
@@ -23,8 +23,8 @@ def test_hypergradient_matches_finite_differences():
     problem, train, valid, W0, rng = _setup("per_weight")
     # Minibatches of 10 of the 30 training points, a different one each step.
     batches = [(train[0][i:i + 10], train[1][i:i + 10]) for i in (0, 10, 20, 5, 15)]
-    f = unrolled.hypergradient(problem, W0=W0, train_batch=batches.__getitem__, valid_batch=valid, T=5, lr=0.1,
-                               momentum=0.9)
+    f = unrolled.hypergradient(problem, W0=W0, train_batch=batches.__getitem__, valid_data=valid, T=5,
+                               opt=optim.sgd_momentum(0.1, 0.9))
     lam = rng.uniform(-3, 0, problem.n_hyper)
     loss, g, W_T = f(lam)
     h, fd = 1e-5, np.zeros_like(lam)
@@ -59,8 +59,8 @@ def test_gradient_descent_to_convergence_approaches_implicit_hypergradient():
     Wstar, implicit = _ridge_implicit(problem, train, valid, lam[0])
     errors = []
     for T in (10, 100, 1000):
-        loss, g, W_T = unrolled.hypergradient(problem, W0=W0, train_batch=lambda t: train, valid_batch=valid, T=T,
-                                                lr=0.1, momentum=0.0)(lam)
+        loss, g, W_T = unrolled.hypergradient(problem, W0=W0, train_batch=lambda t: train, valid_data=valid, T=T,
+                                              opt=optim.sgd_momentum(0.1, 0.0))(lam)
         errors.append(abs(g[0] - implicit) / abs(implicit))
     # Plain full-batch gradient descent converges linearly to W*, and the unrolled hypergradient
     # with it to the implicit one.
@@ -72,8 +72,8 @@ def test_gradient_descent_to_convergence_approaches_implicit_hypergradient():
 def test_memory_grows_linearly_with_T():
     problem, train, valid, W0, rng = _setup("per_weight", n_in=50, n_out=10)
     lam = np.full(problem.n_hyper, -3.0)
-    m1, m2 = (unrolled.peak_memory(problem, W0=W0, lam=lam, train_batch=lambda t: train, valid_batch=valid, T=T,
-                                   lr=0.05, momentum=0.9) for T in (20, 40))
+    m1, m2 = (unrolled.peak_memory(problem, W0=W0, lam=lam, train_batch=lambda t: train, valid_data=valid, T=T,
+                                   opt=optim.sgd_momentum(0.05, 0.9)) for T in (20, 40))
     assert 1.7 < m2 / m1 < 2.3
 
 
@@ -81,11 +81,12 @@ def test_hypertrain_unrolled_lowers_validation_loss_and_stops_on_callback():
     problem, train, valid, W0, rng = _setup("per_weight", n_in=20, n_out=2)
     seen = []
     stop = lambda step, state: seen.append(step) or step == 29  # noqa: E731
-    res = unrolled.hypertrain_unrolled(problem, W0=W0, lam0=np.full(problem.n_hyper, -3.0), train_batch=lambda t: train,
-                                       valid_batch=valid, T=20, lr=0.05, momentum=0.9, lr_lam=0.1, iters=100,
+    res = unrolled.hypertrain_unrolled(problem, W0=W0, lam_hat=np.full(problem.n_hyper, -3.0), train_batch=lambda t: train,
+                                       valid_data=valid, T=20, opt=optim.sgd_momentum(0.05, 0.9), opt_lam=optim.adam(0.1),
+                                       iters=100,
                                        callback=stop)
     assert seen[-1] == 29 and len(res.valid_losses) == 30
     assert res.valid_losses[-1] < 0.9 * res.valid_losses[0]
     with pytest.raises(ValueError):
-        unrolled.hypertrain_unrolled(problem, W0=W0, lam0=np.zeros(3), train_batch=lambda t: train, valid_batch=valid,
-                                     T=5, lr=0.1, momentum=0.9, lr_lam=0.1, iters=1)
+        unrolled.hypertrain_unrolled(problem, W0=W0, lam_hat=np.zeros(3), train_batch=lambda t: train, valid_data=valid,
+                                     T=5, opt=optim.sgd_momentum(0.1, 0.9), opt_lam=optim.adam(0.1), iters=1)

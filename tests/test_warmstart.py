@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hypernet import algorithms as alg
-from hypernet import hypernets, models, unrolled, warmstart
+from hypernet import hypernets, models, optim, samplers, unrolled, warmstart
 from gradcheck import fd_check
 
 
@@ -40,10 +40,10 @@ def _grad(problem, W, lam, batch):
 
 
 def _run(problem, hn, phi, lam, batch, valid, K, **kw):
-    common = dict(phi=phi, lam_hat=lam, sample_lams=alg.local_sampler(0.01, n_samples=2, seed=3),
-                  train_batch=batch, valid_batch=lambda step: valid, lr_phi=1e-2, lr_lam=1e-2, iters=25)
+    common = dict(phi=phi, lam_hat=lam, sample_lams=samplers.local_sampler(0.01, n_samples=2, seed=3),
+                  train_batch=batch, valid_batch=lambda step: valid, opt_phi=optim.adam(1e-2), opt_lam=optim.adam(1e-2), iters=25)
     if K is None:
-        return alg.hypertrain_joint(problem, hn, **common, **kw)
+        return alg.hypertrain_local(problem, hn, **common, **kw)
     return warmstart.hypertrain_warm_start(problem, hn, K=K, inner_batch=batch, inner_lr=0.1, momentum=0.9,
                                            **common, **kw)
 
@@ -65,12 +65,14 @@ def test_constant_untrained_hypernetwork_is_the_unrolled_baseline():
     W0 = 0.1 * np.random.default_rng(5).standard_normal(problem.n_weights)
     const = hypernets.Hypernet(lambda rng, scale: np.zeros(0), lambda phi, lams: W0 + 0.0 * lams[:, :1],
                                0, problem.n_hyper, problem.n_weights, "constant W0")
-    res = warmstart.hypertrain_warm_start(problem, const, phi=np.zeros(0), lam_hat=lam, sample_lams=alg.at_lam_hat,
+    res = warmstart.hypertrain_warm_start(problem, const, phi=np.zeros(0), lam_hat=lam, sample_lams=samplers.at_lam_hat,
                                           train_batch=batch, valid_batch=lambda step: valid, K=7, inner_batch=batch,
-                                          inner_lr=0.1, momentum=0.9, lr_phi=1e-2, lr_lam=0.05, iters=12)
+                                          inner_lr=0.1, momentum=0.9, opt_phi=optim.adam(1e-2),
+                                          opt_lam=optim.adam(0.05), iters=12)
     ref = []
-    unrolled.hypertrain_unrolled(problem, W0=W0, lam0=lam, train_batch=batch, valid_batch=valid, T=7, lr=0.1,
-                                 momentum=0.9, lr_lam=0.05, iters=12, callback=lambda s, st: ref.append(st["lam"]))
+    unrolled.hypertrain_unrolled(problem, W0=W0, lam_hat=lam, train_batch=batch, valid_data=valid, T=7,
+                                 opt=optim.sgd_momentum(0.1, 0.9), opt_lam=optim.adam(0.05), iters=12,
+                                 callback=lambda s, st: ref.append(st.lam))
     np.testing.assert_allclose(res.lam_path[1:], np.array(ref), rtol=1e-12, atol=1e-14)
     assert np.abs(res.lam_path[-1] - lam).max() > 0.1
 
@@ -86,7 +88,7 @@ def test_deterministic_and_lowers_validation_loss():
 def test_callback_gets_the_delivered_weights():
     problem, hn, phi, lam, batch, train, valid = _setup()
     seen = []
-    _run(problem, hn, phi, lam, batch, valid, K=4, callback=lambda step, s: seen.append(s["weights"](s["lam"])) or step == 2)
+    _run(problem, hn, phi, lam, batch, valid, K=4, callback=lambda step, s: seen.append(s.weights(s.lam)) or step == 2)
     assert len(seen) == 3 and seen[-1].shape == (problem.n_weights,)
 
 
@@ -103,6 +105,6 @@ def test_bad_arguments_refused_before_work(bad, message):
     problem, hn, phi, lam, batch, train, valid = _setup()
     kw = dict(K=3, inner_lr=0.1, momentum=0.9) | bad
     with pytest.raises(ValueError, match=message):
-        warmstart.hypertrain_warm_start(problem, hn, phi=phi, lam_hat=lam, sample_lams=alg.at_lam_hat, train_batch=batch,
-                                        valid_batch=lambda s: valid, inner_batch=batch, lr_phi=1e-2, lr_lam=1e-2,
+        warmstart.hypertrain_warm_start(problem, hn, phi=phi, lam_hat=lam, sample_lams=samplers.at_lam_hat, train_batch=batch,
+                                        valid_batch=lambda s: valid, inner_batch=batch,
                                         iters=1, **kw)

@@ -12,13 +12,10 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from hypernet import plotting, results  # noqa: E402
+from hypernet import cli, plotting, results
 
 FIGURE = "tiny"
 
@@ -66,4 +63,4 @@ def kill_at_rename(k, sig=signal.SIGKILL):
 if __name__ == "__main__":
     if os.environ.get("TINY_KILL", "plot").isdigit():
         kill_at_rename(int(os.environ["TINY_KILL"]), getattr(signal, os.environ.get("TINY_SIGNAL", "SIGKILL")))
-    results.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=sys.argv[1:], description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=sys.argv[1:], description=__doc__)
