@@ -7,7 +7,7 @@ from autograd import grad
 from scipy.optimize import minimize_scalar
 
 from hypernet import algorithms as alg
-from hypernet import data, hypernets, models, optim, samplers
+from hypernet import data, hypernets, models, optim, samplers, unrolled
 from gradcheck import fd_check
 
 RNG = np.random.default_rng(0)
@@ -467,3 +467,36 @@ def test_finite_blow_up_warns(tiny):
     prob, hn, phi, b = tiny
     with pytest.warns(alg.BlowUpWarning, match="grew from"):
         alg.cross_validation(prob, [[-8.0]], W0=np.full(18, 0.1), train_batch=b, valid_data=b(0), opt=optim.adam(30.0), iters=20)
+
+
+def test_a_loss_of_the_wrong_shape_is_refused_at_step_0(tiny):
+    """A train_loss that returns the mean (a scalar) instead of one loss per weight vector is refused
+    at its first call by every algorithm, with a message naming the function and both shapes; so is
+    a valid_loss that returns (S, 1)."""
+    prob, hn, phi, b = tiny
+
+    def mean_train_loss(W, lams, batch):
+        return np.mean(prob.train_loss(W, lams, batch))
+
+    def column_valid_loss(W, batch):
+        return prob.valid_loss(W, batch)[:, None]
+    scalar, column = prob._replace(train_loss=mean_train_loss), prob._replace(valid_loss=column_valid_loss)
+    j = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3)
+    calls = [
+        (lambda p: alg.cross_validation(p, [[0.0], [1.0]], W0=np.full(18, 0.1), train_batch=b, valid_data=b(0),
+                                        iters=3), r"\(2,\)"),
+        (lambda p: alg.hypertrain_global(p, hn, sample_lams=samplers.gaussian_sampler(0, 1, n_samples=2, seed=0),
+                                         lam_iters=3, **j), r"\(2,\)"),
+        (lambda p: alg.hypertrain_local(p, hn, sigma=0.1, seed=0, **j), r"\(2,\)"),
+        (lambda p: alg.hypertrain_simplified(p, hn, **j), r"\(1,\)"),
+        (lambda p: unrolled.hypertrain_unrolled(p, W0=np.full(18, 0.1), lam_hat=0.0, train_batch=b, valid_data=b(0),
+                                                T=2, opt=optim.sgd_momentum(0.1, 0.9), opt_lam=optim.adam(0.1),
+                                                iters=1), r"\(1,\)"),
+    ]
+    for call, expected in calls:
+        with pytest.raises(ValueError, match=r"train_loss \(.*mean_train_loss\) returned shape \(\) for .* it must "
+                                             r"return " + expected):
+            call(scalar)
+    for call, _ in calls:
+        with pytest.raises(ValueError, match=r"valid_loss \(.*column_valid_loss\) returned shape \(\d, 1\)"):
+            call(column)
