@@ -51,6 +51,6 @@ def test_help_lists_the_api_from_outside_the_repository(tmp_path):
 
 
 def test_logistic_example_runs_from_outside_the_repository(tmp_path):
-    p = outside(tmp_path, str(ROOT / "experiments" / "own_logistic.py"), "--quick", timeout=300)
+    p = outside(tmp_path, str(ROOT / "experiments" / "own_logistic.py"), "--quick", timeout=900)
     assert p.returncode == 0, p.stderr[-500:]
     assert "scikit-learn lam*" in p.stdout and "Algorithm 3 (linear" in p.stdout
