@@ -21,6 +21,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 import hypernet
+from hypernet import cli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,18 +92,16 @@ def run(config=FULL, seed=0):
     # (2) Algorithm 3: a linear hypernetwork and lam_hat trained jointly, lam_hat from a poor start
     res3 = hypernet.hypertrain_local(
         problem, linear, phi=linear.init(np.random.default_rng([seed, 1]), 0.1), lam_hat=config.lam_hat0,
-        sigma=config.sigma, n_samples=config.samples, seed=seed + 1, iters=config.iters, **common)
+        sigma=config.sigma, n_samples=config.samples, seed=(seed + 1) % 2 ** 32, iters=config.iters, **common)
     runs[f"Algorithm 3 (linear, from {config.lam_hat0})"] = done(res3)
     return grid[np.argmin(curve)], curve.min(), runs
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Hyper-training your own model (L2 logistic regression)")
-    parser.add_argument("--seed", type=int, default=0, help="initialisation and lam samples (default 0)")
+    parser.add_argument("--seed", type=cli.seed_type, default=0, help="initialisation and lam samples (default 0)")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK.iters} + {QUICK.lam_iters} steps")
     args = parser.parse_args(argv)
-    if args.seed < 0:
-        parser.error(f"--seed {args.seed} is negative; give a non-negative integer")
     config = QUICK if args.quick else FULL
     lam_star, best, runs = run(config, args.seed)
     step = (config.grid[1] - config.grid[0]) / (config.grid[2] - 1)

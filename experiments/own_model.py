@@ -75,7 +75,7 @@ def run(config=FULL, seed=0):
     # (2) Algorithm 3: a linear hypernetwork and lam_hat trained jointly, lam_hat from a poor start
     res3 = hypernet.hypertrain_local(
         problem, linear, phi=linear.init(np.random.default_rng([seed, 1]), 0.1), lam_hat=config.lam_hat0,
-        sigma=config.sigma, n_samples=config.samples, seed=seed + 1, iters=config.iters, **common)
+        sigma=config.sigma, n_samples=config.samples, seed=(seed + 1) % 2 ** 32, iters=config.iters, **common)
     runs[f"Algorithm 3 (linear, from {config.lam_hat0})"] = done(res3)
     return grid[np.argmin(curve)], curve.min(), runs
 
