@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from checkout import checkout_env
 from experiments import fig7_hpo
 from hypernet import algorithms, blackbox, data, linear_models, models, optim
 
@@ -233,11 +234,11 @@ def test_the_cache_goes_only_once_the_results_are_in_place(tmp_path, monkeypatch
     def failing_main(*args, **kwargs):
         fig7_hpo._SAVED.append(cache)  # as run() does once it has saved into the staging folder
         raise SystemExit("fig7_hpo: interrupted; nothing was saved")
-    monkeypatch.setattr(fig7_hpo.results, "main", failing_main)
+    monkeypatch.setattr(fig7_hpo.cli, "main", failing_main)
     with pytest.raises(SystemExit):
         fig7_hpo.main([])
     assert cache.get(7, ("hyper", "h10", None, 2.0)) == {"x": 1}
-    monkeypatch.setattr(fig7_hpo.results, "main", lambda *a, **k: fig7_hpo._SAVED.append(cache))
+    monkeypatch.setattr(fig7_hpo.cli, "main", lambda *a, **k: fig7_hpo._SAVED.append(cache))
     fig7_hpo.main([])
     assert not cache.dir.exists() and fig7_hpo._SAVED == []
 
@@ -255,13 +256,13 @@ def test_ablations_run_beside_the_faithful_run_and_share_its_cache(monkeypatch):
     seen = []
 
     def stop(*args, **kwargs):
-        seen.append((kwargs["lr_phi"], kwargs["lr_lam"]))
+        seen.append((kwargs["opt_phi"].name, kwargs["opt_lam"].name))
         raise StopIteration
     monkeypatch.setattr(fig7_hpo.algorithms, "hypertrain_local", stop)
     for variant in (None, "lr_phi=1e-05"):
         with pytest.raises(StopIteration):
             fig7_hpo.hyper_job(fig7_hpo.QUICK, "h10", 1.0, variant)
-    assert seen == [(1e-4, 1e-4), (1e-5, 1e-4)]
+    assert seen == [("adam(lr=0.0001)", "adam(lr=0.0001)"), ("adam(lr=1e-05)", "adam(lr=0.0001)")]
 
 
 def test_a_run_that_is_not_paper_never_writes_the_committed_results(tmp_path):
@@ -281,7 +282,7 @@ def test_ctrl_c_ends_the_quick_comparison_within_5_seconds(tmp_path):
     from tests.processes import alive, descendants
     ROOT = fig7_hpo.results.ROOT
     proc = subprocess.Popen([sys.executable, str(ROOT / "experiments" / "fig7_hpo.py"), "--quick", "--out", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=checkout_env(),
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while len([p for p in descendants(proc.pid) if alive(p)]) < 2 and time.time() < deadline:
