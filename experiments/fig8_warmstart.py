@@ -217,6 +217,7 @@ def plot(out=FIGURES):
             ax.plot(a[f"{name}_t"], a[f"{name}_{column}"], color=colors[name], ls=styles[name], label=nice[name])
         fig5_many._ylim(ax, [(a[f"{n}_t"], a[f"{n}_{column}"]) for n in names])
         ax.set_xscale("log")
+        ax.set_xlim(left=config["eval_every_s"] / 2)  # from the first evaluation after the start
         ax.set_xlabel("Compute time (s)")
         ax.set_ylabel(f"{'Validation' if column == 'valid' else 'Test'} loss (MSE)")
     axes[0].axhline(m["hyper_plateau_level"], color="0.5", lw=0.8, ls=":", label="hyper-training's plateau")
