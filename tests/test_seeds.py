@@ -1,5 +1,6 @@
 """experiments/seeds.py: a figure over seeds on joblib and on a real Dask cluster, a failing seed,
 resuming, and the checks of the command line."""
+import contextlib
 import json
 import os
 import signal
@@ -179,19 +180,24 @@ def _server(kind):
     return server
 
 
-@pytest.mark.parametrize("kind", ["http", "silent"])
+@pytest.mark.parametrize("kind", ["http", "silent", "dashboard"])
 def test_a_scheduler_address_that_is_not_dask_fails_in_seconds(tmp_path, kind):
-    """--scheduler at a web server or a silent server on 127.0.0.1: one line naming the address within
-    seconds (it used to wait for minutes, or end in a MemoryError traceback)."""
-    server = _server(kind)
-    address = f"tcp://127.0.0.1:{server.server_address[1]}"
-    t0 = time.perf_counter()
-    try:
+    """--scheduler at a web server, a silent server or a real Dask cluster's dashboard port, all on
+    127.0.0.1: one line naming the address within seconds (it used to wait for minutes, or end in a
+    MemoryError traceback)."""
+    with contextlib.ExitStack() as stack:
+        if kind == "dashboard":
+            from dask.distributed import LocalCluster
+            cluster = stack.enter_context(LocalCluster(n_workers=0, processes=False, dashboard_address="127.0.0.1:0"))
+            address = f"tcp://127.0.0.1:{cluster.dashboard_link.split(':')[2].split('/')[0]}"
+        else:
+            server = _server(kind)
+            stack.callback(server.shutdown)
+            address = f"tcp://127.0.0.1:{server.server_address[1]}"
+        t0 = time.perf_counter()
         with pytest.raises(SystemExit) as e:
             seeds.main([FIG3, "--seeds", "1", "--quick", "--scheduler", address, "--out", str(tmp_path)])
-    finally:
-        server.shutdown()
-    took = time.perf_counter() - t0
+        took = time.perf_counter() - t0
     assert took < seeds.PROBE_S + 3, took
     assert str(e.value) == (f"experiments/seeds.py: error: cannot reach a Dask scheduler at '{address}' (something "
                             f"answers there, but not as a Dask scheduler within {seeds.PROBE_S:g} s: is it the "
