@@ -23,7 +23,8 @@ On Figure 5's top-panel problem (the linear 784-10 model with a separate L2 deca
   hypergradient approaches the unrolled baseline's, and with 1e-4 lam_hat cannot move far in
   the steps it has).
 A robustness run repeats every method for `robust_seeds` at `robust_budget_s` (10% of the paper's
-budget), all in one queue of `workers` processes, longest first.
+budget), all in one queue of jobs (hypernet/runner.py: `workers` processes here, or a Dask cluster
+with --scheduler), longest first.
 
     python experiments/fig8_warmstart.py [--quick] [--seed 7] [--out DIR] [--plot-only]
 
@@ -38,14 +39,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "experiments"))
 
 import matplotlib  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-import fig5_many  # noqa: E402
-from hypernet import algorithms, checks, data, hypernets, parallel, plotting, results, warmstart  # noqa: E402
+from experiments import fig5_many  # noqa: E402
+from hypernet import algorithms, checks, data, hypernets, jobcache, plotting, results, runner, warmstart  # noqa: E402
 from hypernet.budget import Clock, final, first_time  # noqa: E402
 
 FIGURE = "fig8_warmstart"
@@ -104,16 +104,14 @@ def warm_job(config, K, lr_lam):
 
 
 def _job(kind, config, *args):
-    """One run in a worker: (kind, seed, args, curves and facts)."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1):  # one core per run; `workers` runs share the machine
-        t0 = time.perf_counter()
-        if kind == "hyper":
-            out = fig5_many.hyper_job(fig5_config(config), fig5_many.TOP, config.budget_s)
-        elif kind == "unrolled":
-            out = fig5_many.unrolled_job(fig5_config(config), config.unrolled, config.budget_s)
-        else:
-            out = warm_job(config, *args)
+    """One run (a job): (kind, seed, args, curves and facts)."""
+    t0 = time.perf_counter()
+    if kind == "hyper":
+        out = fig5_many.hyper_job(fig5_config(config), fig5_many.TOP, config.budget_s)
+    elif kind == "unrolled":
+        out = fig5_many.unrolled_job(fig5_config(config), config.unrolled, config.budget_s)
+    else:
+        out = warm_job(config, *args)
     return kind, config.seed, args, dict(out, wall_s=time.perf_counter() - t0)
 
 
@@ -143,10 +141,15 @@ def run(config=PAPER, out=FIGURES):
     methods = [("warm", K, lr) for K, lr in sorted(config.warm, key=lambda w: -w[0])] + [("hyper",), ("unrolled",)]
     jobs = [(m[0], c, *m[1:]) for c in configs for m in methods]  # the long main runs first
     runs = {c.seed: {} for c in configs}
-    for kind, seed, args, res in parallel.map_processes(_job, jobs, config.workers):
-        runs[seed][label(kind, args)] = res
-        print(f"[{FIGURE}] seed {seed} {label(kind, args)}: {res['wall_s']:.0f} s wall, {res['steps']} steps, "
-              f"valid {res['valid'][-1]:.5f} test {res['test'][-1]:.5f}", flush=True)
+    with runner.open(config.workers) as r:
+        for job in jobs:
+            r.submit(_job, *job, key=jobcache.key(FIGURE, job[1], label(job[0], job[2:])),
+                     label=f"{job[1].seed}_{label(job[0], job[2:])}")
+        for j in r.as_completed():
+            kind, seed, args, res = j.result
+            runs[seed][label(kind, args)] = res
+            print(f"[{FIGURE}] seed {seed} {label(kind, args)}: {res['wall_s']:.0f} s wall on {j.where['host']}, "
+                  f"{res['steps']} steps, valid {res['valid'][-1]:.5f} test {res['test'][-1]:.5f}", flush=True)
     metrics = summarise(config, runs[config.seed])
     robust = {s: summarise(dataclasses.replace(config, budget_s=config.robust_budget_s), runs[s])
               for s in config.robust_seeds}

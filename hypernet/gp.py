@@ -124,7 +124,12 @@ def valid_losses(W, X, T, noise_sd=0.1, chunk=256, dtype=np.float64):
 
 def map_chunks(fn, n, chunk, workers):
     """[fn(slice) for slices of range(n) of size `chunk`], run on `workers` threads with one BLAS
-    thread each (NumPy releases the GIL in its array operations, so threads share the cores)."""
+    thread each (NumPy releases the GIL in its array operations, so threads share the cores).
+    For work inside one job, not for independent jobs (those go to hypernet/runner.py, as the
+    models of Fig 6's evaluation set do): Fig 6 evaluates a fitted surrogate's weights for 10,215
+    lam with it, slices of milliseconds that read arrays already in this process (the weights a
+    hypernetwork outputs, the validation set); sent to other processes they would cost more to
+    move than to compute."""
     slices = [slice(i, min(i + chunk, n)) for i in range(0, n, chunk)]
     with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, slices))
