@@ -1,4 +1,4 @@
-"""experiments/seeds.py: a figure over seeds on joblib and on a real Dask cluster, a failing seed,
+"""experiments/seeds.py: a figure over seeds on local worker processes and on a real Dask cluster, a failing seed,
 resuming, and the checks of the command line."""
 import contextlib
 import json
@@ -32,18 +32,17 @@ def saved(out, figure, seed):
     return json.loads((seeds.seed_folder(out, figure, seed) / f"{figure}.json").read_text())
 
 
-def test_dask_cluster_gives_the_numbers_of_joblib(tmp_path):
-    from dask.distributed import LocalCluster
-
+def test_dask_cluster_gives_the_numbers_of_local_processes(tmp_path, cluster):
     lines = []
-    local = seeds.sweep("fig2_global", [7, 8], quick=True, out=tmp_path / "loky", jobs=2, overrides=TINY_FIG2,
+    local = seeds.sweep("fig2_global", [7, 8], quick=True, out=tmp_path / "local", jobs=2, overrides=TINY_FIG2,
                         log=lines.append)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = seeds.sweep("fig2_global", [7, 8], quick=True, out=tmp_path / "dask",
-                             scheduler=cluster.scheduler_address, overrides=TINY_FIG2, log=lines.append)
-    assert remote["backend"].startswith("dask tcp://") and local["backend"] == "loky"
-    # the jobs ran in the cluster's worker processes (joblib would run them here on a one-thread cluster)
+    remote = seeds.sweep("fig2_global", [7, 8], quick=True, out=tmp_path / "dask", scheduler=cluster,
+                         overrides=TINY_FIG2, log=lines.append)
+    assert remote["backend"] == f"dask {cluster}" and local["backend"] == "local"
+    # the seeds ran in the cluster's worker processes, and so did the jobs of each seed's figure
     assert all(not w.endswith(f" pid {os.getpid()}") for w in remote["ran_on"].values()) and len(remote["ran_on"]) == 2
+    assert all(j["pid"] != os.getpid() for s in (7, 8) for j in saved(tmp_path / "dask", "fig2_global", s)["jobs"])
+    assert not (tmp_path / "dask" / ".seeds_fig2_global.jobs").exists()  # emptied once the summary was saved
     assert local["completed"] == remote["completed"] == [7, 8] and local["failed"] == remote["failed"] == {}
     assert local["metrics"] == remote["metrics"]
     assert local["config_name"] == "custom" and local["config"]["cv_iters"] == 5 and "seed" not in local["config"]
