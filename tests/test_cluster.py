@@ -83,6 +83,8 @@ def fig4(tmp_path, *args):
 
 
 def test_no_scheduler_or_no_worker_is_one_line_before_any_work(tmp_path):
+    """Nothing at the address; a scheduler no worker joins within --wait-workers; an empty address;
+    a negative wait: each one line, and no result written."""
     from distributed import LocalCluster
     code, err = fig4(tmp_path, "--scheduler", f"tcp://127.0.0.1:{free_port()}")
     assert code == 1 and err.count("\n") == 1 and "cannot reach a Dask scheduler at 'tcp://127.0.0.1:" in err
@@ -99,6 +101,8 @@ def test_no_scheduler_or_no_worker_is_one_line_before_any_work(tmp_path):
 
 
 def test_workers_of_other_code_or_with_more_threads_are_refused(cluster, monkeypatch):
+    """Workers whose code id (commit and uncommitted changes) is not this checkout's, or a worker
+    of two threads, are refused before any job is sent."""
     from distributed import LocalCluster
     monkeypatch.setattr(dask_cluster.jobcache, "code_id", lambda: "0123456789abcdef")
     with pytest.raises(dask_cluster.ClusterError, match="runs code .* this checkout is 0123456789ab.*same commit"):
