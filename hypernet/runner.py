@@ -22,7 +22,6 @@ equal priorities start in the order they were submitted.
 """
 import contextlib
 import contextvars
-import ctypes
 import heapq
 import io
 import itertools
@@ -75,24 +74,9 @@ def cpu_model():
         return platform.processor() or platform.machine()
 
 
-def steady_heap():
-    """Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_ set, and a set threshold stops
-    glibc from raising its mmap threshold as a process runs: every array above 128 KiB is then
-    mapped and unmapped at every step, and a job makes about 40% fewer steps per CPU second than in
-    a process of its own (measured on Figure 7's hyper-training). Set the thresholds where glibc
-    itself settles (mmap above 32 MiB, trim above 64 MiB), so that a time-budgeted job does the same
-    work per second wherever it runs."""
-    if "MALLOC_TRIM_THRESHOLD_" in os.environ and sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 32 * 2 ** 20)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 64 * 2 ** 20)  # M_TRIM_THRESHOLD
-
-
 def call(fn, *args):
-    """Run one job in a worker: one BLAS thread, the heap as glibc keeps it (steady_heap), the
-    results of jobs it depends on unwrapped."""
+    """Run one job in a worker: one BLAS thread, the results of jobs it depends on unwrapped."""
     from threadpoolctl import threadpool_limits
-    steady_heap()
     args = [a.result if isinstance(a, Done) else a for a in args]
     with threadpool_limits(1):
         t0 = time.perf_counter()
