@@ -108,7 +108,6 @@ def test_workers_of_other_code_or_with_more_threads_are_refused(cluster, monkeyp
     with pytest.raises(dask_cluster.ClusterError, match="runs code .* this checkout is 0123456789ab.*same commit"):
         dask_cluster.connect(cluster, 5)
     monkeypatch.undo()
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, host="127.0.0.1",
-                      dashboard_address=None) as two:
+    with LocalCluster(n_workers=1, threads_per_worker=2, host="127.0.0.1", dashboard_address=None) as two:
         with pytest.raises(dask_cluster.ClusterError, match="has 2 threads; start workers with --nthreads 1"):
             dask_cluster.connect(two.scheduler_address, 5)
