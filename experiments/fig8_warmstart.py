@@ -90,13 +90,12 @@ def warm_job(config, K, lr_lam):
     phi = hn.init(np.random.default_rng(fig5_many.stream(c5, "hypernet_init")), c5.init_scale)
     train_batch = data.minibatcher(splits.train, c5.batch, fig5_many.stream(c5, "train_batches"))
     clock = Clock(config.budget_s, c5.eval_every_s, weights=lambda s: s["weights"](s["lam"]), evaluate=evaluate)
+    valid = data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches"))
     common = dict(K=K, inner_batch=train_batch, momentum=c5.momentum)
     res = warmstart.hypertrain_warm_start(
         problem, hn, phi=phi, lam_hat=np.full(D, c5.log_decay0), train_batch=train_batch,
         sample_lams=algorithms.local_sampler(c5.sigma, n_samples=c5.n_samples, seed=fig5_many.stream(c5, "lam_noise")),
-        valid_batch=data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches")),
-        inner_lr=config.unrolled[1], lr_phi=c5.lr_phi, lr_lam=lr_lam, iters=None, callback=clock, **common)
-    valid = data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches"))
+        valid_batch=valid, inner_lr=config.unrolled[1], lr_phi=c5.lr_phi, lr_lam=lr_lam, iters=None, callback=clock, **common)
     memory = warmstart.peak_memory(problem, hn, phi=res.phi, lam=res.lam, valid_batch=valid(0), lr=config.unrolled[1],
                                    **common)
     return dict(clock.curves(), lam_mean=float(res.lam.mean()), lam_sd=float(res.lam.std()),
