@@ -5,6 +5,8 @@
 #   bash run_all.sh --quick          the small QUICK configs, into runs/quick/ (git-ignored)
 #   bash run_all.sh --quick --out D  the same into folder D (what CI runs); D relative to where you are
 #   --only fig2_global,fig4_local    only these figures;  --force  replace a PAPER result in --out
+#   --scheduler tcp://HOST:8786      every figure's jobs on that Dask cluster (README: "On a cluster")
+#   --wait-workers SECONDS           with --scheduler: how long to wait for the first worker
 # Stops at the first failing script with its exit code.
 set -euo pipefail
 names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp fig7_hpo fig8_warmstart)
@@ -19,10 +21,13 @@ while [ $# -gt 0 ]; do
       [ -n "$2" ] || die "--out is empty; give a folder"
       case "$2" in /*) out=$2 ;; *) out="$PWD/$2" ;; esac  # relative to the caller's folder, not ours
       args+=(--out "$out"); shift 2 ;;
+    --scheduler|--wait-workers)
+      [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value, e.g. $1 $([ "$1" = --scheduler ] && echo tcp://host:8786 || echo 60)"
+      args+=("$1" "$2"); shift 2 ;;
     --only)
       [ $# -ge 2 ] && [ -n "$2" ] || die "--only needs figure names, e.g. --only fig2_global,fig4_local"
       only=",${2// /,},"; shift 2 ;;  # commas or spaces between names
-    *) die "unknown argument '$1' (use --quick, --out DIR, --only NAME[,NAME], --force)" ;;
+    *) die "unknown argument '$1' (use --quick, --out DIR, --only NAME[,NAME], --force, --scheduler ADDRESS, --wait-workers SECONDS)" ;;
   esac
 done
 cd "$(dirname "$0")"

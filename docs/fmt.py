@@ -167,6 +167,16 @@ def per_seed(S, key):
     return S[f"metrics.{key}.values"]
 
 
+def seed_values(R, name, keys):
+    """(seeds, {key: per-seed values}) of a figure's metrics: from figures/seeds_<name>.json when it
+    exists, else from the one PAPER run."""
+    if R.has(f"seeds_{name}"):
+        S = R(f"seeds_{name}")
+        return S["completed"], {k: per_seed(S, k) for k in keys}
+    d = R(name)
+    return [d["config.seed"]], {k: [d[f"metrics.{k}"]] for k in keys}
+
+
 def small(x, d=3):
     """d decimals, or as many as the first nonzero digit needs when |x| < 10^-d: 0.036, -0.00003."""
     if x != 0 and abs(x) < 10 ** -d:

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from hypernet import algorithms, cli, data, hypernets, optim, plotting, results, samplers
+from hypernet import algorithms, cli, data, hypernets, jobcache, optim, plotting, results, runner, samplers
 from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
 
@@ -64,7 +64,8 @@ QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, optimum_grid=(-1.0
 
 
 # ---- Figure 2 ---------------------------------------------------------------------------------
-def run(config=PAPER, out=FIGURES):
+def compute(config):
+    """Every stage of the figure, one job (hypernet/runner.py): (metrics, arrays, timings)."""
     t0 = time.perf_counter()
     splits, problem, W0, rng = setup(config)
     cv = cross_validate(config, problem, splits=splits, W0=W0)
@@ -96,9 +97,18 @@ def run(config=PAPER, out=FIGURES):
                "final_hyper_train_loss": res.train_losses[-100:].mean()}
     arrays = {**cv_arrays(cv), "dense_lams": dense, "dense_train": d_train, "dense_valid": d_valid,
               "dense_test": d_test, "hyper_train_losses": res.train_losses, "lam_path": res.lam_path[:, 0]}
-    timings = {"total": time.perf_counter() - t0, "cross_validation": t_cv, "algorithm2": res.seconds}
+    return metrics, arrays, {"cross_validation": t_cv, "algorithm2": res.seconds}
+
+
+def run(config=PAPER, out=FIGURES):
+    t0 = time.perf_counter()
+    with runner.open(1) as r:  # one job: in this process, or on a worker of the cluster of --scheduler
+        r.submit(compute, config, key=jobcache.key(FIGURE, config), label=FIGURE)
+        (job,) = r.as_completed()
+    metrics, arrays, timings = job.result
+    timings = {"total": time.perf_counter() - t0, **timings}
     record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
-                                metrics=metrics, timings=timings, arrays=arrays)
+                                  metrics=metrics, timings=timings, arrays=arrays)
     m = record["metrics"]
     print(f"lam*: cross-validation {m['cv_argmin_lam']:.3f}, hypernetwork curve {m['hypernet_argmin_lam']:.3f}, "
           f"Algorithm 2 {m['alg2_final_lam']:.3f}; {timings['total']:.1f} s")

@@ -15,7 +15,8 @@ Settings (paper's text first, the original code where it is silent, ours where b
   points per step (original code), 1,000-point validation batches per lam_hat step (paper's "up to
   1,000"). lam_hat moves at most about 1e-4 per step, so it needs tens of thousands of steps to
   travel from -3.5; `iters` is set from a measured path (README) to well past where it settles.
-- The two algorithms run in parallel processes, one BLAS thread each.
+- Cross-validation and every run are jobs (hypernet/runner.py): `workers` processes of this machine,
+  one BLAS thread each, or a Dask cluster with --scheduler.
 - Ablations (labelled, beside the faithful runs, never instead of them), 5,000 steps each: the
   original code's lam optimiser, Adam 1e-2 (Algorithms 3 and 4); the original code's optimisers
   of both, SGD 1e-4 on the hypernetwork and Adam 1e-2 on lam, with Algorithm 4 (what the original
@@ -34,7 +35,7 @@ import time
 import numpy as np
 from autograd import grad
 
-from hypernet import algorithms, cli, data, hypernets, optim, parallel, plotting, results
+from hypernet import algorithms, cli, data, hypernets, jobcache, optim, plotting, results, runner
 from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
 
@@ -136,50 +137,64 @@ def slope_check(config, problem, *, splits, W0, hypernet, phi, lam_hat):
             "hypergrad_hypernet": dvalid(w_hat) @ slope, "hypergrad_best_response": dvalid(w_star) @ best_slope}
 
 
+def cv_job(config):
+    """Algorithm 1's crosses and lam* (a job): (metrics, arrays, number of weights)."""
+    splits, problem, W0, _ = setup(config)
+    cv = cross_validate(config, problem, splits=splits, W0=W0)
+    return cv_metrics(cv), cv_arrays(cv), problem.n_weights
+
+
 def one_run(config, name):
-    """One run of RUNS (a job for a worker process): the algorithm, its curves and the slope check."""
-    from threadpoolctl import threadpool_limits
+    """One run of RUNS (a job): the algorithm, its curves and the slope check."""
     cfg = run_config(config, name)
-    with threadpool_limits(1):
-        splits, problem, W0, rng = setup(cfg)
-        hypernet = hypernets.linear(1, problem.n_weights)
-        phi0 = hypernet.init(rng, cfg.init_scale)  # every run starts from the same phi
-        res = joint(name, cfg, problem=problem, hypernet=hypernet, phi0=phi0, splits=splits)
-        dense = np.linspace(*cfg.dense)
-        d_train, d_valid, _ = hypernet_curves(problem, hypernet, phi=res.phi, lams=dense, splits=splits)
-        (_,), (f_valid,), (f_test,) = hypernet_curves(problem, hypernet, phi=res.phi, lams=res.lam, splits=splits)
-        path = res.lam_path[:, 0]
-        tail = path[-(len(path) // 10):]
-        stride = max(1, len(path) // cfg.path_points)
-        metrics = {"final_lam": res.lam[0], "final_valid_loss": f_valid, "final_test_loss": f_test,
-                   "iterations": cfg.iters, "lr_lam": cfg.lr_lam, "sigma": cfg.sigma,
-                   "optimisers": " / ".join(opt.name for opt in optimisers(cfg, name)),
-                   "lam_last_tenth_mean": tail.mean(), "lam_last_tenth_sd": tail.std(),
-                   "hypernet_argmin_lam": dense[np.argmin(d_valid)], "seconds": res.seconds,
-                   **slope_check(cfg, problem, splits=splits, W0=W0, hypernet=hypernet, phi=res.phi,
-                                   lam_hat=res.lam)}
-        arrays = {"train": d_train, "valid": d_valid, "lam_path": path[::stride],
-                  "lam_path_iters": np.arange(len(path))[::stride]}
+    splits, problem, W0, rng = setup(cfg)
+    hypernet = hypernets.linear(1, problem.n_weights)
+    phi0 = hypernet.init(rng, cfg.init_scale)  # every run starts from the same phi
+    res = joint(name, cfg, problem=problem, hypernet=hypernet, phi0=phi0, splits=splits)
+    dense = np.linspace(*cfg.dense)
+    d_train, d_valid, _ = hypernet_curves(problem, hypernet, phi=res.phi, lams=dense, splits=splits)
+    (_,), (f_valid,), (f_test,) = hypernet_curves(problem, hypernet, phi=res.phi, lams=res.lam, splits=splits)
+    path = res.lam_path[:, 0]
+    tail = path[-(len(path) // 10):]
+    stride = max(1, len(path) // cfg.path_points)
+    metrics = {"final_lam": res.lam[0], "final_valid_loss": f_valid, "final_test_loss": f_test,
+               "iterations": cfg.iters, "lr_lam": cfg.lr_lam, "sigma": cfg.sigma,
+               "optimisers": " / ".join(opt.name for opt in optimisers(cfg, name)),
+               "lam_last_tenth_mean": tail.mean(), "lam_last_tenth_sd": tail.std(),
+               "hypernet_argmin_lam": dense[np.argmin(d_valid)], "seconds": res.seconds,
+               **slope_check(cfg, problem, splits=splits, W0=W0, hypernet=hypernet, phi=res.phi,
+                             lam_hat=res.lam)}
+    arrays = {"train": d_train, "valid": d_valid, "lam_path": path[::stride],
+              "lam_path_iters": np.arange(len(path))[::stride]}
     return name, metrics, arrays
 
 
 def run(config=PAPER, out=FIGURES):
     t0 = time.perf_counter()
-    splits, problem, W0, _ = setup(config)
-    cv = cross_validate(config, problem, splits=splits, W0=W0)
-    timings = {"cross_validation": time.perf_counter() - t0}
-    metrics = {**cv_metrics(cv), "hypernet_params": 2 * problem.n_weights, "iterations": config.iters}
-    arrays = {**cv_arrays(cv), "dense_lams": np.linspace(*config.dense)}
     names = tuple(config.paper_runs) + tuple(config.ablations)
     unknown = [n for n in names if n not in RUNS or (n in PAPER_RUNS) != (n in config.paper_runs)]
     if unknown or len(set(names)) < len(names):
         raise ValueError(f"paper_runs must be among {PAPER_RUNS} and ablations among {list(RUNS)[2:]}, each once; "
                          f"got {config.paper_runs} and {config.ablations}")
-    for name, m, a in parallel.map_processes(one_run, [(config, n) for n in names], config.workers):
-        timings[name] = m.pop("seconds")
-        metrics.update({f"{name}_{k}": v for k, v in m.items()})
-        arrays.update({f"{name}_{k}": v for k, v in a.items()})
-        print(f"[{FIGURE}] {RUNS[name][0]}: final lam_hat {m['final_lam']:.3f} ({timings[name]:.0f} s)", flush=True)
+    timings, metrics = {}, {"iterations": config.iters}
+    arrays = {"dense_lams": np.linspace(*config.dense)}
+    with runner.open(config.workers) as r:
+        cv = r.submit(cv_job, config, key=jobcache.key(FIGURE, config, "cv"), label="cross_validation")
+        for name in names:
+            r.submit(one_run, config, name, key=jobcache.key(FIGURE, config, name), label=name)
+        for job in r.as_completed():
+            if job is cv:
+                cv_m, cv_a, n_weights = job.result
+                metrics |= {**cv_m, "hypernet_params": 2 * n_weights}
+                arrays |= cv_a
+                timings["cross_validation"] = job.where["wall_s"]
+                continue
+            name, m, a = job.result
+            timings[name] = m.pop("seconds")
+            metrics.update({f"{name}_{k}": v for k, v in m.items()})
+            arrays.update({f"{name}_{k}": v for k, v in a.items()})
+            print(f"[{FIGURE}] {RUNS[name][0]}: final lam_hat {m['final_lam']:.3f} ({timings[name]:.0f} s)",
+                  flush=True)
     metrics["ablations"] = list(config.ablations)
     timings["total"] = time.perf_counter() - t0
     record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,

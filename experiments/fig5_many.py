@@ -14,9 +14,10 @@ listed in the README's table):
 - Budgets, read off the paper's x-axes: top, hyper-training and the unrolled baseline get 1,000
   compute seconds each; bottom, the curves end at about 320 s (784-10), 960 s (784-100-10) and
   1,150 s (784-100-100-10). The bottom 784-10 curve is the first 320 s of the top panel's run.
-- x-axis: each method's own compute seconds, the CPU seconds of its process (one process and one
-  BLAS thread per run, two runs at a time): on a free core that is its wall-clock time, and it
-  stays so when other work shares the machine. The current weights (the hypernetwork's
+- x-axis: each method's own compute seconds, its CPU seconds (hypernet/budget.cpu_seconds; one
+  process and one BLAS thread per run: `workers` runs at a time here, or one per worker of a Dask
+  cluster): on a free core that is its wall-clock time, and it stays so when other work shares
+  the machine. The current weights (the hypernetwork's
   w_phi(lam_hat); the unrolled run's latest final inner weights) are evaluated on the full
   validation and test sets every `eval_every_s` seconds, off the clock.
 - Initial hyperparameters: every decay starts at exp(-9) for every method, between the best
@@ -41,13 +42,11 @@ listed in the README's table):
 """
 import dataclasses
 import time
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, wait
 
 import matplotlib.ticker
 import numpy as np
 
-from hypernet import algorithms, cli, data, hypernets, models, optim, parallel, plotting, results, unrolled
+from hypernet import algorithms, cli, data, hypernets, jobcache, models, optim, plotting, results, runner, unrolled
 from hypernet.budget import Clock, final, first_time, truncate
 
 FIGURE = "fig5_many"
@@ -174,55 +173,52 @@ def cv_job(config, sizes, iters):
             "log_decay": config.cv_log_decays[j], "lr": config.cv_lrs[i], "steps": iters}
 
 
-def _job(kind, *args):
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1):  # one core per run; `workers` runs share the machine
-        t0 = time.perf_counter()
-        out = {"hyper": hyper_job, "unrolled": unrolled_job, "cv": cv_job}[kind](*args)
-    return kind, args[1], dict(out, wall_s=time.perf_counter() - t0)
+def cv_after(config, sizes, end, hyper):
+    """The hand-tuned grid of `sizes` with as many steps as its hypernetwork took by the end of its
+    bottom-panel curve (a job that takes hyper_job's result)."""
+    return cv_job(config, sizes, truncate(hyper, end)["steps"])
+
+
+def best_unrolled(config, *search):
+    """The unrolled setting whose search run ended lowest, for the full budget (a job that takes
+    every search run's result)."""
+    best = config.unrolled[int(np.argmin([final(r, config.final_fraction) for r in search]))]
+    return unrolled_job(config, best, config.top_budget_s)
 
 
 def _run_jobs(config):
-    """All runs, `workers` at a time. The deeper hypernetworks go first; each hand-tuned grid jumps
-    the queue once its hypernetwork has said how many steps it took by the end of its bottom-panel
-    curve; the best unrolled setting of the search runs the full budget once the search is done."""
+    """All runs as jobs (hypernet/runner.py), `workers` at a time here. The deeper hypernetworks go
+    first; each hand-tuned grid jumps the queue once its hypernetwork is done (it trains as many
+    steps as that one took by the end of its curve); the best unrolled setting of the search runs
+    the full budget once the search is done. Returns ({arch: job}, [search jobs], {arch: cv job},
+    the unrolled job), each job's result and where it ran."""
     ends = dict(zip(map(tuple, config.archs), config.bottom_s))
     budgets = {a: max(e, config.top_budget_s) if a == TOP else e for a, e in ends.items()}
-    hyper, search, cv, best_unrolled = {}, [None] * len(config.unrolled), {}, {}
-    queue = deque([("hyper", a, budgets[a]) for a in map(tuple, config.archs[::-1]) if a != TOP]
-                  + [("unrolled", c, config.search_budget_s) for c in config.unrolled]
-                  + [("hyper", TOP, budgets[TOP])])
-    pending = {}
-    with parallel.pool(config.workers) as pool:
-        while queue or pending:
-            while queue and len(pending) < config.workers:
-                job = queue.popleft()
-                pending[pool.submit(_job, job[0], config, *job[1:])] = job
-            for fut in wait(pending, return_when=FIRST_COMPLETED).done:
-                (kind, arg, budget), (_, _, out) = pending.pop(fut), fut.result()
-                if kind == "hyper":
-                    hyper[arch_name(arg)] = out
-                    queue.appendleft(("cv", arg, truncate(out, ends[arg])["steps"]))
-                elif kind == "unrolled" and budget == config.search_budget_s and not best_unrolled:
-                    search[config.unrolled.index(arg)] = out
-                    if all(r is not None for r in search):
-                        best = config.unrolled[int(np.argmin([final(r, config.final_fraction) for r in search]))]
-                        best_unrolled["candidate"] = best
-                        queue.appendleft(("unrolled", best, config.top_budget_s))
-                elif kind == "unrolled":
-                    best_unrolled["run"] = out
-                else:
-                    cv[arch_name(arg)] = out
-                print(f"[{FIGURE}] {kind} {arg}: {out['wall_s']:.0f} s wall, " + (
-                    f"best global log decay {out['log_decay']} (Adam {out['lr']}), valid {out['valid']:.5f}"
-                    if kind == "cv" else f"valid {out['valid'][-1]:.5f} test {out['test'][-1]:.5f}")
-                    + f", {out['steps']} steps", flush=True)
-    return hyper, search, cv, best_unrolled["run"]
+    key = lambda *parts: jobcache.key(FIGURE, config, *parts)  # noqa: E731
+    with runner.open(config.workers) as r:
+        hyper = {a: r.submit(hyper_job, config, a, budgets[a], key=key("hyper", a), label=f"hyper_{arch_name(a)}")
+                 for a in map(tuple, config.archs[::-1]) if a != TOP}
+        search = [r.submit(unrolled_job, config, c, config.search_budget_s, key=key("unrolled", c),
+                           label=f"unrolled_search_{i}") for i, c in enumerate(config.unrolled)]
+        hyper[TOP] = r.submit(hyper_job, config, TOP, budgets[TOP], key=key("hyper", TOP), label=f"hyper_{arch_name(TOP)}")
+        cv = {a: r.submit(cv_after, config, a, ends[a], hyper[a], key=key("cv", a), priority=1,
+                          label=f"cv_{arch_name(a)}") for a in map(tuple, config.archs)}
+        unrolled_run = r.submit(best_unrolled, config, *search, key=key("best_unrolled"), priority=1, label="unrolled")
+        for job in r.as_completed():
+            out = job.result
+            print(f"[{FIGURE}] {job.label}: {job.where['wall_s']:.0f} s wall on {job.where['host']}, " + (
+                f"best global log decay {out['log_decay']} (Adam {out['lr']}), valid {out['valid']:.5f}"
+                if job.label.startswith("cv") else f"valid {out['valid'][-1]:.5f} test {out['test'][-1]:.5f}")
+                + f", {out['steps']} steps" + (" (reused)" if job.reused else ""), flush=True)
+    return {arch_name(a): j for a, j in hyper.items()}, search, {arch_name(a): j for a, j in cv.items()}, unrolled_run
 
 
 def run(config=PAPER, out=FIGURES):
     t0 = time.perf_counter()
-    hyper, search, cv, unr = _run_jobs(config)
+    jobs = _run_jobs(config)
+    timings = {j.label: j.where["wall_s"] for j in [*jobs[0].values(), *jobs[1], *jobs[2].values(), jobs[3]]}
+    hyper, cv = ({k: j.result for k, j in d.items()} for d in (jobs[0], jobs[2]))
+    search, unr = [j.result for j in jobs[1]], jobs[3].result
     fin = lambda r, c="valid": final(r, config.final_fraction, c)  # noqa: E731
     top = hyper[arch_name(TOP)]
     top = truncate(top, config.top_budget_s) | {k: top[k] for k in ("n_params", "n_hyper")}
@@ -252,9 +248,7 @@ def run(config=PAPER, out=FIGURES):
     arrays |= {f"top_unrolled_{c}": unr[c] for c in ("t", "valid", "test")}
     arrays |= {f"unrolled_{i}_{c}": v[c] for i, v in enumerate(search) for c in ("t", "valid", "test")}
     arrays |= {f"cv_{k}_valid_losses": v["valid_losses"] for k, v in cv.items()}
-    timings = {f"{kind}_{k}": v["wall_s"] for kind, runs in (("hyper", hyper), ("cv", cv),
-                                                            ("unrolled_search", dict(enumerate(search))))
-               for k, v in runs.items()} | {"unrolled": unr["wall_s"], "total": time.perf_counter() - t0}
+    timings["total"] = time.perf_counter() - t0
     return results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
                                 metrics=metrics, timings=timings, arrays=arrays)
 

@@ -27,7 +27,7 @@ Settings (the paper's text first, the original code where it is silent, ours whe
   same with `ablation_samples` lam per step ("hyper_fixed_s10", "hyper_s10").
 - The 10,215 evaluation tuples (the ground truth, part of no method's budget) come from
   hypernet.linear_models.train_per_class: chunks of `chunk` models trained as one array with a hand-written
-  gradient, in float32, on `workers` threads. Within a chunk all models see the same minibatch at
+  gradient, in float32, each chunk a job (`workers` processes here, or a Dask cluster). Within a chunk all models see the same minibatch at
   each step; every chunk has its own minibatch sequence and initial weights.
 """
 import dataclasses
@@ -36,7 +36,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from hypernet import algorithms, cli, data, gp, hypernets, linear_models, models, optim, plotting, results, samplers
+from hypernet import (algorithms, cli, data, gp, hypernets, jobcache, linear_models, models, optim, plotting, results,
+                      runner, samplers)
 
 FIGURE = "fig6_gp"
 FIGURES = results.FIGURES
@@ -59,7 +60,7 @@ class Config:
     ablation_samples: tuple = (10,)  # the same hypernetworks with these samples per step (ablation)
     max_hyper_iters: int = 10 ** 6   # the time budget, not this, ends hyper-training
     chunk: int = 64                  # models per array in the evaluation set
-    workers: int = 2                 # threads training evaluation chunks
+    workers: int = 2                 # processes training evaluation chunks (threads evaluating surrogates)
     dtype: str = "float32"           # of the evaluation set's training and all loss evaluations
     gp_restarts: int = 10
 
@@ -75,22 +76,39 @@ def _losses_of(W_fn, n, splits, config):
     return np.concatenate(linear_models.map_chunks(fn, n, 4 * config.chunk, config.workers))
 
 
-def build_eval_set(lams, splits, config):
-    """True validation losses of len(lams) models trained by the fast vectorised trainer: chunks of
-    config.chunk models, each with its own initial weights and minibatch sequence."""
-    progress = results.Progress("eval tuples", -(-len(lams) // config.chunk), every_s=20)
-    D, dtype, done = models.n_weights((784, 10)), np.dtype(config.dtype), []
+_SPLITS = {}  # loaded once per process (before the local worker processes fork: they share it)
 
-    def train(sl):
-        c = sl.start // config.chunk
-        W0 = models.init_weights(np.random.default_rng([config.seed, 2, c]), D, config.init_scale, len(lams[sl]))
-        batch = data.minibatcher(splits.train, config.batch, results.seed_of(config, 3, c), contiguous=True)
-        W = linear_models.train_per_class(lams[sl], W0, batch, config.iters, config.lr, dtype=dtype)
-        losses = linear_models.valid_losses(W, splits.valid.X, splits.valid.T, dtype=dtype)
-        done.append(c)
-        progress(len(done) - 1)
-        return losses
-    return np.concatenate(linear_models.map_chunks(train, len(lams), config.chunk, config.workers))
+
+def splits_of(config):
+    if (config.n_train, config.n_valid) not in _SPLITS:
+        _SPLITS[config.n_train, config.n_valid] = data.mnist_splits(config.n_train, config.n_valid)
+    return _SPLITS[config.n_train, config.n_valid]
+
+
+def eval_chunk(config, c, lams):
+    """True validation losses (len(lams),) of chunk c of the evaluation set (a job): the models
+    trained as one array by the fast vectorised trainer, with the chunk's own initial weights and
+    minibatch sequence."""
+    splits, D, dtype = splits_of(config), models.n_weights((784, 10)), np.dtype(config.dtype)
+    W0 = models.init_weights(np.random.default_rng([config.seed, 2, c]), D, config.init_scale, len(lams))
+    batch = data.minibatcher(splits.train, config.batch, results.seed_of(config, 3, c), contiguous=True)
+    W = linear_models.train_per_class(lams, W0, batch, config.iters, config.lr, dtype=dtype)
+    return linear_models.valid_losses(W, splits.valid.X, splits.valid.T, dtype=dtype)
+
+
+def build_eval_set(lams, config):
+    """True validation losses of len(lams) models, chunks of config.chunk models as jobs
+    (hypernet/runner.py: `workers` processes here, or a Dask cluster with --scheduler)."""
+    n = -(-len(lams) // config.chunk)
+    progress, losses = results.Progress("eval tuples", n, every_s=20), {}
+    with runner.open(config.workers) as r:
+        for c in range(n):
+            r.submit(eval_chunk, config, c, lams[c * config.chunk:(c + 1) * config.chunk],
+                     key=jobcache.key(FIGURE, config, "eval", c), label=f"eval_{c}")
+        for i, job in enumerate(r.as_completed()):
+            losses[job.args[1]] = job.result
+            progress(i)
+    return np.concatenate([losses[c] for c in range(n)])
 
 
 def hypertrain(problem, hypernet, *, sample_lams, splits, config, budget_cpu_s, key):
@@ -138,7 +156,7 @@ def fit_gps(lam_tr, loss_tr, *, lam_ev, config):
 
 def run(config, out=FIGURES):
     t_start, timings, iterations, curves = time.perf_counter(), {}, {}, {}
-    splits = data.mnist_splits(config.n_train, config.n_valid)
+    splits = splits_of(config)
     problem = models.make_problem((784, 10), loss="nll", penalty="per_class")
     hypernet = hypernets.linear(problem.n_hyper, problem.n_weights)
     H, n_tr, S = problem.n_hyper, config.n_train_tuples, config.samples
@@ -175,7 +193,7 @@ def run(config, out=FIGURES):
             pred[key] = _losses_of(lambda sl: hypernet.apply(phi, lam_ev[sl]), len(lam_ev), splits, config)
 
     t = time.perf_counter()
-    true = build_eval_set(lam_ev, splits, config)
+    true = build_eval_set(lam_ev, config)
     timings["build_eval"] = time.perf_counter() - t
 
     metrics = {"n_train_tuples": n_tr, "n_eval_tuples": len(lam_ev), "hypernet_params": hypernet.n_params,

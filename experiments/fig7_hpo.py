@@ -33,7 +33,7 @@ independent); a batch's trials count as done when the batch is. GP-EI (h10 only,
 and TPE propose one trial at a time (hypernet/blackbox.py).
 
 Compute: every method runs in its own process with one BLAS thread, `workers` at a time, and its
-time is its process's CPU time (evaluations of the current best on the test set and of the
+time is its CPU time (hypernet/budget.cpu_seconds; evaluations of the current best on the test set and of the
 hypernetwork's weights every budget / evals seconds are off the clock). Budgets, read off the
 appendix figure's x-axes: 1,000 s (h10) and 850 s (h7850). A robustness run repeats every method
 for `robust_seeds` at `robust_budget_s` (they may include --seed: a robustness run is a shorter run).
@@ -42,29 +42,23 @@ the same budget with other settings (`ablations`; main seed only; see Config). W
 linear hypernetwork fed raw lam, one Adam step on phi moves w_phi(lam_hat) by up to
 lr_phi * (1 + sum_i |lam_hat_i|), so the weights it delivers train with a larger effective step than
 a trial's as lam_hat spreads; smaller steps test that.
-A PAPER run keeps each finished method run in runs/fig7_jobs/<config hash>/ until its figure is
-saved, so an interrupted run started again resumes where it stopped; each cached run records the
-git commit that made it, and the results JSON lists them (metrics.job_commits). Delete the folder
-to start over.
+Every method run is a job (hypernet/runner.py: `workers` processes here, or a Dask cluster with
+--scheduler). A finished one is kept in <out>/.fig7_hpo.jobs/ (hypernet/jobcache.py: keyed by its
+settings and the git commit of the code, which metrics.job_commits records) until the figure is
+saved, so an interrupted run started again resumes where it stopped. Adding an ablation keeps the
+other runs' keys. Delete the folder to start over.
 """
 import dataclasses
-import hashlib
 import itertools
-import json
-import os
-import pickle
-import shutil
 import time
 
 import numpy as np
 
-from hypernet import (algorithms, blackbox, budget, checks, cli, data, hypernets, linear_models, models, optim, parallel,
-                      plotting, results)
+from hypernet import (algorithms, blackbox, budget, checks, cli, data, hypernets, jobcache, linear_models, models, optim,
+                      plotting, results, runner)
 
 FIGURE = "fig7_hpo"
 FIGURES = results.FIGURES
-JOBS = results.RUNS / "fig7_jobs"
-JOB_VERSION = 1  # bump when a job's computation changes: cached jobs of other versions are not reused
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,9 +274,9 @@ def hyper_job(config, name, budget_s, variant=None):
     out["lam_mean"], out["lam_sd"] = lams.mean(1), lams.std(1)
     for i, protocol in enumerate(config.protocols):
         trial = make_trial(config, name, protocol, splits, 100 + i)
-        t0 = time.process_time()
+        t0 = budget.cpu_seconds()
         trial(lams[-1:])  # what one retraining costs, alone as a sequential trial is
-        cost = time.process_time() - t0
+        cost = budget.cpu_seconds() - t0
         valid, W = zip(*(trial(lams[j:j + 32]) for j in range(0, len(lams), 32)))
         out[f"retrained_{protocol}"] = {"t": out["t"] + cost, "valid": np.concatenate(valid),
                                         "test": np.concatenate([nll(w, splits.test, config) for w in W]),
@@ -291,7 +285,7 @@ def hyper_job(config, name, budget_s, variant=None):
 
 
 def blackbox_job(config, name, protocol, method, budget_s):
-    """One black-box method for budget_s CPU seconds of its process, trials included."""
+    """One black-box method for budget_s CPU seconds (budget.cpu_seconds), trials included."""
     P, splits, problem = setup(config, name)
     key = 200 + 10 * list(config.protocols).index(protocol) + BLACKBOX.index(method)
     make = {"random": blackbox.RandomSearch, "global_decay": blackbox.GlobalDecay, "tpe": blackbox.TPE,
@@ -307,15 +301,14 @@ def blackbox_job(config, name, protocol, method, budget_s):
 
 
 def _job(config, job):
-    from threadpoolctl import threadpool_limits
+    """One method run (a job, one BLAS thread, its own process): (seed, job, result)."""
     kind, name, protocol, budget_s = job
-    with threadpool_limits(1):  # one core per method; `workers` methods share the machine
-        t0 = time.perf_counter()
-        try:  # a hyper job's third slot names its ablation (None: the faithful run)
-            out = hyper_job(config, name, budget_s, protocol) if kind == "hyper" else blackbox_job(
-                config, name, protocol, kind, budget_s)
-        except (FloatingPointError, ValueError, RuntimeError) as e:  # say which of the runs failed
-            raise type(e)(f"{FIGURE}: seed {config.seed} {job}: {e}") from e
+    t0 = time.perf_counter()
+    try:  # a hyper job's third slot names its ablation (None: the faithful run)
+        out = hyper_job(config, name, budget_s, protocol) if kind == "hyper" else blackbox_job(
+            config, name, protocol, kind, budget_s)
+    except (FloatingPointError, ValueError, RuntimeError) as e:  # say which of the runs failed
+        raise type(e)(f"{FIGURE}: seed {config.seed} {job}: {e}") from e
     return config.seed, job, dict(out, wall_s=time.perf_counter() - t0)
 
 
@@ -334,68 +327,32 @@ def jobs_of(config):
     return sorted(todo, key=lambda cj: -cj[1][3])
 
 
-class JobCache:
-    """Finished jobs of one config on disk (runs/fig7_jobs/<hash>/), so that an interrupted PAPER
-    run does not redo them; removed once the figure's results are saved. Off unless asked for."""
-
-    def __init__(self, config, on):
-        # Ablation runs are named by their settings in their file names; the other runs do not
-        # depend on the list of ablations, so adding one reuses them.
-        settings = {k: v for k, v in results.jsonable(config).items() if k != "ablations"}
-        key = json.dumps([JOB_VERSION, settings], sort_keys=True)
-        self.dir = JOBS / hashlib.sha256(key.encode()).hexdigest()[:16] if on else None
-
-    def _path(self, seed, job):
-        return self.dir / ("_".join(map(str, (seed, *job))) + ".pkl")
-
-    def get(self, seed, job):
-        if self.dir is None or not self._path(seed, job).is_file():
-            return None
-        try:
-            return pickle.loads(self._path(seed, job).read_bytes())
-        except Exception:  # a damaged file is a job to run again
-            return None
-
-    def put(self, seed, job, out):
-        if self.dir is not None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            tmp = self._path(seed, job).with_suffix(".tmp")
-            tmp.write_bytes(pickle.dumps(out))
-            os.replace(tmp, self._path(seed, job))
-
-    def clear(self):
-        if self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
+def job_key(config, seed, job):
+    """A method run's cache key: the config without the list of ablations (a run does not depend
+    on the others; an ablation run is named by its settings in `job`), its seed and job."""
+    return jobcache.key(FIGURE, config, seed, job, drop=("workers", "ablations"))
 
 
-def run_jobs(config, cache):
+def run_jobs(config):
     """{(seed, method, problem, protocol, budget): result} of every job, `workers` at a time (for
     hyper-training, "protocol" is None, or the label of an ablation)."""
-    done, todo = {}, []
-    for c, job in jobs_of(config):
-        out = cache.get(c.seed, job)
-        if out is None:
-            todo.append((c, job))
-        else:
-            done[(c.seed, *job)] = out
-    total = len(done) + len(todo)
-    # The commit of the code this process loaded (read now: the checkout may move on during a long run).
-    commit = results.versions().get("git_commit")
-    if done:
-        print(f"[{FIGURE}] {len(done)} finished method runs reused from {cache.dir} (delete it to start over)",
-              flush=True)
-    for seed, job, out in parallel.map_processes(_job, todo, config.workers):
-        out["git_commit"] = commit
-        cache.put(seed, job, out)
-        done[(seed, *job)] = out
-        kind, name, protocol, b = job
-        what = (f"{out['trials']} trial(s), best valid {out['best_valid'][-1]:.4f}" if kind != "hyper" and out["trials"]
-                else "no trial finished within the budget" if kind != "hyper" else
-                out["diverged"] if "diverged" in out else f"valid {out['valid'][-1]:.4f}")
-        which = f"{name} hyper (ablation {protocol})" if kind == "hyper" and protocol else \
-            " ".join(filter(None, (name, protocol, kind)))
-        print(f"[{FIGURE}] seed {seed} {which}: {what}, "
-              f"{out['wall_s']:.0f} s wall ({len(done)}/{total})", flush=True)
+    done = {}
+    with runner.open(config.workers) as r:
+        for c, job in jobs_of(config):
+            r.submit(_job, c, job, key=job_key(config, c.seed, job), label="_".join(map(str, (c.seed, *job))))
+        for j in r.as_completed():
+            seed, job, out = j.result
+            done[(seed, *job)] = out
+            if j.reused:
+                continue
+            kind, name, protocol, b = job
+            what = (f"{out['trials']} trial(s), best valid {out['best_valid'][-1]:.4f}" if kind != "hyper" and out["trials"]
+                    else "no trial finished within the budget" if kind != "hyper" else
+                    out["diverged"] if "diverged" in out else f"valid {out['valid'][-1]:.4f}")
+            which = f"{name} hyper (ablation {protocol})" if kind == "hyper" and protocol else \
+                " ".join(filter(None, (name, protocol, kind)))
+            print(f"[{FIGURE}] seed {seed} {which}: {what}, {out['wall_s']:.0f} s wall on {j.where['host']} "
+                  f"({len(done)}/{len(r.jobs)})", flush=True)
     return done
 
 
@@ -453,10 +410,9 @@ def summarise(curves, fraction):
 def run(config=PAPER, out=FIGURES):
     check_config(config)
     t0 = time.perf_counter()
-    cache = JobCache(config, on=results.config_name(config, PAPER, QUICK) == "PAPER")
     for name in config.problems:
-        setup(config, name)
-    runs = run_jobs(config, cache)
+        setup(config, name)  # the data, loaded before the worker processes fork (they share it)
+    runs = run_jobs(config)
     metrics, arrays, robust = {"budget_s": dict(config.budget_s)}, {}, {}
     for name in config.problems:
         metrics[name], robust[name] = {}, {}
@@ -501,15 +457,10 @@ def run(config=PAPER, out=FIGURES):
         metrics[name]["retrain_cost_s"] = {p: h[f"retrained_{p}"]["cost_s"] for p in config.protocols}
         arrays[f"{name}_hyper_lam_mean"] = h["lam_mean"]
     metrics["robust"] = {"seeds": list(config.robust_seeds), "budget_s": config.robust_budget_s, **robust}
-    metrics["job_commits"] = sorted({str(v.get("git_commit")) for v in runs.values()})
-    if len(metrics["job_commits"]) > 1:
-        print(f"[{FIGURE}] note: the method runs were made by {len(metrics['job_commits'])} commits "
-              f"({', '.join(c[:8] for c in metrics['job_commits'])}; listed in metrics.job_commits)", flush=True)
+    metrics["job_commits"] = [jobcache.code_id()]  # the code every job (reused ones too) is keyed by
     timings = {"_".join(map(str, k)): v["wall_s"] for k, v in runs.items()} | {"total": time.perf_counter() - t0}
-    record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
-                                  metrics=metrics, timings=timings, arrays=arrays)
-    _SAVED.append(cache)  # emptied by main() once the figure is drawn and the results are in place
-    return record
+    return results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
+                                metrics=metrics, timings=timings, arrays=arrays)
 
 
 # ---- the figure ------------------------------------------------------------------------------
@@ -574,15 +525,8 @@ def plot(out=FIGURES):
     return plotting.save(fig, out, FIGURE)
 
 
-_SAVED = []  # the job caches of runs whose results were saved
-
-
 def main(argv=None):
     cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
-    # Here only when the results and the figure are in place (a failure exits above): the cached
-    # method runs are no longer needed. A failed or interrupted plot keeps them for the next try.
-    while _SAVED:
-        _SAVED.pop().clear()
 
 
 if __name__ == "__main__":

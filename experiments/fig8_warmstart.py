@@ -23,7 +23,8 @@ On Figure 5's top-panel problem (the linear 784-10 model with a separate L2 deca
   hypergradient approaches the unrolled baseline's, and with 1e-4 lam_hat cannot move far in
   the steps it has).
 A robustness run repeats every method for `robust_seeds` at `robust_budget_s` (10% of the paper's
-budget), all in one queue of `workers` processes, longest first.
+budget), all in one queue of jobs (hypernet/runner.py: `workers` processes here, or a Dask cluster
+with --scheduler), longest first.
 
     python experiments/fig8_warmstart.py [--quick] [--seed 7] [--out DIR] [--plot-only]
 
@@ -35,15 +36,12 @@ import dataclasses
 import time
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 
-from hypernet import checks, cli, data, hypernets, optim, parallel, plotting, results, samplers, warmstart
+from experiments import fig5_many
+from hypernet import checks, cli, data, hypernets, jobcache, optim, plotting, results, runner, samplers, warmstart
 from hypernet.budget import Clock, final, first_time
-
-if __package__:  # imported as experiments.fig8_warmstart (tests, seed sweeps)
-    from . import fig5_many
-else:            # run as a file: Python puts experiments/ first on the path
-    import fig5_many
 
 FIGURE = "fig8_warmstart"
 FIGURES = results.FIGURES
@@ -87,14 +85,13 @@ def warm_job(config, K, lr_lam):
     phi = hn.init(np.random.default_rng(fig5_many.stream(c5, "hypernet_init")), c5.init_scale)
     train_batch = data.minibatcher(splits.train, c5.batch, fig5_many.stream(c5, "train_batches"))
     clock = Clock(config.budget_s, c5.eval_every_s, weights=lambda s: s.weights(s.lam), evaluate=evaluate)
+    valid = data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches"))
     common = dict(K=K, inner_batch=train_batch, momentum=c5.momentum)
     res = warmstart.hypertrain_warm_start(
         problem, hn, phi=phi, lam_hat=np.full(D, c5.log_decay0), train_batch=train_batch,
         sample_lams=samplers.local_sampler(c5.sigma, n_samples=c5.n_samples, seed=fig5_many.stream(c5, "lam_noise")),
-        valid_batch=data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches")),
-        inner_lr=config.unrolled[1], opt_phi=optim.adam(c5.lr_phi), opt_lam=optim.adam(lr_lam), iters=None,
-        callback=clock, **common)
-    valid = data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches"))
+        valid_batch=valid, inner_lr=config.unrolled[1], opt_phi=optim.adam(c5.lr_phi), opt_lam=optim.adam(lr_lam),
+        iters=None, callback=clock, **common)
     memory = warmstart.peak_memory(problem, hn, phi=res.phi, lam=res.lam, valid_batch=valid(0), lr=config.unrolled[1],
                                    **common)
     return dict(clock.curves(), lam_mean=float(res.lam.mean()), lam_sd=float(res.lam.std()),
@@ -102,16 +99,14 @@ def warm_job(config, K, lr_lam):
 
 
 def _job(kind, config, *args):
-    """One run in a worker: (kind, seed, args, curves and facts)."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1):  # one core per run; `workers` runs share the machine
-        t0 = time.perf_counter()
-        if kind == "hyper":
-            out = fig5_many.hyper_job(fig5_config(config), fig5_many.TOP, config.budget_s)
-        elif kind == "unrolled":
-            out = fig5_many.unrolled_job(fig5_config(config), config.unrolled, config.budget_s)
-        else:
-            out = warm_job(config, *args)
+    """One run (a job): (kind, seed, args, curves and facts)."""
+    t0 = time.perf_counter()
+    if kind == "hyper":
+        out = fig5_many.hyper_job(fig5_config(config), fig5_many.TOP, config.budget_s)
+    elif kind == "unrolled":
+        out = fig5_many.unrolled_job(fig5_config(config), config.unrolled, config.budget_s)
+    else:
+        out = warm_job(config, *args)
     return kind, config.seed, args, dict(out, wall_s=time.perf_counter() - t0)
 
 
@@ -141,10 +136,15 @@ def run(config=PAPER, out=FIGURES):
     methods = [("warm", K, lr) for K, lr in sorted(config.warm, key=lambda w: -w[0])] + [("hyper",), ("unrolled",)]
     jobs = [(m[0], c, *m[1:]) for c in configs for m in methods]  # the long main runs first
     runs = {c.seed: {} for c in configs}
-    for kind, seed, args, res in parallel.map_processes(_job, jobs, config.workers):
-        runs[seed][label(kind, args)] = res
-        print(f"[{FIGURE}] seed {seed} {label(kind, args)}: {res['wall_s']:.0f} s wall, {res['steps']} steps, "
-              f"valid {res['valid'][-1]:.5f} test {res['test'][-1]:.5f}", flush=True)
+    with runner.open(config.workers) as r:
+        for job in jobs:
+            r.submit(_job, *job, key=jobcache.key(FIGURE, job[1], label(job[0], job[2:])),
+                     label=f"{job[1].seed}_{label(job[0], job[2:])}")
+        for j in r.as_completed():
+            kind, seed, args, res = j.result
+            runs[seed][label(kind, args)] = res
+            print(f"[{FIGURE}] seed {seed} {label(kind, args)}: {res['wall_s']:.0f} s wall on {j.where['host']}, "
+                  f"{res['steps']} steps, valid {res['valid'][-1]:.5f} test {res['test'][-1]:.5f}", flush=True)
     metrics = summarise(config, runs[config.seed])
     robust = {s: summarise(dataclasses.replace(config, budget_s=config.robust_budget_s), runs[s])
               for s in config.robust_seeds}
@@ -216,16 +216,20 @@ def plot(out=FIGURES):
             ax.plot(a[f"{name}_t"], a[f"{name}_{column}"], color=colors[name], ls=styles[name], label=nice[name])
         fig5_many._ylim(ax, [(a[f"{n}_t"], a[f"{n}_{column}"]) for n in names])
         ax.set_xscale("log")
+        ax.set_xlim(left=config["eval_every_s"] / 2)  # from the first evaluation after the start
         ax.set_xlabel("Compute time (s)")
         ax.set_ylabel(f"{'Validation' if column == 'valid' else 'Test'} loss (MSE)")
     axes[0].axhline(m["hyper_plateau_level"], color="0.5", lw=0.8, ls=":", label="hyper-training's plateau")
     axes[0].legend(fontsize=7)
     axes[0].set_title(f"784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
     axes[1].set_title("Test loss of the same weights")
+    for ax in axes[:2]:
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels overlap on short runs
     gap = axes[2]
-    gap.bar(range(len(names)), [m[n]["gap_valid_minus_test"] for n in names], color=[colors[n] for n in names])
-    gap.set_xticks(range(len(names)), ["hyper", "unrolled"] + [n.replace("warm_", "") for n in warm],
-                   rotation=60, fontsize=7)
+    gap.bar(range(len(names)), [m[n]["gap_valid_minus_test"] for n in names], color=[colors[n] for n in names],
+            hatch=[None if styles[n] == "-" else "//" for n in names], edgecolor="white")
+    gap.set_xticks(range(len(names)), ["hyper-training", "unrolled"] + [
+        f"K = {K}, λ step {lr:g}" for K, lr in config["warm"]], rotation=60, ha="right", fontsize=7)
     gap.axhline(0, color="k", lw=0.6)
     gap.set_title("Final validation - test loss")
     return plotting.save(fig, out, FIGURE)

@@ -8,8 +8,9 @@ every scalar metric.
 which is how the jobs find them in their worker processes.)
 
 Each seed runs the figure's own run() (PAPER config, or QUICK with --quick, with that seed) as a job
-of its own: locally in joblib's worker processes (loky), or with --scheduler on an existing Dask
-cluster through Dask's joblib backend. A line is printed as each seed finishes, with its time.
+of hypernet/runner.py: locally in worker processes of this machine, or with --scheduler on a Dask
+cluster, where each seed's figure sends its own jobs to the same cluster (so a sweep of Figure 5
+keeps as many workers busy as its seeds have runs). A line is printed as each seed finishes.
 
 Where files go (nothing of a sweep lands in the committed figures/ but its summary):
     summary     <out>/seeds_<figure>.json
@@ -29,10 +30,12 @@ Every numeric scalar of a run's metrics is summarised; nested dicts give dotted 
 "completed" (null where a run lacks that metric); failed seeds count nowhere; sd is the sample sd
 (n - 1) when n >= 2, else 0.
 
-Resuming: a seed whose folder already holds complete results of the same config and seed (they
-load, and their config is this one) is not run again, so a rerun of an interrupted sweep finishes
-it. One failing seed does not stop the others; the summary lists it under "failed" and the command
-exits with status 1.
+Resuming: each finished seed is kept in <out>/.seeds_<figure>.jobs/ (hypernet/jobcache.py: keyed by
+its config and the git commit of the code) until the summary of a sweep with no failed seed is
+saved, and each seed's own finished jobs in <seed folder>/.<figure>.jobs/ until its results are
+saved: a rerun of an interrupted sweep computes only what it is missing (a kept seed whose folder
+no longer holds the results it made is run again). One failing seed does not stop the others; the
+summary lists it under "failed" and the command exits with status 1.
 
 Killing the sweep (SIGKILL, SIGTERM) kills its local worker processes and theirs with it; Ctrl-C
 stops them at once. Running the same command again resumes.
@@ -44,20 +47,18 @@ fig6_gp and fig7_hpo train against a time budget: their results are only compara
 so a --jobs that oversubscribes this machine is refused for them (for the others it only warns:
 their numbers do not depend on time).
 
-On a Dask cluster (--scheduler tcp://host:8786): the scheduler and every worker run this
-repository's code (started in a checkout of the same commit, with it on PYTHONPATH; checked before
-any job is sent), every worker sees --out at the same path (a shared file system: each job writes
-its seed's folder itself), and a worker has one thread per job it should run at once, with that
-job's cores free, e.g. for fig5_many (2 cores a job) on 8-core machines:
-    PYTHONPATH=. dask scheduler                                    # on one machine
-    PYTHONPATH=. dask worker tcp://host:8786 --nworkers 4 --nthreads 1   # on each of the others
---jobs then caps how many seeds are on the cluster at once (default: all, the cluster's threads
-take them in turn).
+On a Dask cluster (--scheduler tcp://host:8786, --wait-workers SECONDS as the figure scripts; see
+hypernet/cluster.py for what is checked before any job is sent): the scheduler and every worker
+run this checkout's code (the same commit), workers have one thread each (`dask worker ADDRESS
+--nthreads 1`), and every worker sees --out at the same path (a shared file system: each seed writes
+its folder itself). Every seed and every job of every seed's figure is a job of the cluster: a seed
+holds no worker while it waits for its figure's jobs. --jobs caps how many seeds are on the
+cluster at once (default: all).
 """
 import argparse
 import contextlib
 import dataclasses
-import importlib
+import importlib.util
 import json
 import math
 import os
@@ -66,7 +67,7 @@ import sys
 import time
 from pathlib import Path
 
-from hypernet import checks, cli, parallel, results, store
+from hypernet import checks, cli, cluster, jobcache, parallel, results, runner, store
 
 EXPERIMENTS = Path(__file__).resolve().parent
 FIGURES_SEEDS = results.RUNS / "seeds"  # per-seed folders of a sweep summarised into figures/
@@ -131,11 +132,13 @@ def run_seed(figure, quick, seed, folder, overrides=None, parent=None):
         store.check_folder(folder, figure)
         with store.FigureLock(folder, figure), threadpool_limits(threads), thread_env(threads):
             store.recover(folder, figure)
+            cache = jobcache.JobCache(cli.jobs_folder(folder, figure))  # the seed's own finished jobs
             with store.Stage(folder, figure) as stage, open(folder / f"{figure}.log", "w") as log, \
                     contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), \
-                    results.collect_warnings():
+                    results.collect_warnings(), runner.session(cache=cache):
                 module.run(config, stage.dir)
                 stage.commit()
+            cache.clear()
             record, _ = results.load_results(folder, figure)  # what the summary reads is what was saved
         return {"seed": seed, "ok": True, "record": record, "time_s": time.perf_counter() - t0, "where": where()}
     except Exception as e:  # a failing seed is reported, and the other seeds go on
@@ -164,15 +167,19 @@ def thread_env(threads):
                 os.environ[k] = v
 
 
-def finished(folder, figure, config):
-    """The saved record of this config in `folder`, or None when there is none complete."""
-    try:
-        record, _ = results.load_results(folder, figure)
-    except (results.ResultsMissing, results.ResultsInvalid):
+def seed_key(figure, config):
+    """A seed's key in the sweep's cache (hypernet/jobcache.py)."""
+    return jobcache.key(figure, config, "seed")
+
+
+def kept(cache, figure, config, folder):
+    """The record of this config's seed that the sweep's cache keeps, while `folder` still holds
+    the results it made; else None."""
+    hit = cache.get(seed_key(figure, config))
+    if hit is None or not hit[0]["ok"]:
         return None
-    same = (record.get("config") == results.jsonable(config) and isinstance(record["config"], dict)
-            and record["config"].get("seed") == config.seed)
-    return record if same else None
+    record = hit[0]["record"]
+    return record if results.stored_record(folder, figure).get("run_id") == record.get("run_id") else None
 
 
 # ---- the summary ------------------------------------------------------------------------------------
@@ -209,7 +216,8 @@ def summarise(figure, config_name, base_config, seeds, records, failed, *, wall_
 
 
 # ---- the sweep --------------------------------------------------------------------------------------
-def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, overrides=None, log=print):
+def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, overrides=None, log=print,
+          wait_s=runner.WAIT_S):
     """Run `figure` once per seed (skipping those already done) and write <out>/seeds_<figure>.json.
     Returns the summary dict. overrides (Python only): fields of the config to change for every seed."""
     if figure not in figure_names():
@@ -241,92 +249,37 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
 
     store.check_folder(out, f"seeds_{figure}")
     with contextlib.ExitStack() as stack:
-        client = None if scheduler is None else stack.enter_context(connect(scheduler))
+        client = None if scheduler is None else stack.enter_context(connect(scheduler, wait_s))
         return _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log)
 
 
-def connect(scheduler):
-    """A dask.distributed Client of the cluster at `scheduler`, or SweepError."""
-    from dask.distributed import Client
-    probe(scheduler)
+@contextlib.contextmanager
+def connect(scheduler, wait_s=runner.WAIT_S):
+    """A checked Client of the Dask cluster at `scheduler` (hypernet/cluster.py), closed at the end."""
+    client = cluster.connect(scheduler, wait_s)
     try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError, ValueError, TypeError) as e:
-        raise SweepError(f"cannot reach a Dask scheduler at {scheduler!r} ({error_line(e)})") from None
-    try:
-        check_cluster(client)
-    except BaseException:
+        yield client
+    finally:
         client.close()
-        raise
-    return client
 
 
-PROBE_S = 5.0  # how long a scheduler has to answer the first connection
-
-
-def probe(scheduler, timeout=PROBE_S):
-    """Open one connection to `scheduler` with Dask's own protocol and close it, within `timeout`
-    seconds, or SweepError: the Client would wait for minutes on a server that accepts a connection
-    but does not answer as a Dask scheduler (a web server, the dashboard's port), or read its reply
-    as an absurd message size. Runs in a thread of its own, so any event loop of the caller is left alone."""
-    import asyncio
-    import threading
-    from distributed.comm import connect as dask_connect
-
-    async def handshake():
-        comm = await asyncio.wait_for(dask_connect(scheduler, timeout=timeout), timeout + 0.5)
-        await comm.close()
-
-    outcome = []
-
-    def attempt():
-        try:
-            asyncio.run(handshake())
-            outcome.append(None)
-        except BaseException as e:  # MemoryError too: another protocol's reply read as a message size
-            outcome.append(e)
-    thread = threading.Thread(target=attempt, daemon=True)
-    thread.start()
-    thread.join(timeout + 1.5)
-    if outcome and outcome[0] is None:
-        return
-    if not outcome or isinstance(outcome[0], (asyncio.TimeoutError, MemoryError)):  # (TimeoutError: the same)
-        why = (f"something answers there, but not as a Dask scheduler within {timeout:g} s: is it the dashboard "
-               "or another server?")
-    else:
-        why = error_line(outcome[0])
-    raise SweepError(f"cannot reach a Dask scheduler at {scheduler!r} ({why})")
-
-
-# True where this repository's code imports. A builtin (eval) with a string, so that the check itself
-# unpickles on any scheduler or worker.
-IMPORTABLE = ("__import__('importlib.util').util.find_spec('hypernet') is not None and "
-              "__import__('importlib.util').util.find_spec('experiments') is not None")
-
-
-def check_cluster(client):
-    """The scheduler and every worker must import this repository's code (the scheduler unpickles the
-    jobs too): else a job could not even be read there, and Dask would leave the sweep waiting."""
-    cannot = [] if client.run_on_scheduler(eval, IMPORTABLE) else ["the scheduler"]
-    cannot += [f"worker {w}" for w, ok in client.run(eval, IMPORTABLE).items() if not ok]
-    if cannot:
-        raise SweepError(f"{', '.join(cannot)} of {client.scheduler.address} cannot import this repository's "
-                         "code; start them in a checkout of it with PYTHONPATH=. (see --help)")
+PROBE_S = cluster.PROBE_S
 
 
 def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log):
     folders = {s: seed_folder(out, figure, s) for s in seeds}
     t0 = time.perf_counter()
+    cache = jobcache.JobCache(cli.jobs_folder(out, f"seeds_{figure}"))
     with store.FigureLock(out, f"seeds_{figure}"):
         records, failed, reused, ran_on = {}, {}, set(), {}
         for s in seeds:
-            record = finished(folders[s], figure, make_config(module, quick, s, overrides))
+            record = kept(cache, figure, make_config(module, quick, s, overrides), folders[s])
             if record is not None:
                 records[s] = record
                 reused.add(s)
                 log(f"seed {s}: skipped, complete results in {folders[s]}")
         todo = [s for s in seeds if s not in records]
-        backend = "loky" if client is None else f"dask {client.scheduler.address}"
+        backend = "local" if client is None else f"dask {client.scheduler.address}"
         if todo:
             log(f"{figure} {config_name}: running seeds {' '.join(map(str, todo))} on {backend}"
                 + (f", {jobs} at a time" if jobs else "") + f" ({cores} core(s) each)")
@@ -338,15 +291,13 @@ def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, cl
                 ran_on[s] = r["where"]
                 if r["ok"]:
                     records[s] = r["record"]
+                    cache.put(seed_key(figure, make_config(module, quick, s, overrides)), r, r["where"])
                     log(f"seed {s}: done in {r['time_s']:.1f} s ({done}/{len(todo)})")
                 else:
                     failed[s] = r["error"]
                     log(f"seed {s}: FAILED after {r['time_s']:.1f} s ({done}/{len(todo)}): {r['error']}")
         except Exception as e:  # a lost worker or cluster: keep what finished, name what did not
             why = error_line(e)
-            if isinstance(e, ModuleNotFoundError) and client is not None:
-                why += ("; start every Dask worker in a checkout of this repository with PYTHONPATH=. "
-                        "(see --help)")
             for s in todo:
                 if s not in records and s not in failed:
                     failed[s] = f"not finished: the sweep stopped ({why})"
@@ -355,39 +306,30 @@ def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, cl
         path = out / f"seeds_{figure}.json"
         text = json.dumps(summary, indent=1, allow_nan=False) + "\n"
         store.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+        if not failed:
+            cache.clear()  # the summary is saved: the seeds are no longer needed here
     log(f"wrote {path}: {len(summary['completed'])}/{len(seeds)} seeds in {summary['timings_s']['wall']:.1f} s"
         + (f"; FAILED: {', '.join(summary['failed'])}" if failed else ""))
     return summary
 
 
 def _map_jobs(figure, quick, seeds, folders, overrides, jobs, client):
-    """Yield run_seed's result of every seed as it finishes."""
+    """Yield run_seed's result of every seed as it finishes, `jobs` seeds at once (None: all), as
+    jobs of hypernet/runner.py: local worker processes, or the cluster of `client`."""
     if not seeds:
         return
-    import joblib
     from experiments import seeds as this  # by reference, not as __main__, so workers import it by name
-    parent = os.getpid() if client is None else None  # local workers die with this process
-    tasks = (joblib.delayed(this.run_seed)(figure, quick, s, str(folders[s]), overrides, parent) for s in seeds)
-    if client is None:
-        with joblib.parallel_config(backend="loky", inner_max_num_threads=BLAS_THREADS):
-            yield from joblib.Parallel(n_jobs=jobs, batch_size=1, return_as="generator_unordered")(tasks)
-        return
-    joblib.register_parallel_backend("dask_always_remote", _dask_backend())
-    with joblib.parallel_config(backend="dask_always_remote", client=client):
-        # pre_dispatch: at most `jobs` seeds are on the cluster at once (joblib's n_jobs is its thread count)
-        yield from joblib.Parallel(n_jobs=-1, batch_size=1, pre_dispatch=jobs or "all",
-                                   return_as="generator_unordered")(tasks)
-
-
-def _dask_backend():
-    """Dask's joblib backend, except that it never runs the jobs here: joblib runs them in this
-    process when the cluster has a single thread, and a sweep's jobs belong on the cluster."""
-    from joblib._dask import DaskDistributedBackend
-
-    class AlwaysRemote(DaskDistributedBackend):
-        def effective_n_jobs(self, n_jobs):
-            return max(2, super().effective_n_jobs(n_jobs))
-    return AlwaysRemote
+    todo = list(seeds)
+    with (runner.Local(jobs) if client is None else cluster.Cluster(client)) as r:
+        def submit():
+            s = todo.pop(0)
+            r.submit(this.run_seed, figure, quick, s, str(folders[s]), overrides, label=f"{figure}_seed{s}")
+        for _ in range(min(jobs or len(todo), len(todo))):
+            submit()
+        for job in r.as_completed():
+            if todo:
+                submit()
+            yield job.result
 
 
 # ---- command line -----------------------------------------------------------------------------------
@@ -414,11 +356,10 @@ def parser():
     p.add_argument("--jobs", type=cli.int_type(1), default=None, metavar="N",
                    help="seeds run at once (default: locally cores // cores per job, where a job of fig4_local, fig7_hpo, "
                         "fig5_many or fig6_gp takes 2 cores and the others 1; on a cluster, all)")
-    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="run the jobs on the Dask cluster of this scheduler, e.g. tcp://host:8786")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="folder of the summary (default figures/ for PAPER over seeds 7-11, else runs/paper_seeds/, "
                         "or runs/quick_seeds/ with --quick)")
+    cli.add_scheduler(p)
     return p
 
 
@@ -434,9 +375,10 @@ def main(argv=None):
         p.error("--scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
     try:
         summary = sweep(args.figure, args.seeds, quick=args.quick, out=args.out, jobs=args.jobs,
-                        scheduler=args.scheduler, log=lambda line: print(line, flush=True))
-    except (store.OutputError, SweepError, results.CommittedError) as e:  # a bad or committed --out, a busy
-        sys.exit(f"experiments.seeds: error: {e}")                      # sweep, no cluster, too many jobs
+                        scheduler=args.scheduler, log=lambda line: print(line, flush=True),
+                        wait_s=args.wait_workers)
+    except (store.OutputError, SweepError, results.CommittedError, cluster.ClusterError) as e:  # a bad or committed
+        sys.exit(f"experiments.seeds: error: {e}")     # --out, a busy sweep, no cluster, too many jobs
     except (OSError, ValueError) as e:
         sys.exit(f"experiments.seeds: error: {error_line(e)}")
     except KeyboardInterrupt:
@@ -449,7 +391,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    if not __package__:  # run as a file: `experiments` is not importable, and the jobs need it
+    if not __package__ and importlib.util.find_spec("experiments") is None:  # the jobs import experiments.<figure>
         sys.exit("experiments/seeds.py: run it from the repository's folder as `python -m experiments.seeds "
                  + " ".join(sys.argv[1:] or ["FIGURE --seeds N ..."]) + "` (its jobs import experiments.<figure>)")
     main()

@@ -8,7 +8,6 @@ trial(lams) -> (losses (n,), weights (n, D)), which trains a model at each lam (
 optimisation) and returns its validation loss; a trial's time is part of the method's time, as in
 the paper ("the runtime includes the inner optimization for gradient-free approaches").
 """
-import time
 import warnings
 
 import numpy as np
@@ -16,6 +15,8 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+from .budget import cpu_seconds
 
 
 # ---- the proposers ---------------------------------------------------------------------------
@@ -130,8 +131,8 @@ class TPE:
 
 
 # ---- the budgeted search -----------------------------------------------------------------------
-def search(proposer, trial, *, budget, batch=1, test_of=None, timer=time.process_time):
-    """Ask, train, tell until `budget` seconds of `timer` (the process's CPU time by default) are
+def search(proposer, trial, *, budget, batch=1, test_of=None, timer=cpu_seconds):
+    """Ask, train, tell until `budget` seconds of `timer` (budget.cpu_seconds by default) are
     used. Each round asks `batch` points and trains them with trial(lams) -> (valid losses,
     weights); the round's points count as done when the whole round is (a round that ends past
     the budget does not count). test_of(weights) -> test loss is called, off the clock, on each new

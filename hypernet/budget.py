@@ -6,14 +6,23 @@ import time
 import numpy as np
 
 
+def cpu_seconds():
+    """The compute clock of every time-budgeted method: the CPU seconds of the thread that runs it.
+    A method runs with one BLAS thread, so all of its compute is on this thread: on a free core
+    these are its wall-clock seconds, and they stay so when other processes share the machine. In a
+    worker process of its own (hypernet/runner.py) they are the process's CPU seconds; on a Dask
+    worker they leave out the worker's own threads (its event loop, heartbeats and monitors, which
+    took a quarter of a busy worker's process CPU time during Figure 7's hyper-training)."""
+    return time.thread_time()
+
+
 class Clock:
     """callback(step, state) for the training loops: keeps the method's own compute time (the time
     since it started minus the time spent evaluating), evaluates the current weights on valid and
     test every `every` seconds of it, and returns True once the budget is used up.
-    timer: the process's CPU seconds by default. A run uses one thread, so on a free core these
-    are its wall-clock seconds, and they stay so when other processes share the machine."""
+    timer: cpu_seconds by default."""
 
-    def __init__(self, budget, every, *, weights, evaluate, timer=time.process_time):
+    def __init__(self, budget, every, *, weights, evaluate, timer=cpu_seconds):
         self.budget, self.dt, self.weights, self.evaluate = budget, every, weights, evaluate
         self.t, self.valid, self.test, self.step_at, self.steps, self.next = [], [], [], [], 0, 0.0
         self.timer, self.excluded = timer, 0.0

@@ -1,6 +1,7 @@
 """The command line every figure script shares, `cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK)`:
 
     python experiments/<figure>.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
+                                   [--scheduler ADDRESS] [--wait-workers SECONDS]
 
 Where results go by default: figures/ (committed) for a PAPER run with the default seed only;
 runs/quick/, runs/quick_seed<N>/, runs/paper_seed<N>/ (git-ignored) otherwise. No other run ever
@@ -12,6 +13,9 @@ must be files), the figure's lock in it taken (a second run of the figure into t
 refused), the leftovers of a killed run cleaned up, and a PAPER result (or a results file that
 cannot be read) is not replaced by another run without --force. run() and plot() then write into a
 staging folder renamed into place at the end. Errors, file-system errors and Ctrl-C end in one line.
+The figure's jobs run on this machine, or with --scheduler on a Dask cluster (hypernet/runner.py);
+each finished job is kept in <out>/.<figure>.jobs/ (hypernet/jobcache.py) until the results are
+saved, so that a run interrupted and started again computes only the jobs it is missing.
 """
 import argparse
 import dataclasses
@@ -19,7 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import checks, results, store
+from . import checks, jobcache, results, runner, store
 
 
 def default_out(quick, seed, default_seed):
@@ -50,6 +54,30 @@ def int_type(minimum, label="", maximum=None):
 seed_type = int_type(0, "seed ", maximum=checks.MAX_SEED)
 
 
+def seconds_type(text):
+    """argparse type: a non-negative number of seconds."""
+    try:
+        s = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not s >= 0 or s == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a non-negative number of seconds")
+    return s
+
+
+def add_scheduler(p):
+    """--scheduler and --wait-workers, shared by the figure scripts and experiments/seeds.py."""
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None, help="run the jobs on the Dask cluster of this "
+                   "scheduler, e.g. tcp://host:8786 (default: worker processes on this machine)")
+    p.add_argument("--wait-workers", metavar="SECONDS", type=seconds_type, default=runner.WAIT_S,
+                   help=f"with --scheduler: how long to wait for the first worker (default {runner.WAIT_S:g})")
+
+
+def jobs_folder(out, figure):
+    """Where a run of `figure` into `out` keeps its finished jobs until its results are saved."""
+    return Path(out) / f".{figure}.jobs"
+
+
 def parser(figure, paper, description):
     p = argparse.ArgumentParser(prog=f"experiments/{figure}.py", description=description,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,6 +87,7 @@ def parser(figure, paper, description):
                    "PAPER with the default seed, else runs/quick/, runs/paper_seed<N>/, ...)")
     p.add_argument("--plot-only", action="store_true", help="redraw the figure from saved results")
     p.add_argument("--force", action="store_true", help="replace a PAPER result in --out with another run's")
+    add_scheduler(p)
     return p
 
 
@@ -104,6 +133,8 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     config = dataclasses.replace(config, seed=seed)
     if args.out == "":
         sys.exit(f"{figure}: error: --out is empty; give a folder")
+    if args.scheduler is not None and not args.scheduler.strip():
+        sys.exit(f"{figure}: error: --scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed)
     remake, stage = command(figure, args), None
     try:
@@ -125,7 +156,8 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
                 if args.plot_only:
                     stage.link("json", "npz")
                 else:
-                    with results.collect_warnings() as seen:
+                    cache = jobcache.JobCache(jobs_folder(out, figure))
+                    with results.collect_warnings() as seen, runner.session(args.scheduler, args.wait_workers, cache):
                         run(config, stage.dir)
                         seen = list(seen)
                     if seen:
@@ -138,6 +170,8 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
                         f"the results of {figure} in {out} have no {e}: they were made by another version of "
                         f"experiments/{figure}.py; run it again to remake them") from None
                 stage.commit()
+            if not args.plot_only:
+                cache.clear()  # the results are saved: their jobs are no longer needed
     except (results.ResultsMissing, FloatingPointError, ValueError, RuntimeError) as e:
         sys.exit(f"{figure}: error: {e}")
     except OSError as e:  # a full disk, a name too long, ...: where and what, in one line

@@ -1,4 +1,4 @@
-"""Independent runs of a figure in parallel worker processes that end with their parent.
+"""The worker processes of hypernet/runner.py's local runner, which end with their parent.
 
 A figure's runs (Algorithms 3 and 4 of Figure 4; the curves of Figure 5) do not talk to each other,
 so each is a job for a worker process with one BLAS thread. Workers are forked, and each asks the
@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 
@@ -52,18 +52,3 @@ def pool(workers):
     """A Pool of `workers` forked workers."""
     return Pool(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start,
                 initargs=(os.getpid(),))
-
-
-def map_processes(fn, args, workers):
-    """Yield fn(*a) for every a in args, in the order they finish, `workers` at a time (in this
-    process when workers == 1). A failed job or the caller stopping kills the other jobs."""
-    if workers == 1:
-        for a in args:
-            yield fn(*a)
-        return
-    with pool(workers) as ex:  # a failed job, Ctrl-C, or the caller closing the generator: kills them all
-        pending = {ex.submit(fn, *a) for a in args}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()

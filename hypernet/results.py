@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
+from . import runner, store
 from .paths import ROOT
 from .store import atomic_write  # noqa: F401  (plotting and tests use it from here)
 
@@ -152,6 +152,9 @@ def save_results(out, figure, *, config_name, config, metrics, timings, arrays):
     run_id = store.new_run_id()
     record = {"figure": figure, "run_id": run_id, "config_name": config_name, "config": jsonable(config),
               "metrics": metrics, "timings_s": jsonable(timings), "versions": versions()}
+    jobs = runner.take_log()
+    if jobs:  # where each job of the run ran (host, CPU model), how long it took, whether it was reused
+        record["jobs"] = jobs
     if _WARNINGS:
         record["warnings"] = list(dict.fromkeys(_WARNINGS))  # in order, each once
     text = json.dumps(record, indent=1, allow_nan=False) + "\n"  # fails here, before any file is written

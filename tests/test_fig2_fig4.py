@@ -2,6 +2,7 @@
 loss curves against closed forms."""
 import dataclasses
 import json
+import os
 
 import matplotlib.figure
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from experiments import fig2_global as fig2
 from experiments import fig4_local as fig4
-from hypernet import hypernets, models, ten_images
+from hypernet import hypernets, models, results, ten_images
 from hypernet.results import FIGURES
 
 SCRIPTS = {"fig2_global": fig2, "fig4_local": fig4}
@@ -77,6 +78,17 @@ def test_fig4_ablations_alone_give_the_numbers_of_the_full_run(tmp_path):
         {k: v for k, v in alone.items() if k.startswith(("alg4_code_sgd", "cv_"))}
     with pytest.raises(ValueError, match="ablations among"):
         fig4.run(dataclasses.replace(config, ablations=("alg5",)), tmp_path / "bad")
+def test_on_a_dask_cluster_the_results_are_bit_identical(quick_run, cluster, tmp_path):
+    """The QUICK run through --scheduler (a LocalCluster of 2 worker processes) gives every number
+    and array of the local run, bit for bit; its jobs ran in the workers, and their cache is gone."""
+    name, module, record, out = quick_run
+    module.main(["--quick", "--out", str(tmp_path), "--scheduler", cluster])
+    (local, a), (remote, b) = results.load_results(out, name), results.load_results(tmp_path, name)
+    assert remote["metrics"] == local["metrics"] and sorted(a) == sorted(b)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert [j["label"] for j in remote["jobs"]] and os.getpid() not in {j["pid"] for j in remote["jobs"]}
+    assert all(not j["reused"] and j["cpu"] for j in remote["jobs"])
+    assert not (tmp_path / f".{name}.jobs").exists()
 
 
 def test_fig2_dense_curve_argmin_and_phase2_are_consistent(quick_run, tmp_path):

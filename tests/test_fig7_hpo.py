@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from checkout import checkout_env
 from experiments import fig7_hpo
-from hypernet import algorithms, blackbox, data, linear_models, models, optim
+from hypernet import algorithms, blackbox, budget, data, jobcache, linear_models, models, optim, runner
 
 OPT = np.array([0.3, -0.2, 0.1])
 
@@ -87,8 +87,8 @@ def test_trial_time_is_counted():
     """A trial that burns 0.05 s of CPU: within a 0.3 s budget at most 6 finish, and each finishes
     no earlier than the CPU time its trials and those before it took."""
     def burn(lams):
-        t0 = time.process_time()
-        while time.process_time() - t0 < 0.05:
+        t0 = budget.cpu_seconds()
+        while budget.cpu_seconds() - t0 < 0.05:
             pass
         return quadratic(lams)
     res = blackbox.search(blackbox.RandomSearch(-1, 1, 3, seed=0), burn, budget=0.3)
@@ -186,27 +186,26 @@ def test_a_diverging_ablation_is_recorded_and_the_faithful_run_still_fails_loudl
 
 
 def test_a_run_resumes_from_its_finished_jobs(tmp_path, monkeypatch):
-    """Jobs a cache holds are not run again; the others are, and land in the cache."""
+    """Jobs the cache holds are not run again; the others are, and land in the cache."""
     config = dataclasses.replace(fig7_hpo.QUICK, problems=("h10",), methods={"paper": ("random",), "converged": ()},
                                  workers=1)
-    monkeypatch.setattr(fig7_hpo, "JOBS", tmp_path / "jobs")
-    cache = fig7_hpo.JobCache(config, on=True)
+    cache = jobcache.JobCache(tmp_path / "jobs")
     jobs = fig7_hpo.jobs_of(config)
     assert len(jobs) == 5  # hyper and random, main seed and one robustness seed; QUICK's 1 ablation (main seed)
     c, job = jobs[0]
-    cache.put(c.seed, job, {"marker": 1})
+    cache.put([fig7_hpo.job_key(config, c.seed, job), []], (c.seed, job, {"marker": 1}), {"host": "elsewhere"})
     ran = []
     monkeypatch.setattr(fig7_hpo, "_job", lambda cfg, j: (ran.append(j), (cfg.seed, j, {"trials": 0, "wall_s": 0.0,
                                                                                          "valid": [0.0]}))[1])
-    commits = iter(["c1", "c2", "c3", "c4", "c5"])  # the checkout moves on while the run goes on
-    monkeypatch.setattr(fig7_hpo.results, "versions", lambda: {"git_commit": next(commits)})
-    done = fig7_hpo.run_jobs(config, cache)
-    assert len(ran) == 4 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
-    assert {v["git_commit"] for k, v in done.items() if k != (c.seed, *job)} == {"c1"}  # the code it loaded
-    assert len(list(cache.dir.glob("*.pkl"))) == 5
-    assert fig7_hpo.run_jobs(config, cache) and len(ran) == 4  # everything reused the second time
-    cache.clear()
-    assert not cache.dir.exists()
+    with runner.session(cache=cache):
+        done = fig7_hpo.run_jobs(config)
+        assert len(ran) == 4 and job not in ran and done[(c.seed, *job)] == {"marker": 1}
+        assert len(cache) == 5
+        assert fig7_hpo.run_jobs(config) == done and len(ran) == 4  # everything reused the second time
+    # another commit of the code, or other settings, are other jobs
+    assert jobcache.JobCache(cache.dir, code="another commit").get([fig7_hpo.job_key(config, c.seed, job), []]) is None
+    other = dataclasses.replace(config, lr_phi=3e-4)
+    assert cache.get([fig7_hpo.job_key(other, c.seed, job), []]) is None
 
 
 def test_one_low_spike_does_not_set_the_hypernetworks_time_to_target():
@@ -225,24 +224,6 @@ def test_one_low_spike_does_not_set_the_hypernetworks_time_to_target():
     assert fig7_hpo.trailing_mean([1.0, 2.0, 3.0], [3.0, 1.0, 2.0], 1.0) == pytest.approx([3.0, 2.0, 1.5])
 
 
-def test_the_cache_goes_only_once_the_results_are_in_place(tmp_path, monkeypatch):
-    """An interrupted or failed plot must not lose the finished method runs of a long PAPER run."""
-    monkeypatch.setattr(fig7_hpo, "JOBS", tmp_path / "jobs")
-    cache = fig7_hpo.JobCache(fig7_hpo.QUICK, on=True)
-    cache.put(7, ("hyper", "h10", None, 2.0), {"x": 1})
-
-    def failing_main(*args, **kwargs):
-        fig7_hpo._SAVED.append(cache)  # as run() does once it has saved into the staging folder
-        raise SystemExit("fig7_hpo: interrupted; nothing was saved")
-    monkeypatch.setattr(fig7_hpo.cli, "main", failing_main)
-    with pytest.raises(SystemExit):
-        fig7_hpo.main([])
-    assert cache.get(7, ("hyper", "h10", None, 2.0)) == {"x": 1}
-    monkeypatch.setattr(fig7_hpo.cli, "main", lambda *a, **k: fig7_hpo._SAVED.append(cache))
-    fig7_hpo.main([])
-    assert not cache.dir.exists() and fig7_hpo._SAVED == []
-
-
 def test_ablations_run_beside_the_faithful_run_and_share_its_cache(monkeypatch):
     """An ablation is one more hyper-training run (main seed only) with its settings changed; adding
     one keeps the cache of every other run (so a finished PAPER run is not redone)."""
@@ -250,9 +231,9 @@ def test_ablations_run_beside_the_faithful_run_and_share_its_cache(monkeypatch):
     jobs = [job for c, job in fig7_hpo.jobs_of(config) if job[0] == "hyper" and job[2] is not None]
     assert jobs == [("hyper", "h10", "lr_phi=3e-05", 1000.0), ("hyper", "h10", "lr_phi=1e-05", 1000.0),
                     ("hyper", "h10", "lr_lam=1e-05, lr_phi=1e-05", 1000.0)]
-    plain = dataclasses.replace(config, ablations={})
-    assert fig7_hpo.JobCache(plain, on=True).dir == fig7_hpo.JobCache(config, on=True).dir
-    assert fig7_hpo.JobCache(dataclasses.replace(config, lr_phi=1e-5), on=True).dir != fig7_hpo.JobCache(config, on=True).dir
+    plain, job = dataclasses.replace(config, ablations={}), ("random", "h10", "paper", 1000.0)
+    assert fig7_hpo.job_key(plain, 7, job) == fig7_hpo.job_key(config, 7, job)
+    assert fig7_hpo.job_key(dataclasses.replace(config, lr_phi=1e-5), 7, job) != fig7_hpo.job_key(config, 7, job)
     seen = []
 
     def stop(*args, **kwargs):

@@ -1,5 +1,5 @@
-"""hypernet/parallel.py: results of the worker processes, and workers that end with their parent
-(real processes and real signals)."""
+"""hypernet/parallel.py: workers that end with their parent (real processes and real signals); the
+runner on these workers is tested in tests/test_runner.py."""
 import os
 import signal
 import subprocess
@@ -24,32 +24,6 @@ with parallel.pool(2) as ex:
 """
 
 
-def _square(x):
-    return x, x * x
-
-
-def test_map_processes_returns_every_result():
-    for workers in (1, 2):
-        assert sorted(parallel.map_processes(_square, [(i,) for i in range(5)], workers)) == \
-            [(i, i * i) for i in range(5)]
-
-
-def _fail_first(i):
-    if i == 0:
-        raise ValueError("job 0 failed")
-    time.sleep(1.0)
-    return i
-
-
-def test_a_failed_job_stops_the_queue_at_once():
-    """The error of one job arrives without running the jobs still queued (2 workers, 9 jobs of 1 s:
-    waiting for them all would take 4 s)."""
-    t0 = time.perf_counter()
-    with pytest.raises(ValueError, match="job 0 failed"):
-        list(parallel.map_processes(_fail_first, [(i,) for i in range(10)], 2))
-    assert time.perf_counter() - t0 < 2.5
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_end_with_their_parent(sig):
@@ -67,13 +41,16 @@ def test_workers_end_with_their_parent(sig):
 
 INTERRUPTED = """
 import os, time
-from hypernet import parallel
+from hypernet import runner
 def work(i):
     os.write(1, f"{os.getpid()}\\n".encode())
     time.sleep(60)
 try:
-    for _ in parallel.map_processes(work, [(i,) for i in range(6)], 2):
-        pass
+    with runner.open(2) as r:
+        for i in range(6):
+            r.submit(work, i)
+        for _ in r.as_completed():
+            pass
 except KeyboardInterrupt:
     print("interrupted", flush=True)
 """

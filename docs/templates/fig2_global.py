@@ -2,7 +2,7 @@
 figures/seeds_fig2_global.json."""
 import numpy as np
 
-from docs.fmt import Claim, Verdict, count, mean_sd, num, per_seed, sci, seed_list, span, table, values
+from docs.fmt import seed_values, Claim, Verdict, count, mean_sd, num, per_seed, sci, seed_list, span, table, values
 
 NAME = "fig2_global"
 TOL = 0.3  # how far from the cross-validation optimum "at the optimum" may be (tests/test_fig2_fig4.py too)
@@ -12,11 +12,7 @@ SETTLED = 0.02  # lam has arrived once it stays this close to its final value
 def _runs(R):
     """(seeds, per-seed dict of the keys the verdict needs): the seeds file if there is one."""
     keys = ("cv_argmin_lam", "hypernet_argmin_lam", "alg2_final_lam")
-    if R.has(f"seeds_{NAME}"):
-        S = R(f"seeds_{NAME}")
-        return S["completed"], {k: per_seed(S, k) for k in keys}
-    d = R(NAME)
-    return [d["config.seed"]], {k: [d[f"metrics.{k}"]] for k in keys}
+    return seed_values(R, NAME, keys)
 
 
 def claims(R):

@@ -5,7 +5,7 @@ import importlib
 
 import numpy as np
 
-from docs.fmt import (Claim, Verdict, count, mean_sd, num, pct, per_seed, sci, seed_list, seeds_phrase, sig, small,
+from docs.fmt import (seed_values, Claim, Verdict, count, mean_sd, num, pct, per_seed, sci, seed_list, seeds_phrase, sig, small,
                       span, table, values)
 from docs.templates.tests import xfail_reason
 
@@ -29,11 +29,7 @@ def label(run):
 
 def _per_seed(R, keys):
     """(seeds, {key: values}) from the seeds file, or the one PAPER run without it."""
-    if R.has(f"seeds_{NAME}"):
-        S = R(f"seeds_{NAME}")
-        return S["completed"], {k: per_seed(S, k) for k in keys}
-    d = R(NAME)
-    return [d["config.seed"]], {k: [d[f"metrics.{k}"]] for k in keys}
+    return seed_values(R, NAME, keys)
 
 
 def verdicts(R):

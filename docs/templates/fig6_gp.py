@@ -2,7 +2,7 @@
 .npz and figures/seeds_fig6_gp.json."""
 import numpy as np
 
-from docs.fmt import Claim, Verdict, count, mean_sd, num, per_seed, sci, seed_list, seeds_phrase, span, table, values
+from docs.fmt import seed_values, Claim, Verdict, count, mean_sd, num, per_seed, sci, seed_list, seeds_phrase, span, table, values
 
 NAME = "fig6_gp"
 SURROGATES = (("gp", "GP mean"), ("hyper_fixed", "hyper-training fixed"), ("hyper", "hyper-training (Alg. 2)"))
@@ -15,11 +15,7 @@ CENTRED = 2 * NOISE  # "centred on 0": |mean error| within two such sd
 
 
 def _per_seed(R, keys):
-    if R.has(f"seeds_{NAME}"):
-        S = R(f"seeds_{NAME}")
-        return S["completed"], {k: per_seed(S, k) for k in keys}
-    d = R(NAME)
-    return [d["config.seed"]], {k: [d[f"metrics.{k}"]] for k in keys}
+    return seed_values(R, NAME, keys)
 
 
 def verdicts(R):

@@ -226,11 +226,11 @@ def cost(R, d):
             f"{num(min(h7850) / 60, 1)}-{num(max(h7850) / 60, 1)} min: its retrainings under two protocols). The sum "
             f"of the {len(t)} method runs' wall times (`timings_s`) is {count(sum(t.values()))} s, about "
             f"{secs(paper_seconds(R))} on {d['config.workers']} workers. {note + ' ' if note else ''}"
-            "A PAPER run keeps every finished method run in `runs/fig7_jobs/` until it has saved its results and "
-            "figure, so an interrupted run started again continues where it stopped (each cached run records its git "
-            "commit; the JSON lists them in `metrics.job_commits`; delete the folder to start over). Adding an "
-            "ablation to `Config.ablations` keeps the cached runs of the comparison while they are cached, i.e. until "
-            "a run has saved its results; after that, `--force` runs everything again.")
+            f"Every method run is a job (`--scheduler ADDRESS`: on a Dask cluster, {len(t)} workers at once, bounded by "
+            "the longest run) and is kept in `<out>/.fig7_hpo.jobs/`, keyed by its settings and the git commit of the code, "
+            "until the figure has saved its results, so an interrupted run started again continues where it stopped "
+            "(delete the folder to start over). Adding an ablation to `Config.ablations` keeps the other runs' keys "
+            "while they are kept, i.e. until a run has saved its results; after that, `--force` runs everything again.")
 
 
 def _problem(key):

@@ -6,26 +6,30 @@ import math
 from docs.fmt import MINUS, count, num, secs, seed_list, seeds_phrase, table
 
 INTRO = """`python experiments/seeds.py FIGURE --seeds 7 8 9 10 11 [--quick] [--jobs N]` runs a figure once per seed,
-each as an independent job in its own folder (joblib processes, one BLAS thread a job), and writes
+each as an independent job in its own folder (hypernet/runner.py: local worker processes or a Dask cluster,
+one BLAS thread a job), and writes
 `seeds_<figure>.json` with the mean, sd (n − 1), min, max and values of every scalar metric, and per-seed and
 total times. The summary goes to `figures/` (or `runs/quick_seeds/` with `--quick`); the per-seed results go
 to the git-ignored `runs/seeds/<figure>/seed<N>/`. A job of `fig4_local`, `fig5_many`, `fig6_gp` or
 `fig7_hpo` uses 2 cores, and Figures 5, 6 and the appendix comparison train against a time budget, so they
 need whole cores: `--jobs` defaults to cores ÷ cores per job and is refused when it would oversubscribe them.
 A failing seed does not stop the others; it is listed in the summary and the command exits non-zero;
-running the same command again skips the seeds already done.
+running the same command again skips the seeds already done (kept in `<out>/.seeds_<figure>.jobs/` until a
+sweep without a failed seed has saved its summary), and a seed's figure computes only its missing jobs.
 
 **On a Dask cluster**, start the scheduler and the workers in a checkout of the same commit on a shared file
-system, and add `--scheduler ADDRESS`: fifty seeds take the same command as five.
+system, and add `--scheduler ADDRESS` (and `--wait-workers SECONDS`, default 60): fifty seeds take the same
+command as five, and every job of every seed's figure is a job of the cluster.
 
 ```
 PYTHONPATH=. dask scheduler                                          # on one machine
-PYTHONPATH=. dask worker tcp://HOST:8786 --nworkers 4 --nthreads 1   # on each of the others
+PYTHONPATH=. dask worker tcp://HOST:8786 --nworkers 8 --nthreads 1   # on each of the others (8 cores)
 python experiments/seeds.py fig5_many --seeds $(seq 7 56) --scheduler tcp://HOST:8786
 ```
 
-A worker needs one thread per job it should run at once, with that job's cores free (4 workers of one
-thread on an 8-core machine for `fig5_many`); `--jobs` then caps how many seeds are on the cluster at once.
+A worker has one thread (`--nthreads 1`, checked) and a core of its own (`--nworkers` = the machine's cores);
+a seed holds no worker while it waits for its figure's jobs; `--jobs` caps how many seeds are on the cluster
+at once.
 The docstring of `experiments/seeds.py` has the details (where files go, resuming, the summary's keys)."""
 
 
