@@ -35,7 +35,7 @@ import time
 import numpy as np
 from autograd import grad
 
-from hypernet import algorithms, cli, data, hypernets, jobcache, optim, plotting, results, runner
+from hypernet import algorithms, checks, cli, data, hypernets, jobcache, optim, plotting, results, runner
 from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
 
@@ -77,6 +77,10 @@ class Config:
     ablation_lr_lam: float = 1e-2    # the original code's Adam step on lam
     ablation_sgd_lr: float = 1e-4    # the original code's SGD step on the hypernetwork
     ablation_sigma: float = 0.3
+    # The ablations of seed_ablations also run at ablation_seeds but `seed` (they are short), so that their
+    # lam_hat is seen over the 5 seeds beside the faithful runs' (figures/seeds_fig4_local.json).
+    seed_ablations: tuple = ("alg4_code_sgd",)
+    ablation_seeds: tuple = (8, 9, 10, 11)
     path_points: int = 4000          # lam_hat path saved at about this many iterations
     workers: int = 2
 
@@ -84,7 +88,7 @@ class Config:
 PAPER = Config()
 QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, optimum_grid=(-1.0, 3.0, 21), cv_iters=300,
                             iters=2000, lr_lam=1e-2, valid_batch=200, dense=(-2.0, 4.0, 121), slope_iters=1000,
-                            ablations=("alg3_wide", "alg4_code_sgd"), ablation_iters=1000)
+                            ablations=("alg3_wide", "alg4_code_sgd"), ablation_iters=1000, ablation_seeds=(8,))
 
 
 def run_config(config, name):
@@ -176,12 +180,23 @@ def run(config=PAPER, out=FIGURES):
     if unknown or len(set(names)) < len(names):
         raise ValueError(f"paper_runs must be among {PAPER_RUNS} and ablations among {list(RUNS)[2:]}, each once; "
                          f"got {config.paper_runs} and {config.ablations}")
+    if not set(config.seed_ablations) <= set(config.ablations):
+        raise ValueError(f"seed_ablations must be among the ablations {config.ablations}, got {config.seed_ablations}")
+    for s in config.ablation_seeds:
+        checks.check_seed(ablation_seeds=s)
+    if len(set(config.ablation_seeds)) < len(config.ablation_seeds):
+        raise ValueError(f"ablation_seeds must be distinct, got {config.ablation_seeds}")
+    extra_seeds = [s for s in config.ablation_seeds if s != config.seed]  # the run's own seed is run anyway
+    others = {(s, n): dataclasses.replace(config, seed=s) for s in extra_seeds for n in config.seed_ablations}
+    by_seed = {}
     timings, metrics = {}, {"iterations": config.iters}
     arrays = {"dense_lams": np.linspace(*config.dense)}
     with runner.open(config.workers) as r:
         cv = r.submit(cv_job, config, key=jobcache.key(FIGURE, config, "cv"), label="cross_validation")
         for name in names:
             r.submit(one_run, config, name, key=jobcache.key(FIGURE, config, name), label=name)
+        for (s, name), c in others.items():
+            r.submit(one_run, c, name, key=jobcache.key(FIGURE, c, name), label=f"{name}_seed{s}")
         for job in r.as_completed():
             if job is cv:
                 cv_m, cv_a, n_weights = job.result
@@ -190,12 +205,22 @@ def run(config=PAPER, out=FIGURES):
                 timings["cross_validation"] = job.where["wall_s"]
                 continue
             name, m, a = job.result
+            if job.label != name:  # an ablation at another seed: its lam_hat and loss
+                by_seed[job.args[0].seed, name] = m
+                timings[job.label] = m["seconds"]
+                continue
             timings[name] = m.pop("seconds")
             metrics.update({f"{name}_{k}": v for k, v in m.items()})
             arrays.update({f"{name}_{k}": v for k, v in a.items()})
             print(f"[{FIGURE}] {RUNS[name][0]}: final lam_hat {m['final_lam']:.3f} ({timings[name]:.0f} s)",
                   flush=True)
     metrics["ablations"] = list(config.ablations)
+    for name in config.seed_ablations:  # over the main seed and ablation_seeds
+        runs = [{k: metrics[f"{name}_{k}"] for k in ("final_lam", "final_valid_loss")}] + [
+            by_seed[s, name] for s in extra_seeds]
+        metrics[f"{name}_over_seeds"] = {"seeds": [config.seed, *extra_seeds],
+                                         **{k: results.stats([r[k] for r in runs])
+                                            for k in ("final_lam", "final_valid_loss")}}
     timings["total"] = time.perf_counter() - t0
     record = results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
                                   metrics=metrics, timings=timings, arrays=arrays)

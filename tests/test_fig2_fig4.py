@@ -65,6 +65,10 @@ def test_fig4_has_the_original_codes_optimisers_as_an_ablation(quick_run):
     _, a = fig4.results.load_results(out, name)
     assert a["alg4_code_sgd_lam_path"][0] == module.QUICK.lam_hat0
     assert "SGD" in fig4.RUNS["alg4_code_sgd"][0] and "ablation" in fig4.RUNS["alg4_code_sgd"][0]
+    over = m["alg4_code_sgd_over_seeds"]  # the ablation again at the ablation seeds
+    assert over["seeds"] == [module.QUICK.seed, *module.QUICK.ablation_seeds]
+    assert over["final_lam"]["values"][0] == m["alg4_code_sgd_final_lam"] and over["final_lam"]["n"] == 2
+    assert over["final_lam"]["values"][1] != over["final_lam"]["values"][0]  # another seed, another run
 
 
 def test_fig4_ablations_alone_give_the_numbers_of_the_full_run(tmp_path):
@@ -78,6 +82,12 @@ def test_fig4_ablations_alone_give_the_numbers_of_the_full_run(tmp_path):
         {k: v for k, v in alone.items() if k.startswith(("alg4_code_sgd", "cv_"))}
     with pytest.raises(ValueError, match="ablations among"):
         fig4.run(dataclasses.replace(config, ablations=("alg5",)), tmp_path / "bad")
+    for bad, message in (({"seed_ablations": ("alg3_code_lr",)}, "seed_ablations must be among"),
+                         ({"ablation_seeds": (8, 8)}, "ablation_seeds must be distinct"),
+                         ({"ablation_seeds": (-1,)}, "ablation_seeds")):
+        with pytest.raises(ValueError, match=message):
+            fig4.run(dataclasses.replace(config, **bad), tmp_path / "bad")
+        assert not (tmp_path / "bad").exists()
 def test_on_a_dask_cluster_the_results_are_bit_identical(quick_run, cluster, tmp_path):
     """The QUICK run through --scheduler (a LocalCluster of 2 worker processes) gives every number
     and array of the local run, bit for bit; its jobs ran in the workers, and their cache is gone."""
