@@ -50,6 +50,7 @@ PAGES = (
     Page("seeds", "Seeds: every figure over several seeds"),
     Page("tests", "Tests: what is checked, which faults are tried"),
     Page("bench", "The cost of a hyper-training step"),
+    Page("cluster", "On a Dask cluster: how to, how many workers, the overhead"),
     Page("settings", "Paper says / original code did / this repository does"),
 )
 

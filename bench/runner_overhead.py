@@ -1,0 +1,69 @@
+"""Overhead of running the reproduction on a Dask cluster instead of local worker processes:
+`run_all.sh --quick` timed locally and with --scheduler pointing at a LocalCluster of 2 worker
+processes (one thread each) on 127.0.0.1, back to back, the order alternating.
+
+    python bench/runner_overhead.py [--repeats 2] [--out figures/bench_runner_overhead.json]
+
+Writes {"local_s": [...], "scheduler_s": [...], "order": [...], "ratio": median scheduler /
+median local, "machine": ..., "commit": ...}. Each run writes into a temporary folder; nothing
+of figures/ is touched but the output file.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed_run(extra):
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        subprocess.run(["bash", str(ROOT / "run_all.sh"), "--quick", "--out", tmp, *extra], check=True,
+                       cwd=ROOT, stdout=subprocess.DEVNULL, env=os.environ | {"PYTHON": sys.executable})
+        return time.perf_counter() - t0
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=2, help="runs of each kind (default 2)")
+    p.add_argument("--out", default=str(ROOT / "figures" / "bench_runner_overhead.json"))
+    a = p.parse_args(argv)
+    if a.repeats < 1:
+        p.error("--repeats must be at least 1")
+    from distributed import LocalCluster
+    times, order, load = {"local": [], "scheduler": []}, [], os.getloadavg()[0]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        for kind in [k for r in range(a.repeats) for k in (("local", "scheduler"), ("scheduler", "local"))[r % 2]]:
+            extra = ["--scheduler", cluster.scheduler_address] if kind == "scheduler" else []
+            times[kind].append(timed_run(extra))
+            order.append(kind)
+            print(f"{kind}: {times[kind][-1]:.1f} s", flush=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    ratio = statistics.median(times["scheduler"]) / statistics.median(times["local"])
+    record = {"local_s": times["local"], "scheduler_s": times["scheduler"], "order": order, "ratio": ratio,
+              "workers": 2, "machine": {"host": platform.node(), "cpu": cpu_model(), "cores": os.cpu_count()},
+              "load_before": load, "commit": commit}
+    Path(a.out).write_text(json.dumps(record, indent=1) + "\n")
+    print(f"scheduler / local = {ratio:.3f} (medians); written to {a.out}")
+
+
+if __name__ == "__main__":
+    main()

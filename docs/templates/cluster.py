@@ -1,0 +1,62 @@
+"""Page: running the reproduction on a Dask cluster. The jobs of each figure and the predicted wall
+time on N workers come from the recorded job times in figures/*.json (bench/predict_wall.py); the
+measured overhead of a cluster against local processes from figures/bench_runner_overhead.json
+(bench/runner_overhead.py)."""
+import statistics
+
+from bench import predict_wall
+from docs.fmt import num, pct, secs, table
+from hypernet import runner
+
+NAME = "bench_runner_overhead"
+COUNTS = (1, 2, 4, 8)
+
+HOWTO = f"""Every figure script, `run_all.sh` and `experiments/seeds.py` take `--scheduler ADDRESS`: the figure's
+independent runs (its jobs, `hypernet/runner.py`) then go to that Dask cluster instead of worker processes of
+this machine. Jobs that need others' results (Figure 5's hand-tuned grids after their hypernetwork, its
+unrolled run after the search) are sent once those are done. Time-budgeted runs count the worker's own CPU
+seconds and record its host and CPU model.
+
+1. On every machine, a checkout of the same commit, installed as the README says (`pip install -r
+   requirements.txt`; it installs this checkout, so the workers import `hypernet` and `experiments`), with
+   `data/` in it. The results folder (`--out`, default `figures/` or `runs/`) must be the same path on every
+   machine when sweeping seeds (a shared file system): each seed writes its own folder.
+2. One scheduler: `dask scheduler` (it prints its address, `tcp://HOST:8786`).
+3. Workers, one process per core and one thread each: `dask worker tcp://HOST:8786 --nworkers CORES
+   --nthreads 1`. A worker with more threads is refused (two jobs in one process would share its CPU clock).
+4. `bash run_all.sh --scheduler tcp://HOST:8786` (or one script with the same option). The command waits up
+   to `--wait-workers` seconds (default {runner.WAIT_S:g}) for the first worker, and checks that the
+   scheduler and workers run the same code before sending any job; a mismatch or no worker ends in one line.
+
+Finished jobs are kept in the results folder (`.<figure>.jobs/`, keyed by settings and commit) until the
+figure is saved: a run killed mid-way and started again recomputes only what is missing."""
+
+
+def page(R):
+    counts = list(COUNTS)
+    pred = predict_wall.predict(R.folder, counts)
+    for name in pred:
+        R(name)  # the page reads these files
+    jobs = {name: len(predict_wall.jobs_of(name, R(name).data)[0]) for name in pred}
+    rows = [(f"`{name}`", str(jobs[name]), *(secs(s) for s in row)) for name, row in pred.items()]
+    rows.append(("all (`run_all.sh`)", str(sum(jobs.values())), *(secs(sum(col)) for col in zip(*pred.values()))))
+    longest = max(pred, key=lambda n: pred[n][-1])
+    parts = [HOWTO, "## How many workers, and the wall time",
+             "Predicted from the job times of the committed PAPER runs (each job had a core of its own), placing "
+             "the jobs on N workers in the order each figure sends them (`python bench/predict_wall.py`). "
+             "\"any N\" is the longest chain of jobs, below which no number of workers can go: here "
+             f"`{longest}`, {secs(pred[longest][-1])}.",
+             table(("figure", "jobs", *(f"N = {n}" for n in counts), "any N"), rows)]
+    if R.has(NAME):
+        b = R(NAME)
+        lo, sc = b["local_s"], b["scheduler_s"]
+        parts += ["## Overhead of the cluster, measured",
+                  f"`python bench/runner_overhead.py`: `run_all.sh --quick` with local worker processes and with "
+                  f"`--scheduler` at a `distributed.LocalCluster` of {b['workers']} worker processes (one thread "
+                  f"each) on 127.0.0.1, back to back in the order {', '.join(b['order'])}, on {b['machine.cpu']} "
+                  f"({b['machine.cores']} cores; load average {num(b['load_before'], 2)} before):",
+                  table(("", "runs (s)", "median"),
+                        [("local processes", ", ".join(num(x, 1) for x in lo), secs(statistics.median(lo))),
+                         ("Dask cluster", ", ".join(num(x, 1) for x in sc), secs(statistics.median(sc)))]),
+                  f"The cluster's median run takes **{pct(b['ratio'] - 1, 1, sign=True)}** of the local one's time."]
+    return "\n\n".join(parts)
