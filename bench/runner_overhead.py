@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from hypernet import runner
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,16 +30,6 @@ def timed_run(extra):
         subprocess.run(["bash", str(ROOT / "run_all.sh"), "--quick", "--out", tmp, *extra], check=True,
                        cwd=ROOT, stdout=subprocess.DEVNULL, env=os.environ | {"PYTHON": sys.executable})
         return time.perf_counter() - t0
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None):
@@ -59,7 +51,7 @@ def main(argv=None):
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     ratio = statistics.median(times["scheduler"]) / statistics.median(times["local"])
     record = {"local_s": times["local"], "scheduler_s": times["scheduler"], "order": order, "ratio": ratio,
-              "workers": 2, "machine": {"host": platform.node(), "cpu": cpu_model(), "cores": os.cpu_count()},
+              "workers": 2, "machine": {"host": platform.node(), "cpu": runner.cpu_model(), "cores": os.cpu_count()},
               "load_before": load, "commit": commit}
     Path(a.out).write_text(json.dumps(record, indent=1) + "\n")
     print(f"scheduler / local = {ratio:.3f} (medians); written to {a.out}")

@@ -37,7 +37,6 @@ the plain step and to the fast hyper step. The plain step is always the same cod
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -48,7 +47,7 @@ import numpy as onp  # noqa: E402 (after the thread settings)
 import autograd.numpy as np  # noqa: E402
 from autograd import value_and_grad  # noqa: E402
 
-from hypernet import algorithms, cli, data, fastpath, hypernets, layout, models, optim, results  # noqa: E402
+from hypernet import algorithms, cli, data, fastpath, hypernets, layout, models, optim, results, runner  # noqa: E402
 
 SIGMA = 1e-5 ** 0.5  # p(lam | lam_hat) of Fig 4: variance 1e-5
 LR, LR_LAM = 1e-4, 1e-3
@@ -169,17 +168,6 @@ def print_case(label, r):
               f"{r['reference_cpu_ratio']:.2f}", flush=True)
 
 
-def cpu_model():
-    """The processor's name from /proc/cpuinfo (Linux), else what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def save(path, record):
     text = json.dumps(record, indent=1, allow_nan=False) + "\n"
     results.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
@@ -227,7 +215,7 @@ def main(argv=None):
         save(args.json, {"benchmark": "step_cost", "config": {"reps": args.reps, "steps": args.steps,
                                                               "reference": args.reference, "threads": threads},
                          "cases": rows, "max_ratio": max_ratio,
-                         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                         "machine": {"cpu": runner.cpu_model(), "cores": os.cpu_count(),
                                      "load_average_start": load[0],
                                      "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None},
                          "timings_s": {"total": time.perf_counter() - t0}, "versions": results.versions()})

@@ -1,0 +1,79 @@
+"""The cost of a hyper-training step in this checkout against another commit of it, timed in one run:
+bench/step_cost.py runs in each checkout in turn, the order flipping every round, and each case's
+cost is the median over rounds of its CPU milliseconds per step (CPU time leaves out the time other
+processes hold the core; both checkouts are timed under the same conditions).
+
+    python bench/before_after.py --base COMMIT [--rounds 6] [--reps 5] [--out PATH]
+
+The base commit is checked out into a temporary git worktree (removed at the end). Writes
+{"base", "head", "rounds", "cases": [{"case", "batch", "base_cpu_ms": [...], "head_cpu_ms": [...],
+"ratio": median head / median base, "plain_ratio": the same for the plain step}], "machine"} to
+--out (default: printed only).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def git(*args, cwd=ROOT):
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def one(checkout, reps, out):
+    """bench/step_cost.py of `checkout`, its own code imported: {(case, batch): (hyper, plain) CPU ms}."""
+    env = os.environ | {"PYTHONPATH": str(checkout)}
+    subprocess.run([sys.executable, str(Path(checkout) / "bench" / "step_cost.py"), "--reps", str(reps),
+                    "--json", str(out)], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL)
+    cases = json.loads(Path(out).read_text())["cases"]
+    return {(c["case"], c["batch"]): (c["hyper_cpu_ms"], c["plain_cpu_ms"]) for c in cases}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--base", required=True, help="the commit to compare with (e.g. the one before a change)")
+    p.add_argument("--rounds", type=int, default=6, help="runs of each checkout (default 6)")
+    p.add_argument("--reps", type=int, default=5, help="step_cost.py --reps of each run (default 5)")
+    p.add_argument("--out", type=Path, help="save the numbers as JSON here")
+    a = p.parse_args(argv)
+    if a.rounds < 1 or a.reps < 1:
+        p.error("--rounds and --reps must be at least 1")
+    try:
+        base = git("rev-parse", "--verify", a.base + "^{commit}")
+    except subprocess.CalledProcessError:
+        p.error(f"--base {a.base!r} is not a commit of this repository")
+    head, load = git("rev-parse", "HEAD"), os.getloadavg()[0]
+    times = {"base": [], "head": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        wt = Path(tmp) / "base"
+        git("worktree", "add", "--detach", str(wt), base)
+        try:
+            for r in range(a.rounds):
+                for kind in (("base", "head") if r % 2 == 0 else ("head", "base")):
+                    times[kind].append(one(wt if kind == "base" else ROOT, a.reps, Path(tmp) / f"{kind}.json"))
+                    print(f"round {r + 1}/{a.rounds}: {kind} done", flush=True)
+        finally:
+            git("worktree", "remove", "--force", str(wt))
+    cases = []
+    for key in times["head"][0]:
+        b, h = ([run[key] for run in times[k]] for k in ("base", "head"))
+        med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
+        cases.append({"case": key[0], "batch": key[1], "base_cpu_ms": [x[0] for x in b], "head_cpu_ms": [x[0] for x in h],
+                      "ratio": med(h, 0) / med(b, 0), "plain_ratio": med(h, 1) / med(b, 1)})
+        print(f"case {key[0]}, batch {key[1]}: hyper step {med(b, 0):.3f} -> {med(h, 0):.3f} ms CPU "
+              f"({100 * (cases[-1]['ratio'] - 1):+.1f}%); plain step {100 * (cases[-1]['plain_ratio'] - 1):+.1f}%")
+    record = {"base": base, "head": head, "rounds": a.rounds, "reps": a.reps, "cases": cases, "load_before": load,
+              "machine": {"host": platform.node(), "cores": os.cpu_count()}}
+    if a.out:
+        a.out.write_text(json.dumps(record, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
