@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reproduce every figure of the paper that has a script in experiments/ (fig7_hpo: the appendix comparison;
+# Reproduce every figure of the paper that has a script in experiments/ (fig7_hpo: the appendix comparison,
+# fig7_ablations: labelled ablations of its hyper-training;
 # fig8_warmstart: beyond the paper, Section 4.2's suggested combination).
 #   bash run_all.sh                  the paper-scale runs, results and figures into figures/
 #   bash run_all.sh --quick          the small QUICK configs, into runs/quick/ (git-ignored)
@@ -9,7 +10,7 @@
 #   --wait-workers SECONDS           with --scheduler: how long to wait for the first worker
 # Stops at the first failing script with its exit code.
 set -euo pipefail
-names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp fig7_hpo fig8_warmstart)
+names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp fig7_hpo fig7_ablations fig8_warmstart)
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 args=()
 only=""

@@ -46,6 +46,8 @@ PAGES = (
     Page("fig5_many", "Figure 5: thousands of hyperparameters", figure=True),
     Page("fig6_gp", "Figure 6: learning weights vs learning the loss", figure=True),
     Page("fig7_hpo", "Appendix: against random search, Bayesian optimisation and TPE", figure=True),
+    Page("fig7_ablations", "Appendix, ablations: why hyper-training on 10 hyperparameters ends above the black-box methods",
+         figure=True),
     Page("fig8_warmstart", "Beyond the paper: a hypernetwork that initialises an unrolled optimisation", figure=True),
     Page("seeds", "Seeds: every figure over several seeds"),
     Page("tests", "Tests: what is checked, which faults are tried"),

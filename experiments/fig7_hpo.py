@@ -221,7 +221,7 @@ def make_trial(config, name, protocol, splits, key):
     """trial(lams (n, H)) -> (validation NLL (n,), weights (n, D)): n models trained at once by the
     protocol's Adam steps; every call has its own initial weights and minibatch sequence."""
     P, (iters, lr), calls = PROBLEMS[name], config.protocols[protocol][name], itertools.count()
-    noise_sd = NLL_SD if P.loss == "nll" else 0.5 ** 0.5  # sd sqrt(1/2) turns the NLL's gradient into MSE's
+    noise_sd = trial_noise_sd(P)
 
     def trial(lams):
         k = next(calls)
@@ -233,45 +233,66 @@ def make_trial(config, name, protocol, splits, key):
     return trial
 
 
-def hypernet_of(P, n_hyper):
-    if P.hypernet == "linear":
-        return hypernets.linear(n_hyper, 7850)
-    return hypernets.centred(hypernets.factorised(n_hyper, 10, 7850), P.lam0)
+def trial_noise_sd(P):
+    """The sd of the Gaussian NLL a problem's models train under: sd sqrt(1/2) turns the NLL's
+    gradient into MSE's."""
+    return NLL_SD if P.loss == "nll" else 0.5 ** 0.5
+
+
+def hypernet_of(P, n_hyper, tangent=False):
+    """The problem's hypernetwork: Fig 6's linear one fed raw lam, or Fig 5's factorised one fed
+    lam - lam0. tangent (an ablation): the same network fed lam - lam_hat (hypernets.tangent),
+    starting at lam_hat = lam0, so that it starts as the faithful one."""
+    hn = hypernets.linear(n_hyper, 7850) if P.hypernet == "linear" else hypernets.factorised(n_hyper, 10, 7850)
+    if tangent:
+        return hypernets.tangent(hn, P.lam0)
+    return hn if P.hypernet == "linear" else hypernets.centred(hn, P.lam0)
 
 
 # ---- the jobs, each in a worker process -----------------------------------------------------
-def hyper_job(config, name, budget_s, variant=None):
-    """Algorithm 3 for budget_s CPU seconds, then, off the clock, a model retrained from scratch at
-    each evaluated lam_hat under every trial protocol. variant: the label of an ablation (None: the
-    paper's settings)."""
+def hyper_run(config, name, budget_s, tangent=False, keep=None):
+    """Algorithm 3 for budget_s CPU seconds from the problem's start: the clock's curves of
+    w_phi(lam_hat) (budget.Clock.curves, with lam_mean and lam_sd across the hyperparameters at
+    each evaluation) and lam_hat at every evaluation (n_evals, H). keep(i, phi, lam_hat), if given,
+    sees the state at evaluation i (off the clock)."""
     P, splits, problem = setup(config, name)
-    if variant is not None:
-        config = dataclasses.replace(config, **ablations_of(config, name)[variant])
-    hn, lam_hats = hypernet_of(P, problem.n_hyper), []
+    hn, lam_hats = hypernet_of(P, problem.n_hyper, tangent), []
 
     def evaluate(state):
         phi, lam = state
+        if keep is not None:
+            keep(len(lam_hats), phi, lam)
         lam_hats.append(lam)
         W = hn.apply(phi, lam[None, :])
         return float(nll(W, splits.valid, config)[0]), float(nll(W, splits.test, config)[0])
     clock = budget.Clock(budget_s, budget_s / config.evals, weights=lambda s: (s.phi, np.array(s.lam)),
                          evaluate=evaluate)
     phi = hn.init(np.random.default_rng([config.seed, 1]), P.hypernet_init)
+    algorithms.hypertrain_local(
+        problem, hn, phi=phi, lam_hat=np.full(problem.n_hyper, P.lam0),
+        train_batch=data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, 2),
+                                     contiguous=P.windows),
+        valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
+        n_samples=config.n_samples, sigma=config.sigma, seed=results.seed_of(config, 4),
+        opt_phi=optim.adam(config.lr_phi), opt_lam=optim.adam(config.lr_lam), iters=None, callback=clock)
+    out, lams = clock.curves(), np.array(lam_hats)
+    out["lam_mean"], out["lam_sd"] = lams.mean(1), lams.std(1)
+    return out, lams
+
+
+def hyper_job(config, name, budget_s, variant=None):
+    """Algorithm 3 for budget_s CPU seconds (hyper_run), then, off the clock, a model retrained from
+    scratch at each evaluated lam_hat under every trial protocol. variant: the label of an ablation
+    (None: the paper's settings)."""
+    P, splits, problem = setup(config, name)
+    if variant is not None:
+        config = dataclasses.replace(config, **ablations_of(config, name)[variant])
     try:
-        algorithms.hypertrain_local(
-            problem, hn, phi=phi, lam_hat=np.full(problem.n_hyper, P.lam0),
-            train_batch=data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, 2),
-                                         contiguous=P.windows),
-            valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
-            n_samples=config.n_samples, sigma=config.sigma, seed=results.seed_of(config, 4),
-            opt_phi=optim.adam(config.lr_phi), opt_lam=optim.adam(config.lr_lam), iters=None, callback=clock)
+        out, lams = hyper_run(config, name, budget_s)
     except checks.DivergedError as e:
         if variant is None:
             raise
         return {"diverged": " ".join(str(e).split())}  # an ablation that diverges is a result, not a failed run
-    out = clock.curves()
-    lams = np.array(lam_hats)
-    out["lam_mean"], out["lam_sd"] = lams.mean(1), lams.std(1)
     for i, protocol in enumerate(config.protocols):
         trial = make_trial(config, name, protocol, splits, 100 + i)
         t0 = budget.cpu_seconds()

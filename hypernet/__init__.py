@@ -17,8 +17,10 @@ What they consume and return:
                             train_loss(W (S, D), lams (S, H), (X, T)) -> (S,),
                             valid_loss(W (S, D), (X, T)) -> (S,); make_problem builds the paper's
                             MNIST MLPs, or write the two functions of your own model
-    linear, factorised, mlp, centred, Hypernet
-                            hypernetwork families: w_phi(lam) for S samples at once, (S, H) -> (S, D)
+    linear, factorised, mlp, centred, tangent, Hypernet
+                            hypernetwork families: w_phi(lam) for S samples at once, (S, H) -> (S, D);
+                            centred feeds lam - a fixed offset, tangent lam - lam_hat (re-centred
+                            by Algorithms 3 and 4 after every lam_hat step: Section 2.4's tangent)
     gaussian_sampler, uniform_sampler, local_sampler, at_lam_hat
                             p(lam) of Algorithm 2, p(lam | lam_hat) of Algorithm 3, Algorithm 4's
                             lam_hat itself: sample_lams(lam_hat, step) -> (S, H)
@@ -42,7 +44,7 @@ plotting, paths.
 from .algorithms import (BlowUpWarning, CVResult, DivergedError, HyperResult, State, cross_validation, descend_lam,
                          hypertrain_global, hypertrain_local, hypertrain_simplified, train_hypernet)
 from .gp import fit_gp
-from .hypernets import Hypernet, centred, factorised, linear, mlp
+from .hypernets import Hypernet, centred, factorised, linear, mlp, tangent
 from .models import Problem, make_problem
 from .optim import Optimizer, adam, sgd, sgd_momentum
 from .samplers import at_lam_hat, gaussian_sampler, local_sampler, uniform_sampler
@@ -50,7 +52,7 @@ from .unrolled import UnrolledResult, hypertrain_unrolled
 
 __all__ = [
     # the elementary problem and the hypernetworks
-    "Problem", "make_problem", "Hypernet", "linear", "factorised", "mlp", "centred",
+    "Problem", "make_problem", "Hypernet", "linear", "factorised", "mlp", "centred", "tangent",
     # samplers and optimisers
     "gaussian_sampler", "uniform_sampler", "local_sampler", "at_lam_hat", "Optimizer", "adam", "sgd", "sgd_momentum",
     # Algorithms 1-4 and the baselines

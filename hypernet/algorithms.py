@@ -196,9 +196,13 @@ def _joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batch, valid_b
            callback, algorithm, valid_objective=None):
     """The loop of Algorithms 3 and 4. valid_objective(phi, lam (H,), batch) -> scalar is what the
     lam step descends; by default the paper's L_Valid(w_phi(lam)) (hypernet.warmstart passes
-    L_Valid after K unrolled steps)."""
+    L_Valid after K unrolled steps). A hypernetwork that follows lam_hat (hypernets.tangent) is
+    re-centred at lam_hat at the start and after every lam step: w_phi(lam) stays as it was, and
+    the optimiser state of phi is kept."""
     lam_hat = lam_vector(lam_hat, problem)
     phi = check_compatible(problem, hypernet, phi)
+    recentre = hypernet.recentre or (lambda phi, lam: phi)
+    phi = recentre(phi, lam_hat)
     check_optimizer(opt_phi=opt_phi, opt_lam=opt_lam)
     check_steps(iters, callback)
     t0 = time.perf_counter()
@@ -217,6 +221,7 @@ def _joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batch, valid_b
         x = batch_at(valid_batch, step, "valid_batch", sizes=problem.layer_sizes)  # x ~ Validation data
         vloss, lam_hat, lam_state = _lam_step(hypergrad, phi, lam_hat, state=lam_state, batch=x, opt=opt_lam,
                                               watch=watch, step=step)  # lam_hat -= beta grad_lam L_Valid(w_phi(lam_hat), x)
+        phi = recentre(phi, lam_hat)                        # (a tangent hypernetwork: the same w_phi, fed lam - lam_hat)
         train_losses.append(loss)
         valid_losses.append(vloss)
         path.add(lam_hat)

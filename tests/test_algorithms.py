@@ -1,6 +1,7 @@
 """Algorithms 1-4 (hypernet/algorithms.py) against references: finite differences of the
 hyper-training gradient and of the hypergradient for every hypernetwork family, the closed-form
 best response of ridge regression, determinism, and the errors of invalid or diverging runs."""
+import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import grad
@@ -500,3 +501,51 @@ def test_a_loss_of_the_wrong_shape_is_refused_at_step_0(tiny):
     for call, _ in calls:
         with pytest.raises(ValueError, match=r"valid_loss \(.*column_valid_loss\) returned shape \(\d, 1\)"):
             call(column)
+
+
+# ---- a hypernetwork that follows lam_hat (hypernets.tangent) ------------------------------------
+NO_LAM_STEPS = optim.Optimizer(lambda x: 0, lambda g, t: (0 * g, t + 1), "no lam steps")
+
+
+@pytest.mark.parametrize("family", ["linear", "factorised"])
+def test_algorithm3_with_a_tangent_hypernetwork_recentres_and_has_correct_gradients(small, family):
+    """After every step the centre is lam_hat; at the end the hypergradient (d/dlam L_Valid) and the
+    hypernetwork's gradient (d/dphi of the training objective) agree with finite differences, and
+    no gradient flows into the centre."""
+    prob, split = small["problem"], small["split"]
+    hn = make_hypernet(family, prob.n_hyper, prob.n_weights)
+    t, n = hypernets.tangent(hn, 0.0), hn.n_params
+    b = data.minibatcher(split, 10, 0)
+    centres = []
+    res = alg.hypertrain_local(prob, t, phi=t.init(np.random.default_rng(0), 0.3), lam_hat=0.5, train_batch=b,
+                               valid_batch=b, sigma=0.3, seed=0, opt_phi=optim.adam(1e-2), opt_lam=optim.adam(5e-2),
+                               iters=15, callback=lambda step, s: centres.append((s.phi[n:], s.lam)) and False)
+    assert abs(res.lam[0] - 0.5) > 0.3  # lam_hat moved: there was something to re-centre
+    for c, lam in centres:
+        np.testing.assert_array_equal(c, lam)
+    lams, batch = np.array([[0.2], [1.1], [-0.4]]), b(99)
+    f = alg.hypernet_train_loss(prob, t)
+    fd_check(lambda inner: f(anp.concatenate([inner, res.phi[n:]]), lams, batch), res.phi[:n], h=1e-6)
+    assert np.all(grad(f)(res.phi, lams, batch)[n:] == 0)
+    g = alg.hypernet_valid_loss(prob, t)
+    fd_check(lambda lam: g(res.phi, lam, batch), res.lam, h=1e-6)
+    fd_check(lambda lam: g(res.phi, lam, batch), res.lam + 2.0, h=1e-6)
+
+
+@pytest.mark.parametrize("family, lam0", [("linear", 0.0), ("linear", 0.7), ("factorised", -2.0)])
+def test_a_tangent_run_without_lam_steps_is_bit_identical_to_the_fixed_centre_run(small, family, lam0):
+    """With lam_hat never moving, re-centring changes nothing: the same numbers, to the bit, as the
+    hypernetwork fed lam - lam0 (raw lam for lam0 = 0), under Algorithms 3 and 4."""
+    prob, split = small["problem"], small["split"]
+    hn = make_hypernet(family, prob.n_hyper, prob.n_weights)
+    fixed = hn if lam0 == 0.0 else hypernets.centred(hn, lam0)
+    t = hypernets.tangent(hn, lam0)
+    b = data.minibatcher(split, 10, 0)
+    common = dict(lam_hat=lam0, train_batch=b, valid_batch=b, opt_phi=optim.adam(1e-2), opt_lam=NO_LAM_STEPS, iters=12)
+    for run in (lambda h, phi: alg.hypertrain_local(prob, h, phi=phi, sigma=0.3, seed=0, **common),
+                lambda h, phi: alg.hypertrain_simplified(prob, h, phi=phi, **common)):
+        a, c = run(fixed, hn.init(np.random.default_rng(0), 0.3)), run(t, t.init(np.random.default_rng(0), 0.3))
+        np.testing.assert_array_equal(c.phi[:hn.n_params], a.phi)
+        for x, y in ((a.lam, c.lam), (a.train_losses, c.train_losses), (a.valid_losses, c.valid_losses),
+                     (a.lam_path, c.lam_path)):
+            np.testing.assert_array_equal(x, y)
