@@ -95,6 +95,21 @@ QUICK = dataclasses.replace(PAPER, n_train=2000, n_valid=2000, n_test=2000, top_
                             archs=((784, 10), (784, 20, 10)), unrolled=((10, 0.05, 0.03), (30, 0.05, 0.03)),
                             cv_log_decays=(-9.0, -7.0, -5.0))
 
+# The time budgets of a run (compute seconds) and the evaluation interval: what scaled() scales.
+BUDGETS = ("top_budget_s", "bottom_s", "search_budget_s", "eval_every_s")
+
+
+def scaled(config, fraction):
+    """`config` with every time budget and the evaluation interval (BUDGETS) times `fraction`, 0 <
+    fraction <= 1, and nothing else changed: a labelled robustness budget for sweeps over seeds
+    (experiments/seeds.py --budget-fraction); the evaluations per curve stay as many."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"budget fraction {fraction!r}: give a number above 0 and at most 1")
+    times = lambda x: float(f"{x * fraction:.12g}")  # noqa: E731  (1150 * 0.1 is 115, not 115.00000000000001)
+    return dataclasses.replace(config, **{k: tuple(map(times, v)) if isinstance(v, tuple) else times(v)
+                                          for k, v in ((k, getattr(config, k)) for k in BUDGETS)})
+
+
 # Every random stream of the figure has its own name (and so its own seeds).
 STREAMS = {"train_batches": 1, "valid_batches": 2, "lam_noise": 3, "hypernet_init": 4, "weights_init": 5}
 

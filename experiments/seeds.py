@@ -2,7 +2,7 @@
 every scalar metric.
 
     python -m experiments.seeds FIGURE --seeds 7 8 9 10 11 [--quick] [--jobs N] [--scheduler ADDRESS]
-                               [--out DIR]
+                               [--out DIR] [--budget-fraction F]
 
 (from the repository's folder: `-m` makes the figure scripts importable as experiments.<figure>,
 which is how the jobs find them in their worker processes.)
@@ -21,10 +21,17 @@ Where files go (nothing of a sweep lands in the committed figures/ but its summa
     <seeds>     <out>/seeds/, except when <out> is figures/: then runs/seeds/ (git-ignored)
 A seed's figure is drawn from its folder by `python experiments/FIGURE.py --plot-only --out FOLDER`.
 
+A labelled robustness budget (--budget-fraction F, 0 < F <= 1; only for a figure in TIME_BUDGET whose
+module has scaled(config, fraction), i.e. fig5_many): every seed runs the config with every time
+budget times F (the module's scaled(); nothing else changes), named e.g. "PAPER, budgets x 0.1". The
+PAPER sweep over the seeds 7 8 9 10 11 at a fraction still writes figures/ (it says so in its name,
+"budget_fraction" and "budgets"), but never over a committed sweep at the full budgets.
+
 Summary: {"figure", "config_name", "config" (without the seed), "seeds", "completed", "failed":
 {seed: "ErrorType: message"}, "metrics": {name: {"mean", "sd", "min", "max", "n", "values"}},
 "timings_s": {"wall", "per_seed": {seed: total}, "sum"}, "folders": {seed: path}, "run_ids",
-"reused" (seeds skipped as already done), "backend", "jobs", "ran_on": {seed: "host pid N"}}.
+"reused" (seeds skipped as already done), "backend", "jobs", "ran_on": {seed: "host pid N"}}, and with
+--budget-fraction "budget_fraction": F and "budgets": {field: scaled value} (also in "config").
 Every numeric scalar of a run's metrics is summarised; nested dicts give dotted names
 ("gp.mean_error"); lists (curves, grids) are not metrics and are left out. "values" follow
 "completed" (null where a run lacks that metric); failed seeds count nowhere; sd is the sample sd
@@ -196,9 +203,10 @@ def scalar_metrics(metrics, prefix=""):
 
 
 def summarise(figure, config_name, base_config, seeds, records, failed, *, wall_s, folders, reused, backend, jobs,
-              where=None):
+              where=None, budget=None):
     """records: {seed: results record} of the completed seeds; failed: {seed: "ErrorType: message"};
-    where: {seed: "host pid N"} of the seeds run in this sweep."""
+    where: {seed: "host pid N"} of the seeds run in this sweep; budget: (fraction, {field: scaled
+    value}) of a sweep at a fraction of the budgets."""
     completed = [s for s in seeds if s in records]
     flat = {s: scalar_metrics(records[s]["metrics"]) for s in completed}
     names = list(dict.fromkeys(k for s in completed for k in flat[s]))
@@ -212,14 +220,16 @@ def summarise(figure, config_name, base_config, seeds, records, failed, *, wall_
             "folders": {str(s): str(folders[s]) for s in seeds},
             "run_ids": {str(s): records[s].get("run_id") for s in completed},
             "reused": [s for s in seeds if s in reused], "backend": backend, "jobs": jobs,
-            "ran_on": {str(s): (where or {})[s] for s in seeds if s in (where or {})}}
+            "ran_on": {str(s): (where or {})[s] for s in seeds if s in (where or {})}} | (
+                {} if budget is None else {"budget_fraction": budget[0], "budgets": results.jsonable(budget[1])})
 
 
 # ---- the sweep --------------------------------------------------------------------------------------
 def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, overrides=None, log=print,
-          wait_s=runner.WAIT_S):
+          wait_s=runner.WAIT_S, fraction=None):
     """Run `figure` once per seed (skipping those already done) and write <out>/seeds_<figure>.json.
-    Returns the summary dict. overrides (Python only): fields of the config to change for every seed."""
+    Returns the summary dict. overrides (Python only): fields of the config to change for every seed;
+    fraction: every time budget times this (--budget-fraction)."""
     if figure not in figure_names():
         raise ValueError(f"unknown figure {figure!r}; choose one of {', '.join(figure_names())}")
     if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= checks.MAX_SEED
@@ -231,11 +241,19 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
     module = figure_module(figure)
     base = make_config(module, quick, seeds[0], overrides)
     config_name = results.config_name(base, module.PAPER, module.QUICK)
+    paper_sweep = config_name == "PAPER" and seeds == list(results.DEFAULT_SEEDS)  # at any budget fraction
+    budget = None
+    if fraction is not None:
+        check_fraction(figure, module, fraction)
+        scaled = module.scaled(base, fraction)
+        budget = (fraction, {k: getattr(scaled, k) for k in module.BUDGETS})
+        overrides = {**(overrides or {}), **budget[1]}
+        base, config_name = scaled, results.budget_name(config_name, fraction)
     if out is None:
-        paper_sweep = config_name == "PAPER" and seeds == list(results.DEFAULT_SEEDS)
         out = results.FIGURES if paper_sweep else QUICK_OUT if quick else PAPER_OUT
     out = Path(out)
     results.check_committed(out, f"seeds_{figure}", config_name=config_name, seed=seeds)
+    check_full_budget_kept(out, figure, budget)
     cores = cores_per_job(base)
     if jobs is None and scheduler is None:
         jobs = max(1, (os.cpu_count() or 1) // cores)
@@ -250,7 +268,29 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
     store.check_folder(out, f"seeds_{figure}")
     with contextlib.ExitStack() as stack:
         client = None if scheduler is None else stack.enter_context(connect(scheduler, wait_s))
-        return _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log)
+        return _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log,
+                      budget)
+
+
+def check_fraction(figure, module, fraction):
+    """--budget-fraction only for a time-budgeted figure that can scale its budgets, 0 < F <= 1."""
+    if figure not in TIME_BUDGET:
+        raise ValueError(f"--budget-fraction is only for the figures that train against a time budget "
+                         f"({', '.join(sorted(TIME_BUDGET))}); {figure} does not: leave it out")
+    if not hasattr(module, "scaled"):
+        raise ValueError(f"experiments/{figure}.py has no scaled(config, fraction), so --budget-fraction cannot "
+                         f"scale its budgets; leave it out")
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ValueError(f"budget fraction {fraction!r}: give a number above 0 and at most 1, e.g. 0.1")
+
+
+def check_full_budget_kept(out, figure, budget):
+    """A sweep at a fraction of the budgets does not replace a committed sweep at the full budgets."""
+    if budget is None or budget[0] == 1 or not results.is_committed(out):
+        return
+    if results.stored_record(out, f"seeds_{figure}").get("config_name") == "PAPER":
+        raise results.CommittedError(f"{Path(out) / f'seeds_{figure}.json'} holds the sweep at the paper's full "
+                                     f"budgets; a sweep at budgets x {budget[0]:g} does not replace it: give --out")
 
 
 @contextlib.contextmanager
@@ -266,7 +306,7 @@ def connect(scheduler, wait_s=runner.WAIT_S):
 PROBE_S = cluster.PROBE_S
 
 
-def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log):
+def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log, budget):
     folders = {s: seed_folder(out, figure, s) for s in seeds}
     t0 = time.perf_counter()
     cache = jobcache.JobCache(cli.jobs_folder(out, f"seeds_{figure}"))
@@ -302,7 +342,7 @@ def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, cl
                 if s not in records and s not in failed:
                     failed[s] = f"not finished: the sweep stopped ({why})"
         summary = summarise(figure, config_name, base, seeds, records, failed, wall_s=time.perf_counter() - t0,
-                            folders=folders, reused=reused, backend=backend, jobs=jobs, where=ran_on)
+                            folders=folders, reused=reused, backend=backend, jobs=jobs, where=ran_on, budget=budget)
         path = out / f"seeds_{figure}.json"
         text = json.dumps(summary, indent=1, allow_nan=False) + "\n"
         store.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
@@ -359,8 +399,20 @@ def parser():
     p.add_argument("--out", metavar="DIR", default=None,
                    help="folder of the summary (default figures/ for PAPER over seeds 7-11, else runs/paper_seeds/, "
                         "or runs/quick_seeds/ with --quick)")
+    p.add_argument("--budget-fraction", type=fraction_type, default=None, metavar="F",
+                   help="every time budget times F, 0 < F <= 1 (a labelled robustness budget; fig5_many only)")
     cli.add_scheduler(p)
     return p
+
+
+def fraction_type(text):
+    try:
+        f = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"budget fraction {text!r} is not a number") from None
+    if not 0 < f <= 1:  # NaN fails here too
+        raise argparse.ArgumentTypeError(f"budget fraction {text} is not above 0 and at most 1")
+    return f
 
 
 def main(argv=None):
@@ -373,10 +425,15 @@ def main(argv=None):
         p.error("--out is empty; give a folder")
     if args.scheduler is not None and not args.scheduler.strip():
         p.error("--scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
+    if args.budget_fraction is not None:
+        try:
+            check_fraction(args.figure, figure_module(args.figure), args.budget_fraction)
+        except ValueError as e:
+            p.error(str(e))
     try:
         summary = sweep(args.figure, args.seeds, quick=args.quick, out=args.out, jobs=args.jobs,
                         scheduler=args.scheduler, log=lambda line: print(line, flush=True),
-                        wait_s=args.wait_workers)
+                        wait_s=args.wait_workers, fraction=args.budget_fraction)
     except (store.OutputError, SweepError, results.CommittedError, cluster.ClusterError) as e:  # a bad or committed
         sys.exit(f"experiments.seeds: error: {e}")     # --out, a busy sweep, no cluster, too many jobs
     except (OSError, ValueError) as e:

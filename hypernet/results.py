@@ -84,6 +84,15 @@ def config_name(config, paper, quick):
     return "PAPER" if same(paper) else "QUICK" if same(quick) else "custom"
 
 
+SCALED = ", budgets x "  # in the config name of a run at a fraction of the budgets: "PAPER, budgets x 0.1"
+
+
+def budget_name(name, fraction):
+    """The config name of a run at a fraction of a time-budgeted figure's budgets: "PAPER, budgets x
+    0.1" (the name itself at fraction 1)."""
+    return name if fraction == 1 else f"{name}{SCALED}{fraction:g}"
+
+
 def seed_of(config, *keys):
     """An integer seed for one random stream, derived from the run's seed and a stage key."""
     return int(np.random.SeedSequence([config.seed, *keys]).generate_state(1)[0])
@@ -130,11 +139,13 @@ def is_committed(folder):
 
 def check_committed(folder, name, *, config_name, seed):
     """The one rule for the committed figures/: only the PAPER config with its default seed writes
-    there (a seed sweep's summary, seed = the list of seeds: only the PAPER sweep over DEFAULT_SEEDS).
+    there (a seed sweep's summary, seed = the list of seeds: only the PAPER sweep over DEFAULT_SEEDS,
+    at the paper's budgets or at a fraction of them, config_name budget_name("PAPER", fraction)).
     Raises CommittedError, before any work when called first; --force does not change this."""
     sweep = isinstance(seed, (list, tuple))
     want = list(DEFAULT_SEEDS) if sweep else DEFAULT_SEED
-    if not is_committed(folder) or (config_name == "PAPER" and (list(seed) if sweep else seed) == want):
+    paper = config_name == "PAPER" or (sweep and config_name.startswith("PAPER" + SCALED))
+    if not is_committed(folder) or (paper and (list(seed) if sweep else seed) == want):
         return
     what = f"sweep {name} (seeds {' '.join(map(str, seed))})" if sweep else f"run of {name} (seed {seed})"
     allowed = f"the seeds {' '.join(map(str, want))}" if sweep else f"the default seed {want}"

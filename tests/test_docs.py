@@ -2,6 +2,7 @@
 afresh into a temporary folder by docs/render.py, they must equal the committed ones, so a number
 changed in figures/ without regenerating the pages fails here, naming the page and its first
 differing line."""
+import copy
 import json
 import shutil
 import subprocess
@@ -106,3 +107,52 @@ def test_a_new_ablation_gets_its_column_and_row(results_copy):
     slope = [line for line in text.splitlines() if line.startswith("| final λ̂ |")]
     assert slope and slope[0].endswith("| 9.877 |"), slope
     assert any(line.startswith("| ablation: alg4_sgd, λ̂ | 8.50 ± 0.25 |") for line in text.splitlines())
+
+
+def fig5_sweep(folder, change):
+    """figures/seeds_fig5_many.json at budgets x 0.1 as experiments/seeds.py writes it, made from five
+    copies of the committed run's metrics, change(seed, metrics) altering each."""
+    from experiments import fig5_many, seeds
+    record = json.loads((folder / "fig5_many.json").read_text())
+    records = {s: copy.deepcopy(record) for s in (7, 8, 9, 10, 11)}
+    for s, r in records.items():
+        change(s, r["metrics"])
+    config = fig5_many.scaled(fig5_many.PAPER, 0.1)
+    summary = seeds.summarise("fig5_many", "PAPER, budgets x 0.1", config, list(records), records, {}, wall_s=2345.0,
+                              folders=dict.fromkeys(records, "runs/seeds"), reused=set(), backend="local", jobs=1,
+                              budget=(0.1, {k: getattr(config, k) for k in fig5_many.BUDGETS}))
+    (folder / "seeds_fig5_many.json").write_text(json.dumps(summary))
+    return summary
+
+
+def test_figure5_over_seeds_counts_each_verdict_per_seed(results_copy):
+    """Each of Figure 5's verdicts is decided on every seed of the sweep; the README row says on how
+    many and at which budget fraction, the page gives mean ± sd, and the seeds page the same counts."""
+    def change(seed, m):
+        m["hyper_valid_final"] += 1e-5 * (seed - 9)
+        if seed == 9:  # beats the hand-tuned 784-10 line
+            m["784-10"]["valid_final"] = m["784-10"]["handtuned_valid"] - 1e-4
+        if seed == 8:  # the unrolled run never reaches hyper-training's final loss, and ends above it
+            m["unrolled_time_to_hyper_final_s"], m["unrolled_valid_final"] = None, 0.05
+    S = fig5_sweep(results_copy, change)
+    files = render.render_all(results_copy)
+    rows = {line.split(" | ")[1]: line for line in files["README.md"].splitlines() if line.startswith("| [5 ")}
+    assert rows["hyper-training beats hand-tuning"].endswith("| 7; at budgets × 0.1: 1 / 5 / 0 of 5 seeds |")
+    assert rows["deeper models reach lower losses"].endswith("| 7; at budgets × 0.1: 5 of 5 (7-11) |")
+    assert all(rows[c].endswith("| 7; at budgets × 0.1: 4 of 5 (7, 9, 10, 11) |") for c in (
+        "with 7,850 hyperparameters, hyper-training converges faster than unrolled reverse-mode, to a worse solution",
+        "hyper-training over-fits the validation set less"))
+    assert len(files["README.md"]) <= 15000
+    page = files["fig5_many.md"]
+    assert "**Over seeds 7-11 at budgets × 0.1.**" in page and "top 100 s, bottom 32 / 96 / 115 s" in page
+    hv = S["metrics"]["hyper_valid_final"]
+    assert f"| top: hyper-training, final valid. / test | {fmt.num(hv['mean'], 5)} ± {fmt.num(hv['sd'], 5)} / " in page
+    assert "| hyper-training beats hand-tuning, 784-10 | 1 of 5 (9) |" in page
+    assert "| top: unrolled reaches hyper-training's final valid. at (s) | 50.5 ± 0.0 (4 seeds) |" in page
+    seeds_page = files["seeds.md"]
+    assert "`figures/seeds_fig5_many.json`: the PAPER config with every time budget × 0.1 (`top_budget_s` 100 s, " \
+           "`bottom_s` 32 / 96 / 115 s, `search_budget_s` 13.5 s, `eval_every_s` 1 s) over seeds 7-11" in seeds_page
+    assert "| hyper-training beats hand-tuning, 784-10 | 1 of 5 (9) |" in seeds_page
+    # no sweep: the README says that seed 7 is the only seed run
+    (results_copy / "seeds_fig5_many.json").unlink()
+    assert "| 7 (the only seed run) |" in render.render_all(results_copy)["README.md"]

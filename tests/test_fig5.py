@@ -51,6 +51,18 @@ def test_first_time():
     assert budget.first_time(t, [5, 3, 2, 1], 0.5) is None
 
 
+def test_scaled_config_scales_every_time_budget_and_nothing_else():
+    c = fig5_many.scaled(fig5_many.PAPER, 0.1)
+    assert (c.top_budget_s, c.bottom_s, c.search_budget_s, c.eval_every_s) == (100.0, (32.0, 96.0, 115.0), 13.5, 1.0)
+    same = {k: getattr(fig5_many.PAPER, k) for k in fig5_many.Config.__dataclass_fields__ if k not in fig5_many.BUDGETS}
+    assert {k: getattr(c, k) for k in same} == same
+    assert fig5_many.scaled(fig5_many.PAPER, 1) == fig5_many.PAPER
+    assert fig5_many.scaled(fig5_many.QUICK, 0.5).bottom_s == (1.0, 1.5)
+    for bad in (0, -0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="give a number above 0 and at most 1"):
+            fig5_many.scaled(fig5_many.PAPER, bad)
+
+
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("fig5")

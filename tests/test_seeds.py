@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from checkout import checkout_env
 from experiments import seeds
+from hypernet import results
 from tests.processes import alive, children, descendants
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,6 +128,43 @@ def test_bad_arguments_give_one_line(args, says, capsys):
     assert e.value.code == 2 and says in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("args, says", [
+    (["fig5_many", "--budget-fraction", "0"], "budget fraction 0 is not above 0 and at most 1"),
+    (["fig5_many", "--budget-fraction", "1.5"], "budget fraction 1.5 is not above 0 and at most 1"),
+    (["fig5_many", "--budget-fraction", "nan"], "budget fraction nan is not above 0 and at most 1"),
+    (["fig5_many", "--budget-fraction", "a tenth"], "budget fraction 'a tenth' is not a number"),
+    (["fig2_global", "--budget-fraction", "0.5"], "--budget-fraction is only for the figures that train against "
+                                                  "a time budget (fig5_many, fig6_gp, fig7_hpo, fig8_warmstart); "
+                                                  "fig2_global does not"),
+    (["fig6_gp", "--budget-fraction", "0.5"], "experiments/fig6_gp.py has no scaled(config, fraction)"),
+])
+def test_a_bad_budget_fraction_gives_one_line(args, says, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        seeds.main([*args, "--seeds", "1", "--quick", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and says in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(ValueError, match="give a number above 0 and at most 1"):  # from Python too
+        seeds.sweep("fig5_many", [1], quick=True, out=tmp_path / "x", fraction=0)
+
+
+def test_a_quick_sweep_at_a_budget_fraction(tmp_path):
+    """Every seed runs the config with its time budgets scaled, and the summary says so."""
+    s = seeds.sweep("fig5_many", [3], quick=True, out=tmp_path, jobs=1, fraction=0.5, log=lambda line: None)
+    assert s["config_name"] == "QUICK, budgets x 0.5" and s["budget_fraction"] == 0.5 and s["completed"] == [3]
+    assert s["budgets"] == {"top_budget_s": 1.5, "bottom_s": [1.0, 1.5], "search_budget_s": 0.5, "eval_every_s": 0.15}
+    assert {k: s["config"][k] for k in s["budgets"]} == s["budgets"]
+    run = saved(tmp_path, "fig5_many", 3)
+    assert run["config"]["top_budget_s"] == 1.5 and run["config"]["cv_log_decays"] == [-9.0, -7.0, -5.0]
+    assert s["metrics"]["top_budget_s"]["mean"] == 1.5 and s["metrics"]["784-20-10.end_s"]["mean"] == 1.5
+    # the methods ran the scaled budgets and were evaluated every 0.15 s of them
+    _, arrays = results.load_results(seeds.seed_folder(tmp_path, "fig5_many", 3), "fig5_many")
+    for prefix in ("top_hyper", "top_unrolled"):
+        t = arrays[f"{prefix}_t"]
+        assert 1.35 <= t[-1] < 1.6 and np.all(np.diff(np.floor(t[:-1] / 0.15)) >= 1), (prefix, t)
+    assert arrays["unrolled_0_t"][-1] < 0.6 and s["metrics"]["784-10.end_s"]["mean"] == 1.0
+
+
 def test_time_budget_figure_refuses_to_share_cores(tmp_path, capsys):
     jobs = os.cpu_count()  # fig5_many runs 2 processes a job: this many jobs need twice the cores
     with pytest.raises(SystemExit) as e:
@@ -165,6 +204,34 @@ def test_only_the_paper_sweep_over_the_default_seeds_writes_figures(tmp_path, mo
                                            f"results in {figures}, with the seeds 7 8 9 10 11; this ")
     assert {p.name: p.read_bytes() for p in figures.iterdir()} == before and not (tmp_path / "runs").exists()
     results.check_committed(figures, "seeds_fig2_global", config_name="PAPER", seed=[7, 8, 9, 10, 11])  # allowed
+
+
+def test_a_paper_sweep_at_a_budget_fraction_may_write_figures(tmp_path, monkeypatch, capsys):
+    """The PAPER sweep over 7-11 at a fraction of the budgets writes figures/ (by default); QUICK or
+    other seeds at a fraction, or a single run so named, may not; nor may it replace a committed sweep
+    at the full budgets."""
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    monkeypatch.setattr(results, "FIGURES", figures)
+    paper = results.budget_name("PAPER", 0.1)
+    assert paper == "PAPER, budgets x 0.1" and results.budget_name("PAPER", 1) == "PAPER"
+    results.check_committed(figures, "seeds_fig5_many", config_name=paper, seed=[7, 8, 9, 10, 11])  # allowed
+    for name, seed in [(results.budget_name("QUICK", 0.1), [7, 8, 9, 10, 11]), (paper, [7, 8, 9, 10]),
+                       (paper, 7), ("custom", [7, 8, 9, 10, 11])]:
+        with pytest.raises(results.CommittedError, match=f"this {name} "):
+            results.check_committed(figures / ".." / "figures", "seeds_fig5_many", config_name=name, seed=seed)
+    for argv in (["--quick", "--seeds", "7", "8", "9", "10", "11"], ["--seeds", "7", "8"]):
+        with pytest.raises(SystemExit) as e:
+            seeds.main(["fig5_many", *argv, "--budget-fraction", "0.1", "--out", str(figures)])
+        assert "only a PAPER run writes the committed results" in str(e.value) and "\n" not in str(e.value)
+    # the default folder of the PAPER sweep at a fraction is figures/: there, a full-budget sweep is kept
+    full = figures / "seeds_fig5_many.json"
+    full.write_text(json.dumps({"figure": "fig5_many", "config_name": "PAPER", "config": {}}))
+    with pytest.raises(SystemExit) as e:
+        seeds.main(["fig5_many", "--seeds", "7", "8", "9", "10", "11", "--budget-fraction", "0.1"])
+    assert str(e.value) == (f"experiments.seeds: error: {full} holds the sweep at the paper's full budgets; a sweep "
+                            "at budgets x 0.1 does not replace it: give --out")
+    assert json.loads(full.read_text())["config_name"] == "PAPER" and sorted(os.listdir(figures)) == [full.name]
 
 
 # ---- --scheduler at something that is not a Dask scheduler ---------------------------------------

@@ -1,8 +1,9 @@
 """Page of Figure 5: thousands of hyperparameters, from figures/fig5_many.json and .npz (and, for the
-cost of a plain step, figures/bench_step_cost.json)."""
+cost of a plain step, figures/bench_step_cost.json; over seeds at a fraction of the budgets,
+figures/seeds_fig5_many.json)."""
 import numpy as np
 
-from docs.fmt import Claim, Verdict, count, num, pct, sci, table
+from docs.fmt import Claim, Verdict, count, num, pct, sci, secs, seed_list, table
 
 NAME = "fig5_many"
 ARCHS = ("784-10", "784-100-10", "784-100-100-10")
@@ -19,16 +20,23 @@ def gap(valid, test):
     return valid - test
 
 
-def verdicts(R):
-    m = R(NAME)["metrics"]
+def rules(m):
+    """Whether each verdict's rule holds on one run's metrics m (the PAPER run's, or one seed's of the
+    sweep): {"faster", "overfit", "deeper": bool, "hand": [bool per model of ARCHS]}."""
     faster = m["hyper_time_to_plateau_s"] < (m["unrolled_time_to_hyper_final_s"] or np.inf)
     worse = m["unrolled_valid_final"] < m["hyper_valid_final"]
     less = gap(m["hyper_valid_final"], m["hyper_test_final"]) >= gap(m["unrolled_valid_final"], m["unrolled_test_final"])
     v, t = [m[a]["valid_final"] for a in ARCHS], [m[a]["test_final"] for a in ARCHS]
-    deeper = all(np.diff(v) < 0) and all(np.diff(t) < 0)
-    beats = [m[a]["valid_final"] < m[a]["handtuned_valid"] for a in ARCHS]
+    return {"faster": bool(faster and worse), "overfit": bool(less),
+            "deeper": bool(all(np.diff(v) < 0) and all(np.diff(t) < 0)),
+            "hand": [bool(m[a]["valid_final"] < m[a]["handtuned_valid"]) for a in ARCHS]}
+
+
+def verdicts(R):
+    r = rules(R(NAME)["metrics"])
+    faster, less, deeper, beats = r["faster"], r["overfit"], r["deeper"], r["hand"]
     return {
-        "faster": Verdict([faster and worse], ["seed 7"], rule=(
+        "faster": Verdict([faster], ["seed 7"], rule=(
             "hyper-training reaches its plateau (within 1% of its final validation loss) before the unrolled "
             "baseline reaches hyper-training's final loss, and the unrolled baseline ends lower")),
         "overfit": Verdict([less], ["seed 7"], rule=(
@@ -41,10 +49,56 @@ def verdicts(R):
     }
 
 
+# ---- over seeds, at a fraction of the budgets (figures/seeds_fig5_many.json) ---------------------------
+def sweep(R):
+    return R(f"seeds_{NAME}") if R.has(f"seeds_{NAME}") else None
+
+
+def seed_runs(S):
+    """[(seed, metrics)] of the sweep's completed seeds: each seed's metrics rebuilt from the summary's
+    dotted names ("784-10.valid_final" -> m["784-10"]["valid_final"]), as rules() reads them."""
+    runs = []
+    for i, seed in enumerate(S["completed"]):
+        m = {}
+        for key, st in S["metrics"].data.items():
+            head, _, rest = key.partition(".")
+            if rest:
+                m.setdefault(head, {})[rest] = st["values"][i]
+            else:
+                m[head] = st["values"][i]
+        runs.append((seed, m))
+    return runs
+
+
+def seed_verdicts(S):
+    """{verdict: Verdict over the sweep's seeds}; "hand" is one Verdict per model of ARCHS."""
+    runs = seed_runs(S)
+    seeds, r = [s for s, _ in runs], [rules(m) for _, m in runs]
+    out = {k: Verdict([x[k] for x in r], seeds) for k in ("faster", "overfit", "deeper")}
+    out["hand"] = [Verdict([x["hand"][i] for x in r], seeds) for i in range(len(ARCHS))]
+    return out
+
+
+def scaled(S):
+    """'budgets × 0.1' of a sweep at a fraction of the budgets ('the full budgets' at 1)."""
+    f = S.get("budget_fraction", 1)
+    return "the full budgets" if f == 1 else f"budgets × {f:g}"
+
+
 def claims(R):
-    m, v = R(NAME)["metrics"], verdicts(R)
-    seed = lambda key: (f"{R(NAME)['config.seed']} (the only seed run)" if v[key].k  # noqa: E731
-                        else f"none ({R(NAME)['config.seed']} is the only seed run)")
+    m, v, S = R(NAME)["metrics"], verdicts(R), sweep(R)
+    first = R(NAME)['config.seed']
+    over = {} if S is None else seed_verdicts(S)
+
+    def seed(key):
+        if S is None:
+            return f"{first} (the only seed run)" if v[key].k else f"none ({first} is the only seed run)"
+        base = str(first) if v[key].k else "none"
+        if key == "hand":
+            n = len(S["completed"])
+            return f"{base}; at {scaled(S)}: " + " / ".join(str(x.k) for x in over[key]) + f" of {n} seeds"
+        x = over[key]
+        return f"{base}; at {scaled(S)}: {x.k} of {len(x.holds)}" + (f" ({seed_list(x.which())})" if x.k else "")
     h, u = m["hyper_valid_final"], m["unrolled_valid_final"]
     return [
         Claim("5 top", "with 7,850 hyperparameters, hyper-training converges faster than unrolled reverse-mode, "
@@ -62,8 +116,9 @@ def claims(R):
 
 
 def page(R):
-    d, z = R(NAME), R.npz(NAME)
-    parts = [intro(d), main_table(d, z), holds(d, z), search(d), settings(d)]
+    d, z, S = R(NAME), R.npz(NAME), sweep(R)
+    parts = [intro(d), main_table(d, z), holds(d, z)] + ([seeds_section(S)] if S is not None else [])
+    parts += [search(d), settings(d)]
     parts.append(cost(d, R("bench_step_cost") if R.has("bench_step_cost") else None))
     return "\n\n".join(parts)
 
@@ -234,3 +289,58 @@ def cost(d, b):
             f"{count(c['top_budget_s'])} s){plain}, and {deeper} ms for the deeper models; the paper says \"2 · 10 "
             f"times\". One unrolled hyper-iteration with T = {m['unrolled_T']} costs "
             f"{num(c['top_budget_s'] / m['unrolled_steps'], 1)} s." + time)
+
+
+def _over(values, d):
+    """mean ± sd, min … max and the per-seed values of one quantity over the seeds (None: never); a
+    pair of quantities (a tuple per seed) gives 'a / b' in every cell."""
+    if isinstance(values[0], tuple):
+        return tuple(" / ".join(c) for c in zip(*(_over([v[i] for v in values], d) for i in range(len(values[0])))))
+    x = np.array([v for v in values if v is not None], dtype=float)
+    each = ", ".join("never" if v is None else num(v, d) for v in values)
+    if not len(x):
+        return "never", "", each
+    sd = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
+    n = f" ({len(x)} seeds)" if len(x) < len(values) else ""
+    return f"{num(x.mean(), d)} ± {num(sd, d)}{n}", f"{num(x.min(), d)} … {num(x.max(), d)}", each
+
+
+SEED_ROWS = (  # (label, per-seed value from a seed's metrics, decimals)
+    ("top: hyper-training, final valid. / test", lambda m: (m["hyper_valid_final"], m["hyper_test_final"]), 5),
+    ("top: unrolled, final valid. / test", lambda m: (m["unrolled_valid_final"], m["unrolled_test_final"]), 5),
+    ("top: hyper-training on its plateau at (s)", lambda m: m["hyper_time_to_plateau_s"], 1),
+    ("top: unrolled reaches hyper-training's final valid. at (s)", lambda m: m["unrolled_time_to_hyper_final_s"], 1),
+    ("top: validation − test, hyper-training / unrolled", lambda m: (
+        gap(m["hyper_valid_final"], m["hyper_test_final"]), gap(m["unrolled_valid_final"], m["unrolled_test_final"])), 5),
+    *((f"{a}: hyper-training / hand-tuned, valid.", lambda m, a=a: (m[a]["valid_final"], m[a]["handtuned_valid"]), 5)
+      for a in ARCHS),
+    *((f"{a}: hyper-training, test", lambda m, a=a: m[a]["test_final"], 5) for a in ARCHS))
+
+
+def seed_verdict_rows(S):
+    """[(claim, for how many seeds its rule holds)] of the sweep: the rows of the verdicts over seeds."""
+    v, n = seed_verdicts(S), len(S["completed"])
+    said = lambda x: f"{x.k} of {n}" + (f" ({seed_list(x.which())})" if 0 < x.k < n else "")  # noqa: E731
+    rows = [("hyper-training converges faster than unrolled, to a worse solution", said(v["faster"])),
+            ("hyper-training over-fits the validation set less", said(v["overfit"])),
+            ("deeper models reach lower losses", said(v["deeper"]))]
+    return rows + [(f"hyper-training beats hand-tuning, {a}", said(x)) for a, x in zip(ARCHS, v["hand"])]
+
+
+def budgets_text(S):
+    b = S["budgets"]
+    return (f"top {b['top_budget_s']:g} s, bottom {' / '.join(f'{x:g}' for x in b['bottom_s'])} s, unrolled search "
+            f"{b['search_budget_s']:g} s a setting, evaluations every {b['eval_every_s']:g} s")
+
+
+def seeds_section(S):
+    runs, seeds = seed_runs(S), S["completed"]
+    rows = [(label, *_over([get(m) for _, m in runs], d)) for label, get, d in SEED_ROWS]
+    frac = S.get("budget_fraction", 1)
+    what = ("the PAPER config" if frac == 1 else f"the PAPER config with every time budget × {frac:g} — "
+            f"{budgets_text(S)} — a labelled robustness budget, not the paper's")
+    return (f"**Over seeds {seed_list(seeds)} at {scaled(S)}.** `figures/seeds_{NAME}.json` holds {what} "
+            f"({secs(S['timings_s.wall'])} of wall time, {S['backend']}). The verdicts above are the PAPER run's; "
+            "here each rule is applied to every seed of the sweep:\n\n"
+            + table(("verdict", "holds on seeds"), seed_verdict_rows(S)) + "\n\n"
+            + table(("", "mean ± sd", "min … max", "per seed " + ", ".join(map(str, seeds))), rows))

@@ -1,6 +1,8 @@
 """Page of the seed sweeps: how to run a figure over seeds (locally or on a Dask cluster) and every
 committed summary figures/seeds_<figure>.json, found by name, so a new sweep gets its section without
-an edit here."""
+an edit here. A figure's template may define seed_verdict_rows(S) -> [(claim, on how many seeds it
+holds)]: its sweep's section then shows them."""
+import importlib
 import math
 
 from docs.fmt import MINUS, count, num, secs, seed_list, seeds_phrase, table
@@ -26,6 +28,9 @@ PYTHONPATH=. dask scheduler                                          # on one ma
 PYTHONPATH=. dask worker tcp://HOST:8786 --nworkers 8 --nthreads 1   # on each of the others (8 cores)
 python experiments/seeds.py fig5_many --seeds $(seq 7 56) --scheduler tcp://HOST:8786
 ```
+
+`--budget-fraction F` (Figure 5 only) runs every seed with every time budget × F, a labelled robustness budget
+for a machine without a cluster; the summary is named so (e.g. "PAPER, budgets x 0.1") and records F.
 
 A worker has one thread (`--nthreads 1`, checked) and a core of its own (`--nworkers` = the machine's cores);
 a seed holds no worker while it waits for its figure's jobs; `--jobs` caps how many seeds are on the cluster
@@ -81,7 +86,11 @@ def sweep(R, p, name):
     S = R(name)
     seeds, reused, failed = S["completed"], list(S["reused"]), S["failed"].data
     ran = [s for s in seeds if s not in reused]
-    head = (f"### [{p.title}]({p.name}.md)\n\n`figures/{name}.json`: the {S['config_name']} config over "
+    frac = S.get("budget_fraction", 1)
+    config = (f"the {S['config_name']} config" if frac == 1 else
+              f"the PAPER config with every time budget × {frac:g} ("
+              + ", ".join(f"`{k}` {_budget(v)}" for k, v in S["budgets"].data.items()) + ")")
+    head = (f"### [{p.title}]({p.name}.md)\n\n`figures/{name}.json`: {config} over "
             f"{seeds_phrase(seeds)}, {count(S['timings_s.wall'])} s of wall time for {seeds_phrase(ran)} "
             f"({S['backend']}, {S['jobs']} job at a time)"
             + (f"; {seeds_phrase(reused)} reused the committed run" if reused else "")
@@ -97,5 +106,14 @@ def sweep(R, p, name):
         rows.append((f"`{key}`", f"{_fmt(st['mean'])} ± {_fmt(st['sd'], st['mean'])}",
                      f"{_fmt(st['min'])} … {_fmt(st['max'])}", " / ".join(_fmt(v) for v in st["values"])))
     body = table(("metric", "mean ± sd", "min … max", "per seed " + " / ".join(str(s) for s in seeds)), rows)
+    t = importlib.import_module(f"docs.templates.{p.name}")
+    if hasattr(t, "seed_verdict_rows"):
+        head += ("\n\nThe page's verdicts, each rule applied to every seed:\n\n"
+                 + table(("verdict", "holds on seeds"), t.seed_verdict_rows(S)))
     return (f"{head}\n\n<details><summary>every scalar metric over {seed_list(seeds)} ({len(rows)})</summary>\n\n"
             f"{body}\n\n</details>")
+
+
+def _budget(v):
+    """A budget of the summary: '100 s', '32 / 96 / 115 s'."""
+    return " / ".join(f"{x:g}" for x in v) + " s" if isinstance(v, list) else f"{v:g} s"
