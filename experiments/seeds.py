@@ -274,12 +274,10 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
 
 def check_fraction(figure, module, fraction):
     """--budget-fraction only for a time-budgeted figure that can scale its budgets, 0 < F <= 1."""
-    if figure not in TIME_BUDGET:
-        raise ValueError(f"--budget-fraction is only for the figures that train against a time budget "
-                         f"({', '.join(sorted(TIME_BUDGET))}); {figure} does not: leave it out")
-    if not hasattr(module, "scaled"):
-        raise ValueError(f"experiments/{figure}.py has no scaled(config, fraction), so --budget-fraction cannot "
-                         f"scale its budgets; leave it out")
+    if figure not in TIME_BUDGET or not hasattr(module, "scaled"):
+        able = sorted(f for f in TIME_BUDGET if hasattr(importlib.import_module(f"experiments.{f}"), "scaled"))
+        raise ValueError(f"--budget-fraction scales the time budgets of {', '.join(able)} only (a figure with "
+                         f"scaled(config, fraction)); {figure} has none to scale: leave it out")
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise ValueError(f"budget fraction {fraction!r}: give a number above 0 and at most 1, e.g. 0.1")
 
@@ -400,7 +398,8 @@ def parser():
                    help="folder of the summary (default figures/ for PAPER over seeds 7-11, else runs/paper_seeds/, "
                         "or runs/quick_seeds/ with --quick)")
     p.add_argument("--budget-fraction", type=fraction_type, default=None, metavar="F",
-                   help="every time budget times F, 0 < F <= 1 (a labelled robustness budget; fig5_many only)")
+                   help="every time budget times F, 0 < F <= 1 (a labelled robustness budget; figures with scaled(): "
+                        "fig5_many)")
     cli.add_scheduler(p)
     return p
 

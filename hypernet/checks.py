@@ -164,6 +164,11 @@ def check_problem(problem):
     if sizes is not None and (isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2
                               or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in sizes)):
         raise ValueError(f"problem.layer_sizes must be None or >= 2 positive integers (n0, ..., nL), got {sizes!r}")
+    if sizes is not None:
+        from .layout import size  # the flat layout's count of weights and biases
+        if size(tuple(sizes)) != problem.n_weights:
+            raise ValueError(f"problem.layer_sizes {tuple(sizes)} make an MLP of {size(tuple(sizes))} weights and biases, "
+                             f"but n_weights is {problem.n_weights}; fix one of them (or leave layer_sizes out)")
 
 
 def check_compatible(problem, hypernet, phi):

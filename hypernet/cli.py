@@ -55,13 +55,13 @@ seed_type = int_type(0, "seed ", maximum=checks.MAX_SEED)
 
 
 def seconds_type(text):
-    """argparse type: a non-negative number of seconds."""
+    """argparse type: a positive number of seconds (0 would mean "wait for ever" to Dask)."""
     try:
         s = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not s >= 0 or s == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not a non-negative number of seconds")
+    if not s > 0 or s == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return s
 
 

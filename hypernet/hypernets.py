@@ -22,6 +22,9 @@ from .ops import affine, cols, two_layer
 
 
 class Hypernet(NamedTuple):
+    """A hypernetwork w_phi(lam). Make one with linear, factorised or mlp (optionally wrapped by
+    centred or tangent); its starting parameters are phi = hn.init(np.random.default_rng(seed),
+    0.01), and hn.apply(phi, lams (S, H)) gives the S weight vectors (S, D)."""
     init: Callable     # init(rng, scale) -> phi, randn * scale, shape (n_params,)
     apply: Callable    # apply(phi, lams (S, H)) -> weights (S, D)
     n_params: int

@@ -21,6 +21,9 @@ from .checks import check_positive
 
 
 class Optimizer(NamedTuple):
+    """An optimiser as a pure pair: state = opt.init(x); step, state = opt.update(g, state);
+    x = x - step. Make one with adam(lr), sgd(lr) or sgd_momentum(lr, momentum) and pass it to an
+    algorithm as opt_phi= / opt_lam= (Algorithm 1 and the unrolled baseline: opt=)."""
     init: Callable    # init(x) -> state
     update: Callable  # update(g, state) -> (step, new state); apply as x = x - step
     name: str         # e.g. "adam(lr=0.0001)", for messages and records

@@ -549,3 +549,14 @@ def test_a_tangent_run_without_lam_steps_is_bit_identical_to_the_fixed_centre_ru
         for x, y in ((a.lam, c.lam), (a.train_losses, c.train_losses), (a.valid_losses, c.valid_losses),
                      (a.lam_path, c.lam_path)):
             np.testing.assert_array_equal(x, y)
+
+
+def test_layer_sizes_that_do_not_make_n_weights_are_refused(tiny):
+    """layer_sizes is optional; given, it must describe n_weights (a 6-3 MLP has 21, not 18)."""
+    prob, hn, phi, b = tiny
+    bad = prob._replace(layer_sizes=(6, 3))
+    with pytest.raises(ValueError, match=r"layer_sizes \(6, 3\) make an MLP of 21 weights and biases, but n_weights is 18"):
+        alg.hypertrain_local(bad, hn, phi=phi, lam_hat=np.zeros(1), train_batch=b, valid_batch=b, iters=3, sigma=0.1,
+                             seed=0)
+    alg.hypertrain_local(prob._replace(layer_sizes=None), hn, phi=phi, lam_hat=np.zeros(1), train_batch=b,
+                         valid_batch=b, iters=3, sigma=0.1, seed=0)  # left out: not checked

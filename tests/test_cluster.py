@@ -97,7 +97,9 @@ def test_no_scheduler_or_no_worker_is_one_line_before_any_work(tmp_path):
     code, err = fig4(tmp_path, "--scheduler", " ")
     assert code == 1 and "--scheduler is empty" in err
     code, err = fig4(tmp_path, "--scheduler", "tcp://x", "--wait-workers", "-1")
-    assert code == 2 and "-1 is not a non-negative number of seconds" in err
+    assert code == 2 and "-1 is not a positive number of seconds" in err
+    code, err = fig4(tmp_path, "--scheduler", "tcp://x", "--wait-workers", "0")  # Dask would wait for ever
+    assert code == 2 and "0 is not a positive number of seconds" in err
 
 
 def test_workers_of_other_code_or_with_more_threads_are_refused(cluster, monkeypatch):

@@ -133,10 +133,9 @@ def test_bad_arguments_give_one_line(args, says, capsys):
     (["fig5_many", "--budget-fraction", "1.5"], "budget fraction 1.5 is not above 0 and at most 1"),
     (["fig5_many", "--budget-fraction", "nan"], "budget fraction nan is not above 0 and at most 1"),
     (["fig5_many", "--budget-fraction", "a tenth"], "budget fraction 'a tenth' is not a number"),
-    (["fig2_global", "--budget-fraction", "0.5"], "--budget-fraction is only for the figures that train against "
-                                                  "a time budget (fig5_many, fig6_gp, fig7_hpo, fig8_warmstart); "
-                                                  "fig2_global does not"),
-    (["fig6_gp", "--budget-fraction", "0.5"], "experiments/fig6_gp.py has no scaled(config, fraction)"),
+    (["fig2_global", "--budget-fraction", "0.5"], "--budget-fraction scales the time budgets of fig5_many only "
+                                                  "(a figure with scaled(config, fraction)); fig2_global has none"),
+    (["fig6_gp", "--budget-fraction", "0.5"], "--budget-fraction scales the time budgets of fig5_many only"),
 ])
 def test_a_bad_budget_fraction_gives_one_line(args, says, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
