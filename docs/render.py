@@ -137,7 +137,8 @@ def readme_blocks(R):
     shown = [f"**[{p.title}](docs/{p.name}.md)** · `python experiments/{p.name}.py` "
              + (f"({fmt.secs(paper_seconds(p, R))})\n\n![{p.title}](figures/{p.name}.png)" if p in done
                 else "(no committed results yet)") for p in figs]
-    return {"reproduction": repro, "claims": claims, "figures": "\n\n".join(shown)}
+    extra = {p.name: template(p).readme_block(R) for p in PAGES if hasattr(template(p), "readme_block")}
+    return {"reproduction": repro, "claims": claims, "figures": "\n\n".join(shown), **extra}
 
 
 def fill_readme(text, blocks):

@@ -32,11 +32,33 @@ Finished jobs are kept in the results folder (`.<figure>.jobs/`, keyed by settin
 figure is saved: a run killed mid-way and started again recomputes only what is missing."""
 
 
-def page(R):
-    counts = list(COUNTS)
+def predicted(R, counts):
+    """{figure: [seconds on each N of counts, then on any N]} from the committed job times."""
     pred = predict_wall.predict(R.folder, counts)
     for name in pred:
         R(name)  # the page reads these files
+    return pred
+
+
+def readme_block(R):
+    """The README's lines: the predicted wall time on N workers and the measured overhead."""
+    pred = predicted(R, list(COUNTS))
+    total = [sum(col) for col in zip(*pred.values())]
+    longest = max(pred, key=lambda n: pred[n][-1])
+    text = ("The full reproduction, predicted from the recorded job times: "
+            + ", ".join(f"{secs(t)} on {n}" for n, t in zip(COUNTS, total))
+            + f" workers, {secs(total[-1])} on any number (bounded by `{longest}`).")
+    if R.has(NAME):
+        b = R(NAME)
+        text += (f" Measured, `run_all.sh --quick`: {secs(statistics.median(b['local_s']))} locally, "
+                 f"{secs(statistics.median(b['scheduler_s']))} on a LocalCluster of {b['workers']} workers "
+                 f"({pct(b['ratio'] - 1, 1, sign=True)}; medians of {len(b['local_s'])} runs each, back to back).")
+    return text
+
+
+def page(R):
+    counts = list(COUNTS)
+    pred = predicted(R, counts)
     jobs = {name: len(predict_wall.jobs_of(name, R(name).data)[0]) for name in pred}
     rows = [(f"`{name}`", str(jobs[name]), *(secs(s) for s in row)) for name, row in pred.items()]
     rows.append(("all (`run_all.sh`)", str(sum(jobs.values())), *(secs(sum(col)) for col in zip(*pred.values()))))
