@@ -2,7 +2,7 @@
 gradient step, from figures/bench_step_cost.json (written by `bench/step_cost.py --reference --json ...`)."""
 import numpy as np
 
-from docs.fmt import count, num, secs, table
+from docs.fmt import count, num, pct, secs, table
 
 NAME = "bench_step_cost"
 PAPER = {"a": "-", "b": "2 × 10 = 20"}  # the paper: "2 · 10 times" for the factorised hypernetwork (bottleneck 10)
@@ -45,4 +45,20 @@ def page(R):
         table(("case", "paper", "plain step", "hyper step", "ratio, wall (quartiles)", "ratio, CPU",
                "ratio, reference forms"), rows),
         (f"The readable formulas cost {num(min(slower), 1)}-{num(max(slower), 1)} times the fast path "
-         f"(mean {num(float(np.mean(slower)), 1)})." if slower else "") + floor])
+         f"(mean {num(float(np.mean(slower)), 1)})." if slower else "") + floor] + before_after(R))
+
+
+def before_after(R):
+    """A paragraph on figures/bench_before_after.json (bench/before_after.py), if it is there."""
+    if not R.has("bench_before_after"):
+        return []
+    b = R("bench_before_after")
+    spread = max(abs(x / float(np.median(c[k])) - 1) for c in b["cases"] for k in ("base_cpu_ms", "head_cpu_ms")
+                 for x in c[k])
+    cases = "; ".join(f"case {c['case']}, batch {count(c['batch'])}: hyper step {pct(c['ratio'] - 1, 1, sign=True)}, "
+                      f"plain step {pct(c['plain_ratio'] - 1, 1, sign=True)}" for c in b["cases"])
+    return [f"**Against an earlier commit.** `python bench/before_after.py --base {b['base'][:7]}` runs this script in "
+            f"commit {b['head'][:7]} and in {b['base'][:7]} alternately ({b['rounds']} rounds, the order flipping each "
+            f"round; load average {num(b['load_before'], 1)} at the start) and compares the medians of their CPU time "
+            f"per step: {cases}. Single rounds lie up to {pct(spread, 0)} from their commit's median on this shared "
+            "machine, so only differences larger than that are resolved."]
