@@ -77,8 +77,9 @@ class Config:
     ablation_lr_lam: float = 1e-2    # the original code's Adam step on lam
     ablation_sgd_lr: float = 1e-4    # the original code's SGD step on the hypernetwork
     ablation_sigma: float = 0.3
-    # The ablations of seed_ablations also run at ablation_seeds but `seed` (they are short), so that their
-    # lam_hat is seen over the 5 seeds beside the faithful runs' (figures/seeds_fig4_local.json).
+    # The ablations of seed_ablations (those among `ablations`) also run at ablation_seeds but `seed`
+    # (they are short), so that their lam_hat is seen over 5 seeds beside the faithful runs'
+    # (figures/seeds_fig4_local.json).
     seed_ablations: tuple = ("alg4_code_sgd",)
     ablation_seeds: tuple = (8, 9, 10, 11)
     path_points: int = 4000          # lam_hat path saved at about this many iterations
@@ -180,14 +181,16 @@ def run(config=PAPER, out=FIGURES):
     if unknown or len(set(names)) < len(names):
         raise ValueError(f"paper_runs must be among {PAPER_RUNS} and ablations among {list(RUNS)[2:]}, each once; "
                          f"got {config.paper_runs} and {config.ablations}")
-    if not set(config.seed_ablations) <= set(config.ablations):
-        raise ValueError(f"seed_ablations must be among the ablations {config.ablations}, got {config.seed_ablations}")
+    unknown = [n for n in config.seed_ablations if n not in RUNS or n in PAPER_RUNS]
+    if unknown:
+        raise ValueError(f"seed_ablations must be among {list(RUNS)[2:]}, got {config.seed_ablations}")
+    at_seeds = [n for n in config.seed_ablations if n in config.ablations]  # ablations=() runs none of them
     for s in config.ablation_seeds:
         checks.check_seed(ablation_seeds=s)
     if len(set(config.ablation_seeds)) < len(config.ablation_seeds):
         raise ValueError(f"ablation_seeds must be distinct, got {config.ablation_seeds}")
     extra_seeds = [s for s in config.ablation_seeds if s != config.seed]  # the run's own seed is run anyway
-    others = {(s, n): dataclasses.replace(config, seed=s) for s in extra_seeds for n in config.seed_ablations}
+    others = {(s, n): dataclasses.replace(config, seed=s) for s in extra_seeds for n in at_seeds}
     by_seed = {}
     timings, metrics = {}, {"iterations": config.iters}
     arrays = {"dense_lams": np.linspace(*config.dense)}
@@ -215,7 +218,7 @@ def run(config=PAPER, out=FIGURES):
             print(f"[{FIGURE}] {RUNS[name][0]}: final lam_hat {m['final_lam']:.3f} ({timings[name]:.0f} s)",
                   flush=True)
     metrics["ablations"] = list(config.ablations)
-    for name in config.seed_ablations:  # over the main seed and ablation_seeds
+    for name in at_seeds:  # over the main seed and ablation_seeds
         runs = [{k: metrics[f"{name}_{k}"] for k in ("final_lam", "final_valid_loss")}] + [
             by_seed[s, name] for s in extra_seeds]
         metrics[f"{name}_over_seeds"] = {"seeds": [config.seed, *extra_seeds],

@@ -82,7 +82,7 @@ def test_fig4_ablations_alone_give_the_numbers_of_the_full_run(tmp_path):
         {k: v for k, v in alone.items() if k.startswith(("alg4_code_sgd", "cv_"))}
     with pytest.raises(ValueError, match="ablations among"):
         fig4.run(dataclasses.replace(config, ablations=("alg5",)), tmp_path / "bad")
-    for bad, message in (({"seed_ablations": ("alg3_code_lr",)}, "seed_ablations must be among"),
+    for bad, message in (({"seed_ablations": ("alg3",)}, "seed_ablations must be among"),
                          ({"ablation_seeds": (8, 8)}, "ablation_seeds must be distinct"),
                          ({"ablation_seeds": (-1,)}, "ablation_seeds")):
         with pytest.raises(ValueError, match=message):

@@ -161,7 +161,8 @@ def test_a_quick_sweep_at_a_budget_fraction(tmp_path):
     for prefix in ("top_hyper", "top_unrolled"):
         t = arrays[f"{prefix}_t"]
         assert 1.35 <= t[-1] < 1.6 and np.all(np.diff(np.floor(t[:-1] / 0.15)) >= 1), (prefix, t)
-    assert arrays["unrolled_0_t"][-1] < 0.6 and s["metrics"]["784-10.end_s"]["mean"] == 1.0
+    # the search ran its scaled 0.5 s (QUICK's own is 1.0 s; its last hyper-iteration may overrun a little)
+    assert arrays["unrolled_0_t"][-1] < 0.9 and s["metrics"]["784-10.end_s"]["mean"] == 1.0
 
 
 def test_time_budget_figure_refuses_to_share_cores(tmp_path, capsys):
