@@ -21,6 +21,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 import hypernet
+from experiments.own_model import both_algorithms  # the same two runs as the ridge example
 from hypernet import cli
 
 
@@ -79,21 +80,7 @@ def run(config=FULL, seed=0):
     exact_valid = lambda lam: valid_loss(sklearn_fit(lam, *train)[None], valid)[0]  # noqa: E731
     grid = np.linspace(*config.grid)
     curve = np.array([exact_valid(lam) for lam in grid])
-    common = dict(train_batch=lambda step: train, valid_batch=lambda step: valid, opt_phi=hypernet.adam(config.lr),
-                  opt_lam=hypernet.adam(config.lr))
-    done = lambda res: (res.lam[0], res.valid_losses[-1], exact_valid(res.lam[0]), res.seconds)  # noqa: E731
-    mlp, linear = hypernet.mlp(1, config.hidden, D), hypernet.linear(1, D)
-    # (1) Algorithm 2: a global MLP hypernetwork over U[prior], then lam descended through it
-    res2 = hypernet.hypertrain_global(
-        problem, mlp, phi=mlp.init(np.random.default_rng([seed, 0]), 0.1), lam_hat=np.mean(config.prior),
-        sample_lams=hypernet.uniform_sampler(*config.prior, n_samples=config.samples, seed=seed),
-        iters=config.iters, lam_iters=config.lam_iters, **common)
-    runs = {f"Algorithm 2 (MLP, U{list(config.prior)})": done(res2)}
-    # (2) Algorithm 3: a linear hypernetwork and lam_hat trained jointly, lam_hat from a poor start
-    res3 = hypernet.hypertrain_local(
-        problem, linear, phi=linear.init(np.random.default_rng([seed, 1]), 0.1), lam_hat=config.lam_hat0,
-        sigma=config.sigma, n_samples=config.samples, seed=(seed + 1) % 2 ** 32, iters=config.iters, **common)
-    runs[f"Algorithm 3 (linear, from {config.lam_hat0})"] = done(res3)
+    runs = both_algorithms(problem, config, seed, train, valid, exact_valid)
     return grid[np.argmin(curve)], curve.min(), runs
 
 

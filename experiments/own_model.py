@@ -54,14 +54,11 @@ def best_response(lam, X, y):
     return np.linalg.solve(X.T @ X / len(X) + np.exp(lam) * np.eye(X.shape[1]), X.T @ y / len(X))
 
 
-def run(config=FULL, seed=0):
-    """lam*, its valid loss, {algorithm: (lam, hypernetwork's last valid loss, exact valid loss at lam, s)}."""
-    train, valid = load_data(config.n_train)
-    D = train[0].shape[1]
-    problem = hypernet.Problem(train_loss, valid_loss, n_weights=D, n_hyper=1)
-    exact_valid = lambda lam: valid_loss(best_response(lam, *train)[None], valid)[0]  # noqa: E731
-    grid = np.linspace(-6, 4, 2001)                            # steps of 0.005
-    curve = np.array([exact_valid(lam) for lam in grid])
+def both_algorithms(problem, config, seed, train, valid, exact_valid):
+    """Algorithms 2 and 3 on your problem, full-batch: {algorithm: (lam, the hypernetwork's last valid
+    loss, exact_valid(lam), seconds)}. config needs lr, hidden, prior, samples, iters, lam_iters,
+    lam_hat0, sigma (own_logistic.py calls this too)."""
+    D = problem.n_weights
     common = dict(train_batch=lambda step: train, valid_batch=lambda step: valid, opt_phi=hypernet.adam(config.lr),
                   opt_lam=hypernet.adam(config.lr))
     done = lambda res: (res.lam[0], res.valid_losses[-1], exact_valid(res.lam[0]), res.seconds)  # noqa: E731
@@ -77,6 +74,18 @@ def run(config=FULL, seed=0):
         problem, linear, phi=linear.init(np.random.default_rng([seed, 1]), 0.1), lam_hat=config.lam_hat0,
         sigma=config.sigma, n_samples=config.samples, seed=(seed + 1) % 2 ** 32, iters=config.iters, **common)
     runs[f"Algorithm 3 (linear, from {config.lam_hat0})"] = done(res3)
+    return runs
+
+
+def run(config=FULL, seed=0):
+    """lam*, its valid loss, {algorithm: (lam, hypernetwork's last valid loss, exact valid loss at lam, s)}."""
+    train, valid = load_data(config.n_train)
+    D = train[0].shape[1]
+    problem = hypernet.Problem(train_loss, valid_loss, n_weights=D, n_hyper=1)
+    exact_valid = lambda lam: valid_loss(best_response(lam, *train)[None], valid)[0]  # noqa: E731
+    grid = np.linspace(-6, 4, 2001)                            # steps of 0.005
+    curve = np.array([exact_valid(lam) for lam in grid])
+    runs = both_algorithms(problem, config, seed, train, valid, exact_valid)
     return grid[np.argmin(curve)], curve.min(), runs
 
 
