@@ -36,7 +36,8 @@ listed in the README's table):
 - Hand-tuned (the paper does not define it): Algorithm 1 on a grid of 6 global log decays
   (penalty exp(lam) ||w||^2, i.e. all per-weight decays equal), all grid models at once, Adam on
   minibatches of 100 for as many steps as the hypernetwork took up to the end of its bottom-panel
-  curve, once with the paper's step 1e-4 and once with 1e-3; the line is the best of these 12.
+  curve, once with the paper's step 1e-4 and once with 1e-3 (the 12 models as one array, each row
+  with its own step size); the line is the best of these 12.
 - "Final" losses are means over the evaluations in the last 10% of a curve: the hypernetwork's
   curve is noisy, and one evaluation can sit on a spike.
 """
@@ -172,19 +173,23 @@ def unrolled_job(config, candidate, budget):
 
 
 def cv_job(config, sizes, iters):
-    """Algorithm 1 over global decays, `iters` Adam steps (the hypernetwork's count), once per step
-    size in cv_lrs: with the paper's 1e-4 alone the deeper models are still far from trained after
-    the hypernetwork's steps, so the hand-tuner also picks the step size."""
+    """Algorithm 1 over global decays, `iters` Adam steps (the hypernetwork's count), with every
+    step size in cv_lrs: with the paper's 1e-4 alone the deeper models are still far from trained
+    after the hypernetwork's steps, so the hand-tuner also picks the step size. The grid's
+    len(cv_lrs) x len(cv_log_decays) models train as one array (row k: step size k // decays,
+    decay k % decays), each with its own Adam step size."""
     splits, problem, full, evaluate = _setup(config, sizes, penalty="sq_l2")
     W0 = models.init_weights(np.random.default_rng(stream(config, "weights_init")), problem.n_weights,
                              config.init_scale)
-    lams = np.array(config.cv_log_decays)[:, None]
+    n_lr, n_decay = len(config.cv_lrs), len(config.cv_log_decays)
+    lams = np.tile(np.array(config.cv_log_decays, float), n_lr)[:, None]
+    lrs = np.repeat(np.array(config.cv_lrs, float), n_decay)[:, None]
     batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
-    runs = [algorithms.cross_validation(problem, lams, W0=W0, train_batch=batch, valid_data=full(splits.valid),
-                                        opt=optim.adam(lr), iters=iters) for lr in config.cv_lrs]
-    losses = np.array([r.valid_losses for r in runs])          # (step sizes, decays)
+    grid = algorithms.cross_validation(problem, lams, W0=W0, train_batch=batch, valid_data=full(splits.valid),
+                                       opt=optim.adam(lrs), iters=iters)
+    losses = np.asarray(grid.valid_losses).reshape(n_lr, n_decay)   # (step sizes, decays)
     i, j = np.unravel_index(np.argmin(losses), losses.shape)
-    return {"valid_losses": losses, "valid": float(losses[i, j]), "test": evaluate(runs[i].W[j])[1],
+    return {"valid_losses": losses, "valid": float(losses[i, j]), "test": evaluate(grid.W[i * n_decay + j])[1],
             "log_decay": config.cv_log_decays[j], "lr": config.cv_lrs[i], "steps": iters}
 
 

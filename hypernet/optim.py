@@ -38,10 +38,14 @@ class AdamState(NamedTuple):
 def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
     """Adam (Algorithm 1 of Kingma & Ba 2014): step = lr * mhat / (sqrt(vhat) + eps).
 
+    lr is a positive number, or an array of them that broadcasts against the parameters: with G
+    models stacked as the rows of one (G, D) array, lr of shape (G, 1) gives each model its own
+    step size (Figure 5's hand-tuned grid trains its decays and both step sizes as one array).
+
     Written once, as its formula; on plain float arrays and with fastpath.ENABLED, `update`
     computes the same in fused passes over fresh arrays (_adam_fused). The in-place trainer of many
     linear models (hypernet/linear_models.py) steps with the same fused passes."""
-    check_positive(lr=lr)
+    lr = check_step_size(lr)
 
     def init(x):
         return AdamState(np.zeros_like(x), np.zeros_like(x), 0)
@@ -57,7 +61,7 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
         v = b2 * state.v + (1 - b2) * g ** 2     # second moment
         mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)  # bias corrections
         return lr * mhat / (np.sqrt(vhat) + eps), AdamState(m, v, t)
-    return Optimizer(init, update, f"adam(lr={lr!r})")
+    return Optimizer(init, update, f"adam(lr={_show(lr)})")
 
 
 def sgd(lr):
@@ -78,6 +82,22 @@ def sgd_momentum(lr, momentum):
         v = momentum * v - lr * g
         return -v, v
     return Optimizer(lambda x: np.zeros_like(x), update, f"sgd_momentum(lr={lr!r}, momentum={momentum!r})")
+
+
+def check_step_size(lr):
+    """A positive finite number, or a non-empty array of them (one step size per model row); the
+    array is returned as a float copy, the number as it is."""
+    if isinstance(lr, (list, tuple, onp.ndarray)):
+        a = onp.array(lr, dtype=float)
+        if a.size == 0 or not onp.all(onp.isfinite(a) & (a > 0)):
+            raise ValueError(f"lr must be a positive finite number or an array of them (one per model row), got {lr!r}")
+        return a
+    check_positive(lr=lr)
+    return lr
+
+
+def _show(lr):
+    return repr(lr) if not isinstance(lr, onp.ndarray) else f"array{lr.ravel().tolist()!r}"
 
 
 def check_optimizer(**named):

@@ -69,6 +69,28 @@ def quick(tmp_path_factory):
     return fig5_many.run(fig5_many.QUICK, out), out
 
 
+def test_hand_tuned_grid_as_one_array_is_the_grid_per_step_size():
+    """cv_job trains all step sizes x decays as one array with a step size per row; the validation
+    losses are those of one array of the decays per step size (the way it was trained before), to
+    rounding (measured at 600 PAPER steps: identical; bench/cv_grid.py)."""
+    from hypernet import algorithms, data, models, optim
+    config, sizes, iters = fig5_many.QUICK, tuple(fig5_many.QUICK.archs[-1]), 40
+    splits, problem, full, _ = fig5_many._setup(config, sizes, penalty="sq_l2")
+    W0 = models.init_weights(np.random.default_rng(fig5_many.stream(config, "weights_init")), problem.n_weights,
+                             config.init_scale)
+    batch = data.minibatcher(splits.train, config.batch, fig5_many.stream(config, "train_batches"))
+    per_lr = np.array([algorithms.cross_validation(problem, np.array(config.cv_log_decays)[:, None], W0=W0,
+                                                   train_batch=batch, valid_data=full(splits.valid),
+                                                   opt=optim.adam(lr), iters=iters).valid_losses
+                       for lr in config.cv_lrs])
+    out = fig5_many.cv_job(config, sizes, iters)
+    assert out["valid_losses"].shape == (len(config.cv_lrs), len(config.cv_log_decays))
+    np.testing.assert_allclose(out["valid_losses"], per_lr, rtol=1e-12, atol=0)
+    i, j = np.unravel_index(np.argmin(per_lr), per_lr.shape)
+    assert (out["lr"], out["log_decay"]) == (config.cv_lrs[i], config.cv_log_decays[j])
+    assert out["valid"] == pytest.approx(per_lr[i, j], rel=1e-12)
+
+
 def test_quick_run_yields_every_metric(quick):
     record, out = quick
     m = record["metrics"]

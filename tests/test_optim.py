@@ -68,7 +68,32 @@ def test_every_optimiser_minimises_a_quadratic():
         np.testing.assert_allclose(x, c, atol=1e-3, err_msg=opt.name)
 
 
+@pytest.mark.parametrize("path", ["reference", "fast"])
+def test_adam_with_a_step_size_per_row_is_adam_on_each_row(path):
+    """lr of shape (G, 1) on a (G, D) array: row k moves exactly as adam(lr[k]) moves it alone."""
+    x0 = np.array([[0.5, -1.0, 2.0], [0.5, -1.0, 2.0], [3.0, 0.0, -0.5]])
+    lrs = [1e-4, 1e-2, 3e-3]
+    grads = [np.stack([g, -2 * g, g[::-1]]) for g in GRADS]
+    with (fastpath.reference() if path == "reference" else fastpath.fast()):
+        opt = optim.adam(np.array(lrs)[:, None])
+        x, state = x0, opt.init(x0)
+        for g in grads:
+            step, state = opt.update(g, state)
+            x = x - step
+        for k, lr in enumerate(lrs):
+            one, s1 = optim.adam(lr), None
+            xk, s1 = x0[k], one.init(x0[k])
+            for g in grads:
+                step, s1 = one.update(g[k], s1)
+                xk = xk - step
+            np.testing.assert_array_equal(x[k], xk)
+    assert opt.name == "adam(lr=array[0.0001, 0.01, 0.003])"
+
+
 @pytest.mark.parametrize("make, message", [
+    (lambda: optim.adam([1e-3, 0.0]), r"lr must be a positive finite number or an array of them \(one per model "
+                                      r"row\), got \[0.001, 0.0\]"),
+    (lambda: optim.adam(np.array([])), r"lr must be a positive finite number or an array of them"),
     (lambda: optim.adam(0.0), "lr must be a positive finite number, got 0.0"),
     (lambda: optim.adam(float("nan")), "lr must be a positive finite number, got nan"),
     (lambda: optim.sgd(-1e-3), "lr must be a positive finite number, got -0.001"),
