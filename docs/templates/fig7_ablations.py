@@ -1,7 +1,7 @@
 """Page of the ablations of the appendix comparison's hyper-training (experiments/fig7_ablations.py),
 from figures/fig7_ablations.json. The runs are read from metrics.<problem>, so another ablation
 gets its row without an edit here."""
-from docs.fmt import count, mean_sd, num, table
+from docs.fmt import Claim, Verdict, count, mean_sd, num, seed_list, table
 
 NAME = "fig7_ablations"
 PEERS = {"random": "random search", "gp_bo": "GP-EI", "tpe": "TPE"}
@@ -29,6 +29,98 @@ def describe(key):
     return "faithful (run again here)" if key == "faithful" else f"ablation: {key}"
 
 
+def short(key):
+    return key.replace("sigma=", "σ ").replace("tangent", "centred").replace(", ", " + ")
+
+
+# ---- the verdicts --------------------------------------------------------------------------------
+def noise(m):
+    """Run-to-run noise of h10's final validation loss: the faithful run here against the committed
+    one (the same settings and seed; a CPU-time budget makes the step counts differ)."""
+    return abs(m["h10"]["faithful"]["final_valid"] - m["reference"]["h10"]["hyper_final_valid"])
+
+
+def faithful_of(m, p):
+    """(seed-7 final, robustness finals) of the faithful run of problem p: run again here if it was,
+    else the committed comparison's."""
+    if "faithful" in m[p]:
+        return m[p]["faithful"]["final_valid"], m[p]["faithful"]["robust"]["final_valid"]["values"]
+    ref = m["reference"][p]
+    return ref["hyper_final_valid"], ref["robust_final_valid"]["hyper"]["values"]
+
+
+def best_peer(m, p):
+    ref = m["reference"][p]
+    return min((ref[f"{k}_best_valid"], k) for k in PEERS if f"{k}_best_valid" in ref)
+
+
+def ablations(m):
+    """[(problem, key, run)] of every ablation (not the faithful runs) that did not diverge."""
+    return [(p, k, r) for p in m["budget_s"] for k, r in m[p].items() if k != "faithful" and "diverged" not in r]
+
+
+def lowers(m, p, r):
+    k, n = robust_lower(m, p, r)
+    return r["final_valid"] < faithful_of(m, p)[0] - noise(m) and 2 * k > n
+
+
+def robust_lower(m, p, r):
+    """On how many robustness seeds the ablation ends below the faithful run, of how many."""
+    base = faithful_of(m, p)[1]
+    pairs = [(a, b) for a, b in zip(r["robust"]["final_valid"]["values"], base) if a is not None and b is not None]
+    return sum(a < b for a, b in pairs), len(pairs)
+
+
+def verdicts(R):
+    m = R(NAME)["metrics"].data
+    runs, h10 = ablations(m), [(p, k, r) for p, k, r in ablations(m) if p == "h10"]
+    units = [f"{p} {short(k)}" for p, k, _ in runs]
+    peer = best_peer(m, "h10")[0]
+    return {
+        "lowers": Verdict([lowers(m, p, r) for p, k, r in runs], units, "ablation", rule=(
+            "an ablation's final validation loss (mean of the last 10% of the evaluations, seed 7) is below the "
+            "faithful run's by more than the run-to-run noise: the difference between the faithful run made here and "
+            "the committed one (same settings and seed; h7850's faithful run is the committed one), and it ends below the "
+            "faithful run on most of the robustness seeds")),
+        "closes": Verdict([r["final_valid"] <= peer + noise(m) for _, _, r in h10], [f"h10 {short(k)}" for _, k, _ in h10],
+                          "ablation", rule=(
+            "an h10 ablation's final validation loss (seed 7) is at most the best black-box method's final plus the "
+            "run-to-run noise")),
+    }
+
+
+def claims(R):
+    d, V = R(NAME), verdicts(R)
+    m = d["metrics"].data
+    f10, peer = faithful_of(m, "h10")[0], best_peer(m, "h10")
+    by = lambda p: ", ".join(f"{short(k)} {num(r['final_valid'], 3)}" for q, k, r in ablations(m) if q == p)  # noqa: E731
+    numbers = (f"h10: faithful {num(f10, 3)} (committed {num(m['reference']['h10']['hyper_final_valid'], 3)}, noise "
+               f"{num(noise(m), 3)}), {by('h10')}, {PEERS[peer[1]]} {num(peer[0], 3)}"
+               + (f"; h7850: {by('h7850')} vs {num(faithful_of(m, 'h7850')[0], 3)}" if "h7850" in m["budget_s"] else ""))
+    rb = m["robust"]
+    seeds = f"7; {seed_list(rb['seeds'])} at {num(rb['budget_s'], 0)} s, lower: " + ", ".join(
+        f"{short(k)} {'{}/{}'.format(*robust_lower(m, p, r))}" for p, k, r in ablations(m) if p == "h10")
+    return [Claim("appendix, ablations", "h10's gap: an ablation lowers the final validation loss beyond noise",
+                  numbers, V["lowers"], seeds),
+            Claim("appendix, ablations", "… and reaches the black-box methods",
+                  ", ".join(V["closes"].which()) or "none", V["closes"], "7")]
+
+
+def supported(R):
+    """The sentence that says which explanation the numbers support, by the verdicts' rules."""
+    V = verdicts(R)
+    m = R(NAME)["metrics"].data
+    cos = {k: r["slope_cosine_mean"][-1] for k, r in m["h10"].items() if "diverged" not in r}
+    low, close = V["lowers"].which(), V["closes"].which()
+    head = (f"None of the ablations lowers the final validation loss by more than the run-to-run noise "
+            f"({num(noise(m), 3)}), so the numbers support neither explanation (the input's centring nor the width "
+            f"of p(λ | λ̂))" if not low else
+            f"Lower by more than the run-to-run noise ({num(noise(m), 3)}): {', '.join(low)}; "
+            + (f"reaching the black-box methods: {', '.join(close)}" if close else "none reaches the black-box methods"))
+    return (head + ". The hypernetwork's slope against the best response's at the end of the run (cosine, mean over "
+            "the directions): " + ", ".join(f"{short(k)} {num(c, 2)}" for k, c in cos.items()) + ".")
+
+
 def run_rows(runs):
     rows = []
     for key, r in runs.items():
@@ -48,7 +140,7 @@ def page(R):
     m, ref = d["metrics"].data, d["metrics.reference"].data
     at = " / ".join(f"{f:g}" for f in d["config.diag_at"])
     rb = m["robust"]
-    lines = [INTRO, "", DIAG, "",
+    lines = [INTRO, "", "**What the numbers support.** " + supported(R), "", DIAG, "",
              f"The committed comparison read: `{ref['file']}`, run {ref['run_id']} ({ref['config_name']}, seed "
              f"{ref['seed']}).", ""]
     for p, budget in m["budget_s"].items():

@@ -29,7 +29,9 @@ def robust_counts(d, name, q):
 
 
 def short(d, name):
-    return describe(d, name).removeprefix("warm start, ")
+    """'K 10', or 'K 200 (λ step 0.1)' where the λ step is not the first warm start's."""
+    K, lr = next((K, lr) for K, lr in d["config.warm"] if f"warm_K{K}_lr{lr:g}" == name)
+    return f"K {K}" + ("" if lr == d["config.warm"][0][1] else f" (λ step {sci(lr)})")
 
 
 def claims(R):
@@ -43,11 +45,10 @@ def claims(R):
         if q.startswith("reaches"):
             t = lambda n: m[f"{n}.time_to_hyper_plateau_s"]  # noqa: E731
             each = [f"{short(d, n)}: {'never' if t(n) is None else num(t(n), 0) + ' s'}" for n in names]
-            ref = f"hyper-training {num(m['hyper_time_to_plateau_s'], 0)} s"
+            ref = f"λ step {sci(d['config.warm'][0][1])} unless named; hyper-training {num(m['hyper_time_to_plateau_s'], 0)} s"
             ties = [short(d, n) for n in names if m[f"{n}.{q}"] and 2 * m["hyper_time_to_plateau_s"]
                     - m[f"{n}.time_to_hyper_plateau_s"] < d["config.eval_every_s"]]
-            ref += "".join(f"; {t}: a tie at the {num(d['config.eval_every_s'], 0)} s resolution of the evaluations"
-                           for t in ties)
+            ref += "".join(f"; {t}: a tie at the {num(d['config.eval_every_s'], 0)} s evaluation step" for t in ties)
         else:
             each = [f"{short(d, n)}: {num(m[f'{n}.valid_final'], 4)}" for n in names]
             ref = f"unrolled {num(m['unrolled_valid_final'], 4)}"
