@@ -417,12 +417,12 @@ def ablations(d):
                "hyper-training descends the hypernetwork's. So on h10 the hypergradient through this hypernetwork stops "
                "pointing downhill once λ̂ has left 0, and the faithful run's decline is not only φ's step size."
                if both in A else ""))
-    txt.append("A likely reason, not tested here: sampled at σ = 0.003 around λ̂ and fed raw λ, a linear hypernetwork "
+    txt.append("A likely reason, tested on [the ablations page](fig7_ablations.md): sampled at σ = 0.003 around λ̂ and fed raw λ, a linear hypernetwork "
                "a + Bλ can hardly tell B from a (both move w_φ(λ̂) alike), so B, and with it the hypergradient, carries "
                "the training updates scaled by λ̂ itself, which pushes each λ̂ᵢ further the way it has gone; Figure 5's "
                "hypernetwork, fed λ relative to its start, keeps λ̂ within sd "
                f"{num(m['h7850.hyper_lam_sd_final'], 2)} of it on h7850 (`metrics.h7850.hyper_lam_sd_final`). Feeding "
-               "λ − λ̂, or a wider p(λ | λ̂), are the ablations to run next.")
+               "λ − λ̂, or a wider p(λ | λ̂), are the ablations run there.")
     return "\n\n".join(txt)
 
 
