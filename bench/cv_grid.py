@@ -1,6 +1,7 @@
 """Figure 5's hand-tuned grid trained as one array against one array per step size.
 
-    python bench/cv_grid.py [--steps 1000] [--repeats 2] [--out figures/bench_cv_grid.json]
+    python bench/cv_grid.py [--steps 1000] [--repeats 2]          (prints; about 5 min at the defaults)
+    python bench/cv_grid.py --json figures/bench_cv_grid.json      (also writes the committed numbers)
 
 For every architecture of Figure 5 (PAPER settings: 6 global log decays, Adam step sizes 1e-4 and
 1e-3, minibatches of 100), Algorithm 1 (hypernet.algorithms.cross_validation) trains the grid for
@@ -24,7 +25,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from experiments import fig5_many
-from hypernet import algorithms, data, models, optim, runner
+from hypernet import algorithms, cli, data, models, optim, results, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,12 +54,22 @@ def timed(fn, *args):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=1000, help="training steps of each grid (default 1000)")
-    p.add_argument("--repeats", type=int, default=2, help="rounds of each way (default 2)")
-    p.add_argument("--out", default=str(ROOT / "figures" / "bench_cv_grid.json"))
+    p.add_argument("--steps", type=cli.int_type(1), default=1000, help="training steps of each grid (default 1000)")
+    p.add_argument("--repeats", type=cli.int_type(1), default=2, help="rounds of each way (default 2)")
+    p.add_argument("--json", metavar="PATH", help="also write the record as JSON to PATH (the committed one: "
+                                                   "figures/bench_cv_grid.json)")
     a = p.parse_args(argv)
-    if a.steps < 1 or a.repeats < 1:
-        p.error("--steps and --repeats must be at least 1")
+    if a.json:
+        path = Path(a.json)
+        if path.resolve().parent == results.FIGURES.resolve() and (a.steps, a.repeats) != (
+                p.get_default("steps"), p.get_default("repeats")):
+            p.error(f"--json {a.json}: only the default --steps and --repeats write the committed figures/; give "
+                    "another path")
+        if path.is_dir():
+            p.error(f"--json {a.json}: is a folder; give a file name")
+        if not (path.parent.is_dir() and os.access(path.parent, os.W_OK)):
+            p.error(f"--json {a.json}: its folder does not exist or cannot be written; give a path in a writable "
+                    "folder")
     config, load = fig5_many.PAPER, os.getloadavg()[0]
     record = {"steps": a.steps, "repeats": a.repeats, "archs": {}}
     with threadpool_limits(1):
@@ -85,9 +96,11 @@ def main(argv=None):
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     record |= {"machine": {"host": platform.node(), "cpu": runner.cpu_model(), "cores": os.cpu_count()},
                "load_before": load, "commit": commit}
-    Path(a.out).write_text(json.dumps(record, indent=1) + "\n")
     print(f"Figure 5's grids: {sum(cv.values()):.0f} s recorded, {sum(record['fig5_cv_predicted_s'].values()):.0f} s "
-          f"predicted one array each; written to {a.out}")
+          "predicted one array each")
+    if a.json:
+        Path(a.json).write_text(json.dumps(record, indent=1) + "\n")
+        print(f"written to {a.json}")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,8 @@ QUICK = dataclasses.replace(PAPER, n_train=2000, n_valid=2000, n_test=2000, top_
                             cv_log_decays=(-9.0, -7.0, -5.0))
 
 # The time budgets of a run (compute seconds) and the evaluation interval: what scaled() scales.
-BUDGETS = ("top_budget_s", "bottom_s", "search_budget_s", "eval_every_s")
+BUDGETS = ("top_budget_s", "bottom_s", "search_budget_s", "eval_every_s")  # the evaluation interval last
+MIN_BUDGET_S = 0.1  # a scaled time budget shorter than this holds no evaluation of a curve
 
 
 def scaled(config, fraction):
@@ -107,6 +108,11 @@ def scaled(config, fraction):
     if not 0 < fraction <= 1:
         raise ValueError(f"budget fraction {fraction!r}: give a number above 0 and at most 1")
     times = lambda x: float(f"{x * fraction:.12g}")  # noqa: E731  (1150 * 0.1 is 115, not 115.00000000000001)
+    shortest = min(min(v) if isinstance(v, tuple) else v for v in (getattr(config, k) for k in BUDGETS[:-1]))
+    if shortest * fraction < MIN_BUDGET_S:
+        raise ValueError(f"budget fraction {fraction!r} leaves the shortest time budget {shortest * fraction:.3g} CPU s; "
+                         f"each must stay at least {MIN_BUDGET_S:g} s: give a fraction of at least "
+                         f"{MIN_BUDGET_S / shortest:.3g}")
     return dataclasses.replace(config, **{k: tuple(map(times, v)) if isinstance(v, tuple) else times(v)
                                           for k, v in ((k, getattr(config, k)) for k in BUDGETS)})
 

@@ -292,6 +292,10 @@ def robust_summary(runs, fraction):
 def run(config=PAPER, out=FIGURES):
     check_config(config)
     ref, arrays = reference(config, out)  # before any work: the comparison needs it
+    if ref["config_name"] != results.config_name(config, PAPER, QUICK):
+        print(f"[{FIGURE}] comparing with {ref['file']}, a {ref['config_name']} run (its budgets, not this run's); "
+              f"`python experiments/{REFERENCE}.py` with this run's config and --out first compares like with like",
+              flush=True)
     t0 = time.perf_counter()
     for name in problems_of(config):
         fig7_hpo.setup(config.hpo, name)  # the data, loaded before the worker processes fork
@@ -347,7 +351,8 @@ def plot(out=FIGURES):
         for k in ("hyper",) + REFERENCE_PEERS:
             if f"ref_{name}_{k}_t" in a:
                 draw = ax.plot if k == "hyper" else ax.step
-                draw(a[f"ref_{name}_{k}_t"], a[f"ref_{name}_{k}_valid"], label=REF_LABEL[k],
+                draw(a[f"ref_{name}_{k}_t"], a[f"ref_{name}_{k}_valid"],
+                     label=f"{REF_LABEL[k]} [{ref['config_name']}, {ref['budget_s'][name]:g} s]",
                      **PEER_STYLE[k], **({} if k == "hyper" else {"where": "post"}))
         shown = []
         for k, (key, r) in enumerate(runs.items()):
@@ -384,7 +389,8 @@ def plot(out=FIGURES):
         for k in ("hyper",) + REFERENCE_PEERS:
             s = ref[name]["robust_final_valid"].get(k)
             if s and s["mean"] is not None:
-                rax.axhline(s["mean"], label=f"{REF_LABEL[k]} (mean)", **PEER_STYLE[k], ls=":")
+                rax.axhline(s["mean"], label=f"{REF_LABEL[k]} [{ref['config_name']}, mean at {ref['robust_budget_s']:g} s]",
+                            **PEER_STYLE[k], ls=":")
         rax.set_xticks(range(len(keys)), [describe(k).replace("ablation: ", "abl.: ").replace(" (run again here)", "")
                                           for k in keys], rotation=15, fontsize=8)
         rax.set(title=f"{name}: final validation NLL, {len(m['robust']['seeds'])} seed(s) at "

@@ -38,9 +38,10 @@ class AdamState(NamedTuple):
 def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
     """Adam (Algorithm 1 of Kingma & Ba 2014): step = lr * mhat / (sqrt(vhat) + eps).
 
-    lr is a positive number, or an array of them that broadcasts against the parameters: with G
-    models stacked as the rows of one (G, D) array, lr of shape (G, 1) gives each model its own
-    step size (Figure 5's hand-tuned grid trains its decays and both step sizes as one array).
+    lr is a positive number, or a column of them, shape (G, 1), for parameters that are G models
+    stacked as the rows of one (G, D) array: each model gets its own step size (Figure 5's
+    hand-tuned grid trains its decays and both step sizes as one array). init refuses parameters
+    that are not G rows.
 
     Written once, as its formula; on plain float arrays and with fastpath.ENABLED, `update`
     computes the same in fused passes over fresh arrays (_adam_fused). The in-place trainer of many
@@ -48,6 +49,9 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
     lr = check_step_size(lr)
 
     def init(x):
+        if isinstance(lr, onp.ndarray) and (onp.ndim(x) != 2 or onp.shape(x)[0] != len(lr)):
+            raise ValueError(f"adam has one step size per model row ({len(lr)} rows) but the parameters have shape "
+                             f"{onp.shape(x)}: give lr as a column of shape (G, 1) for G stacked models (G, D)")
         return AdamState(np.zeros_like(x), np.zeros_like(x), 0)
 
     def update(g, state):
@@ -85,12 +89,18 @@ def sgd_momentum(lr, momentum):
 
 
 def check_step_size(lr):
-    """A positive finite number, or a non-empty array of them (one step size per model row); the
-    array is returned as a float copy, the number as it is."""
+    """A positive finite number, or a column (G, 1) of them (one step size per model row); the column
+    is returned as a float copy, the number as it is."""
     if isinstance(lr, (list, tuple, onp.ndarray)):
-        a = onp.array(lr, dtype=float)
-        if a.size == 0 or not onp.all(onp.isfinite(a) & (a > 0)):
-            raise ValueError(f"lr must be a positive finite number or an array of them (one per model row), got {lr!r}")
+        try:
+            a = onp.array(lr, dtype=float)
+        except (TypeError, ValueError):
+            a = onp.array([onp.nan])
+        if a.ndim != 2 or a.shape[1] != 1 or a.size == 0:
+            raise ValueError(f"lr as an array must be a column of shape (G, 1), one step size per model row, e.g. "
+                             f"np.array([1e-4, 1e-3])[:, None]; got shape {onp.shape(a)}")
+        if not onp.all(onp.isfinite(a) & (a > 0)):
+            raise ValueError(f"lr must be positive finite numbers, got {a.ravel().tolist()!r}")
         return a
     check_positive(lr=lr)
     return lr

@@ -140,6 +140,22 @@ def test_bench_writes_the_committed_numbers_only_at_full_scale(argv, says):
     assert (ROOT / "figures" / "bench_step_cost.json").read_bytes() == before
 
 
+@pytest.mark.parametrize("argv, says", [
+    (["--steps", "0"], "argument --steps: 0 is not a positive integer"),
+    (["--repeats", "-1"], "argument --repeats: -1 is not a positive integer"),
+    (["--steps", "10", "--json", str(ROOT / "figures" / "bench_cv_grid.json")],
+     "only the default --steps and --repeats write the committed figures/"),
+    (["--json", str(ROOT / "figures")], "is a folder; give a file name"),
+    (["--json", "/nonexistent-folder/x.json"], "its folder does not exist or cannot be written")])
+def test_grid_bench_refuses_bad_arguments_before_any_work(argv, says):
+    """bench/cv_grid.py: one line, before any training; the committed figures/bench_cv_grid.json untouched."""
+    before = (ROOT / "figures" / "bench_cv_grid.json").read_bytes()
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "cv_grid.py"), *argv], capture_output=True, text=True,
+                       env=checkout_env(), timeout=60)
+    assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert (ROOT / "figures" / "bench_cv_grid.json").read_bytes() == before
+
+
 # ---- the committed folder: one rule, at the folder the files end up in ------------------------
 def snapshot_dir(folder):
     return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}

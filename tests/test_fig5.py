@@ -61,6 +61,11 @@ def test_scaled_config_scales_every_time_budget_and_nothing_else():
     for bad in (0, -0.1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="give a number above 0 and at most 1"):
             fig5_many.scaled(fig5_many.PAPER, bad)
+    # a fraction that leaves a budget too short to hold an evaluation: refused before any work, naming the least
+    with pytest.raises(ValueError, match=r"budget fraction 1e-09 leaves the shortest time budget 1e-09 CPU s; each "
+                                         r"must stay at least 0.1 s: give a fraction of at least 0.1$"):
+        fig5_many.scaled(fig5_many.QUICK, 1e-9)
+    assert fig5_many.scaled(fig5_many.PAPER, 0.1 / 135).search_budget_s == pytest.approx(0.1)
 
 
 @pytest.fixture(scope="module")

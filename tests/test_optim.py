@@ -91,9 +91,15 @@ def test_adam_with_a_step_size_per_row_is_adam_on_each_row(path):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: optim.adam([1e-3, 0.0]), r"lr must be a positive finite number or an array of them \(one per model "
-                                      r"row\), got \[0.001, 0.0\]"),
-    (lambda: optim.adam(np.array([])), r"lr must be a positive finite number or an array of them"),
+    (lambda: optim.adam([[1e-3], [0.0]]), r"lr must be positive finite numbers, got \[0.001, 0.0\]"),
+    (lambda: optim.adam([1e-3, 1e-4]), r"lr as an array must be a column of shape \(G, 1\), one step size per model "
+                                       r"row, e.g. np.array\(\[1e-4, 1e-3\]\)\[:, None\]; got shape \(2,\)"),
+    (lambda: optim.adam(np.full((1, 10), 1e-3)), r"got shape \(1, 10\)"),
+    (lambda: optim.adam(np.zeros((0, 1))), r"got shape \(0, 1\)"),
+    (lambda: optim.adam(np.full((4, 1), 1e-3)).init(np.zeros((8, 10))),
+     r"adam has one step size per model row \(4 rows\) but the parameters have shape \(8, 10\): give lr as a "
+     r"column of shape \(G, 1\) for G stacked models \(G, D\)"),
+    (lambda: optim.adam(np.full((10, 1), 1e-3)).init(np.zeros(10)), r"parameters have shape \(10,\)"),
     (lambda: optim.adam(0.0), "lr must be a positive finite number, got 0.0"),
     (lambda: optim.adam(float("nan")), "lr must be a positive finite number, got nan"),
     (lambda: optim.sgd(-1e-3), "lr must be a positive finite number, got -0.001"),

@@ -86,7 +86,7 @@ def grid(R):
     bound = (clock + pred) / cores + sum(others.values())
     total = sum(others.values()) + f5["timings_s.total"]
     return [
-        f"**Figure 5's hand-tuned grid as one array.** `python bench/cv_grid.py` trains each architecture's grid of "
+        f"**Figure 5's hand-tuned grid as one array.** `python bench/cv_grid.py --json figures/bench_cv_grid.json` trains each architecture's grid of "
         f"{len(c['cv_log_decays'])} decays × {len(c['cv_lrs'])} step sizes for {count(b['steps'])} steps two ways, "
         "as one array per step size (as before) and as one array of all of them with a step size per row "
         f"(`optim.adam` with an array of step sizes, as `fig5_many.cv_job` now does), alternating, {b['repeats']} "

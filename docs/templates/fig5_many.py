@@ -11,8 +11,10 @@ ARCHS = ("784-10", "784-100-10", "784-100-100-10")
 # Notes about one particular committed run (how it was made); shown only while that run is the one in figures/.
 RUN_NOTES = {
     "20261127T060152Z-b903a8": "The committed run was made by the code of commit `ad0548d`; the later commits "
-                               "changed the library's argument checks and command line, not a computation, and its "
-                               "results were stamped afterwards with a run id of the current results format.",
+                               "changed the library's argument checks and command line, and trained the hand-tuned "
+                               "grid as one array instead of one per step size (the same validation losses: "
+                               "[bench](bench.md)), and its results were stamped afterwards with a run id of the "
+                               "current results format.",
 }
 
 
