@@ -3,7 +3,7 @@ cost of a plain step, figures/bench_step_cost.json; over seeds at a fraction of 
 figures/seeds_fig5_many.json)."""
 import numpy as np
 
-from docs.fmt import Claim, Verdict, count, num, pct, sci, secs, seed_list, table
+from docs.fmt import Claim, Verdict, count, mean_sd, num, pct, sci, secs, seed_list, table
 
 NAME = "fig5_many"
 ARCHS = ("784-10", "784-100-10", "784-100-100-10")
@@ -98,9 +98,26 @@ def claims(R):
         base = str(first) if v[key].k else "none"
         if key == "hand":
             n = len(S["completed"])
-            return f"{base}; at {scaled(S)}: " + " / ".join(str(x.k) for x in over[key]) + f" of {n} seeds"
+            return (f"{base}; at {scaled(S)}: " + " / ".join(str(x.k) for x in over[key]) + f" of {n} seeds; "
+                    + spread(key))
         x = over[key]
-        return f"{base}; at {scaled(S)}: {x.k} of {len(x.holds)}" + (f" ({seed_list(x.which())})" if x.k else "")
+        return (f"{base}; at {scaled(S)}: {x.k} of {len(x.holds)}" + (f" ({seed_list(x.which())})" if x.k else "")
+                + f"; {spread(key)}")
+
+    def spread(key):
+        """The sweep's mean ± sd of the numbers each verdict compares."""
+        M = S["metrics"]
+        ms = lambda k, d=4: mean_sd(M[k], d)  # noqa: E731
+        if key == "faster":
+            return f"{ms('hyper_time_to_plateau_s', 1)} s vs {ms('unrolled_time_to_hyper_final_s', 0)} s"
+        if key == "overfit":
+            g = {w: np.subtract(M[f"{w}_valid_final"]["values"], M[f"{w}_test_final"]["values"]) for w in ("hyper", "unrolled")}
+            g = {w: {"mean": float(np.mean(x)), "sd": float(np.std(x, ddof=1))} for w, x in g.items()}
+            return f"{mean_sd(g['hyper'], 5, True)} vs {mean_sd(g['unrolled'], 5, True)}"
+        if key == "deeper":
+            return " → ".join(ms(f"{a}.valid_final", 5) for a in ARCHS)
+        return "; ".join(f"{ms(f'{a}.valid_final', 5)} vs {ms(f'{a}.handtuned_valid', 5)}" for a in ARCHS)
+
     h, u = m["hyper_valid_final"], m["unrolled_valid_final"]
     return [
         Claim("5 top", "with 7,850 hyperparameters, hyper-training converges faster than unrolled reverse-mode, "
