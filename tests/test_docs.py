@@ -181,10 +181,14 @@ def test_the_h10_ablation_verdicts_follow_their_rule(results_copy):
     V = tmpl.verdicts(fmt.Results(results_copy, render.PAGES))
     assert "h10 centred" in V["lowers"].which() and f"h10 {tmpl.short(within)}" not in V["lowers"].which()
     assert ("h10 centred" in V["closes"].which()) == (t["final_valid"] <= best + noise)
+    said = tmpl.supported(fmt.Results(results_copy, render.PAGES))
+    assert "So the numbers support the input's centring at λ̂" in said, said
     t["robust"]["final_valid"]["values"] = [b + 0.01 for b in base]  # higher on the robustness seeds
     path.write_text(json.dumps(d))
     V = tmpl.verdicts(fmt.Results(results_copy, render.PAGES))
     assert "h10 centred" not in V["lowers"].which()
+    said = tmpl.supported(fmt.Results(results_copy, render.PAGES))
+    assert "the input's centring at λ̂" not in said.split("So the numbers support ")[-1].split(", not ")[0], said
     files = render.render_all(results_copy)
     assert "**What the numbers support.**" in files["fig7_ablations.md"]
     assert len(files["README.md"]) <= 15000

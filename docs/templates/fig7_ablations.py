@@ -135,19 +135,35 @@ def claims(R):
                   ", ".join(V["closes"].which()) or "none", V["closes"], "7")]
 
 
+EXPLANATIONS = {"centring": "the input's centring at λ̂", "width": "the width of p(λ | λ̂)"}
+
+
+def explanation_of(settings):
+    """Which explanation an h10 ablation tests alone ('centring', 'width'), or None (both at once)."""
+    kinds = {"centring" if k == "tangent" else "width" for k in settings}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
 def supported(R):
-    """The sentence that says which explanation the numbers support, by the verdicts' rules."""
+    """The sentences that say which explanation the numbers support, by the verdicts' rules: an
+    explanation is supported when an ablation that changes it alone lowers h10's loss."""
     V = verdicts(R)
     m = R(NAME)["metrics"].data
     cos = {k: r["slope_cosine_mean"][-1] for k, r in m["h10"].items() if "diverged" not in r}
     low, close = V["lowers"].which(), V["closes"].which()
+    alone = {e: [k for k, r in m["h10"].items() if k != "faithful" and explanation_of(r["settings"]) == e]
+             for e in EXPLANATIONS}
+    yes = [e for e, keys in alone.items() if any(f"h10 {short(k)}" in low for k in keys)]
+    no = [e for e, keys in alone.items() if keys and e not in yes]
     head = (f"None of the ablations lowers the final validation loss by more than the noise "
-            f"({num(noise(R, 'h10'), 3)} on h10), so the numbers support neither explanation (the input's centring nor the width "
-            f"of p(λ | λ̂))" if not low else
+            f"({num(noise(R, 'h10'), 3)} on h10), so the numbers support neither explanation" if not low else
             f"Lower by more than the noise ({num(noise(R, 'h10'), 3)} on h10): {', '.join(low)}; "
-            + (f"reaching the black-box methods: {', '.join(close)}" if close else "none reaches the black-box methods"))
+            + (f"reaching the black-box methods: {', '.join(close)}" if close else "none reaches the black-box methods")
+            + ". So the numbers support " + (" and ".join(EXPLANATIONS[e] for e in yes) or "neither explanation alone")
+            + ("" if not no else ", not " + " nor ".join(EXPLANATIONS[e] for e in no)))
     return (head + ". The hypernetwork's slope against the best response's at the end of the run (cosine, mean over "
-            "the directions): " + ", ".join(f"{short(k)} {num(c, 2)}" for k, c in cos.items()) + ".")
+            "the directions; 1 is the best response's own direction): "
+            + ", ".join(f"{short(k)} {num(c, 2)}" for k, c in cos.items()) + ".")
 
 
 def run_rows(runs):
