@@ -384,7 +384,9 @@ def test_edge_inputs_are_refused_with_their_own_message(tiny):
         (lambda: unrolled.hypertrain_unrolled(prob, **{**un, "valid_data": (X[:0], T[:0])}),
          r"valid_data must be \(X, T\) with the same number N >= 1"),
     ] + [(lambda lr=lr: optim.adam(lr), "lr must be a positive finite number")
-         for lr in (np.nan, np.inf, -np.inf, [0.1])]
+         for lr in (np.nan, np.inf, -np.inf)] + [
+        (lambda: optim.adam([0.1]), r"lr as an array must be a column of shape \(G, 1\)"),
+        (lambda: optim.adam([[0.1], [np.inf]]), "lr must be positive finite numbers")]
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
             call()

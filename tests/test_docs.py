@@ -137,9 +137,14 @@ def test_figure5_over_seeds_counts_each_verdict_per_seed(results_copy):
     S = fig5_sweep(results_copy, change)
     files = render.render_all(results_copy)
     rows = {line.split(" | ")[1]: line for line in files["README.md"].splitlines() if line.startswith("| [5 ")}
-    assert rows["hyper-training beats hand-tuning"].endswith("| 7; at budgets × 0.1: 1 / 5 / 0 of 5 seeds |")
-    assert rows["deeper models reach lower losses"].endswith("| 7; at budgets × 0.1: 5 of 5 (7-11) |")
-    assert all(rows[c].endswith("| 7; at budgets × 0.1: 4 of 5 (7, 9, 10, 11) |") for c in (
+    assert "| 7; at budgets × 0.1: 1 / 5 / 0 of 5 seeds; " in rows["hyper-training beats hand-tuning"]
+    assert "| 7; at budgets × 0.1: 5 of 5 (7-11); " in rows["deeper models reach lower losses"]
+    M = S["metrics"]  # beside the counts, the sweep's mean ± sd of what each verdict compares
+    assert rows["deeper models reach lower losses"].endswith(
+        " → ".join(fmt.mean_sd(M[f"{a}.valid_final"], 5) for a in ("784-10", "784-100-10", "784-100-100-10")) + " |")
+    assert rows["hyper-training beats hand-tuning"].endswith(
+        f"{fmt.mean_sd(M['784-100-100-10.valid_final'], 5)} vs {fmt.mean_sd(M['784-100-100-10.handtuned_valid'], 5)} |")
+    assert all("| 7; at budgets × 0.1: 4 of 5 (7, 9, 10, 11); " in rows[c] for c in (
         "with 7,850 hyperparameters, hyper-training converges faster than unrolled reverse-mode, to a worse solution",
         "hyper-training over-fits the validation set less"))
     assert len(files["README.md"]) <= 15000
