@@ -4,6 +4,7 @@ gets its row without an edit here."""
 import numpy as np
 
 from docs.fmt import Claim, Verdict, count, mean_sd, num, seed_list, table
+from docs.templates.fig7_hpo import PAPER as PUBLISHED  # the appendix figure's levels, read off it
 
 NAME = "fig7_ablations"
 PEERS = {"random": "random search", "gp_bo": "GP-EI", "tpe": "TPE"}
@@ -161,6 +162,10 @@ def supported(R):
             + (f"reaching the black-box methods: {', '.join(close)}" if close else "none reaches the black-box methods")
             + ". So the numbers support " + (" and ".join(EXPLANATIONS[e] for e in yes) or "neither explanation alone")
             + ("" if not no else ", not " + " nor ".join(EXPLANATIONS[e] for e in no)))
+    runs = {k: r for k, r in m["h10"].items() if "diverged" not in r}
+    low_k = min(runs, key=lambda k: runs[k]["final_valid"])
+    head += (f". Lowest on h10: {short(low_k)}, {num(runs[low_k]['final_valid'], 3)} (best black-box method "
+             f"{num(best_peer(m, 'h10')[0], 3)}; the paper's figure shows {PUBLISHED['h10']['hyper']} for hyper-training)")
     return (head + ". The hypernetwork's slope against the best response's at the end of the run (cosine, mean over "
             "the directions; 1 is the best response's own direction): "
             + ", ".join(f"{short(k)} {num(c, 2)}" for k, c in cos.items()) + ".")
