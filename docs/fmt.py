@@ -8,6 +8,7 @@ names both.
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -200,10 +201,15 @@ def seed_list(seeds):
 
 
 # ---- Markdown ----------------------------------------------------------------------------------
+def cell(x):
+    """A table cell's text: a '|' inside it (as in p(λ | λ̂)) escaped, so that it does not end the cell."""
+    return re.sub(r"(?<!\\)\|", r"\\|", str(x))
+
+
 def table(header, rows):
     """A Markdown table; cells are strings already formatted."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    lines = ["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)
 
 
