@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from experiments import fig5_many
-from hypernet import algorithms, cli, data, models, optim, results, runner
+from hypernet import algorithms, cli, data, jobcache, models, optim, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,16 +59,8 @@ def main(argv=None):
                                                    "figures/bench_cv_grid.json)")
     a = p.parse_args(argv)
     if a.json:
-        path = Path(a.json)
-        if path.resolve().parent == results.FIGURES.resolve() and (a.steps, a.repeats) != (
-                p.get_default("steps"), p.get_default("repeats")):
-            p.error(f"--json {a.json}: only the default --steps and --repeats write the committed figures/; give "
-                    "another path")
-        if path.is_dir():
-            p.error(f"--json {a.json}: is a folder; give a file name")
-        if not (path.parent.is_dir() and os.access(path.parent, os.W_OK)):
-            p.error(f"--json {a.json}: its folder does not exist or cannot be written; give a path in a writable "
-                    "folder")
+        cli.check_json_out(p, a.json, (a.steps, a.repeats) == (p.get_default("steps"), p.get_default("repeats")),
+                           "the default --steps and --repeats")
     config, load = fig5_many.PAPER, os.getloadavg()[0]
     record = {"steps": a.steps, "repeats": a.repeats, "archs": {}}
     with threadpool_limits(1):
@@ -93,9 +84,8 @@ def main(argv=None):
     cv = {n: recorded[f"cv_{n}"] for n in record["archs"]}
     record["fig5_cv_recorded_s"] = cv
     record["fig5_cv_predicted_s"] = {n: cv[n] * record["archs"][n]["ratio"] for n in cv}
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     record |= {"machine": {"host": platform.node(), "cpu": runner.cpu_model(), "cores": os.cpu_count()},
-               "load_before": load, "commit": commit}
+               "load_before": load, "commit": jobcache.code_id()}
     print(f"Figure 5's grids: {sum(cv.values()):.0f} s recorded, {sum(record['fig5_cv_predicted_s'].values()):.0f} s "
           "predicted one array each")
     if a.json:

@@ -183,12 +183,8 @@ def parse(argv):
     p.add_argument("--json", type=Path, metavar="PATH", help="also save the numbers as a results file")
     args = p.parse_args(argv)
     if args.json is not None:
-        if args.json.resolve().parent == results.FIGURES.resolve() and (
-                args.reps, args.steps, args.reference) != (p.get_default("reps"), p.get_default("steps"), True):
-            p.error(f"--json {args.json}: only the default --reps and --steps with --reference write the committed "
-                    "figures/; give another path")
-        if args.json.is_dir():
-            p.error(f"--json {args.json}: is a folder; give a file name")
+        cli.check_json_out(p, args.json, (args.reps, args.steps, args.reference) == (
+            p.get_default("reps"), p.get_default("steps"), True), "the default --reps and --steps with --reference")
     return args
 
 

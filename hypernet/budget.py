@@ -51,11 +51,22 @@ def truncate(curve, end):
     return dict(out, steps=int(out["steps_at"][-1]))
 
 
+def final_window(curve, fraction, column="valid"):
+    """The evaluations in the last `fraction` of a curve's compute time."""
+    t = np.asarray(curve["t"])
+    return np.asarray(curve[column])[t >= (1 - fraction) * t[-1]]
+
+
 def final(curve, fraction, column="valid"):
     """Mean of the evaluations in the last `fraction` of a curve: the hypernetwork's curve is noisy,
     and one evaluation can sit on a spike."""
-    t = curve["t"]
-    return float(np.mean(curve[column][t >= (1 - fraction) * t[-1]]))
+    return float(np.mean(final_window(curve, fraction, column)))
+
+
+def final_se(curve, fraction, column="valid"):
+    """Standard error of final(): sd of the final window's evaluations / sqrt(their count); 0 for one."""
+    w = final_window(curve, fraction, column)
+    return float(np.std(w, ddof=1) / np.sqrt(len(w))) if len(w) > 1 else 0.0
 
 
 def first_time(t, values, level):

@@ -20,6 +20,7 @@ saved, so that a run interrupted and started again computes only the jobs it is 
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -63,6 +64,19 @@ def seconds_type(text):
     if not s > 0 or s == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return s
+
+
+def check_json_out(p, path, full_scale, defaults):
+    """A benchmark's --json PATH, refused in one line by the parser p before any work: into the
+    committed figures/ only at full scale (`defaults` names the settings that make it), never a
+    folder, and only into a folder that exists and can be written."""
+    path = Path(path)
+    if path.resolve().parent == results.FIGURES.resolve() and not full_scale:
+        p.error(f"--json {path}: only {defaults} write the committed figures/; give another path")
+    if path.is_dir():
+        p.error(f"--json {path}: is a folder; give a file name")
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        p.error(f"--json {path}: its folder does not exist or cannot be written; give a path in a writable folder")
 
 
 def add_scheduler(p):

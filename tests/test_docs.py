@@ -171,7 +171,7 @@ def test_the_h10_ablation_verdicts_follow_their_rule(results_copy):
     d = json.loads(path.read_text())
     m = d["metrics"]
     tmpl = render.template(next(p for p in render.PAGES if p.name == "fig7_ablations"))
-    noise = tmpl.noise(fmt.Results(results_copy, render.PAGES), "h10")
+    noise = tmpl.noises(fmt.Results(results_copy, render.PAGES))["h10"]
     faithful, ref = m["h10"]["faithful"], m["reference"]["h10"]
     assert noise >= abs(faithful["final_valid"] - ref["hyper_final_valid"]) and noise > 0
     best = min(ref[f"{k}_best_valid"] for k in ("random", "gp_bo", "tpe"))

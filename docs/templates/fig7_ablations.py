@@ -1,10 +1,9 @@
 """Page of the ablations of the appendix comparison's hyper-training (experiments/fig7_ablations.py),
 from figures/fig7_ablations.json. The runs are read from metrics.<problem>, so another ablation
 gets its row without an edit here."""
-import numpy as np
-
 from docs.fmt import Claim, Verdict, count, mean_sd, num, seed_list, table
 from docs.templates.fig7_hpo import PAPER as PUBLISHED  # the appendix figure's levels, read off it
+from hypernet.budget import final_se
 
 NAME = "fig7_ablations"
 PEERS = {"random": "random search", "gp_bo": "GP-EI", "tpe": "TPE"}
@@ -28,7 +27,7 @@ FAITHFUL = (
     "of the optimisation, not a reading of the text, and runs as an ablation. The width is not silent either: Figure "
     "4's text gives p(λ | λ̂) = N(λ̂, 0.00001), Figure 5's and the appendix's say the conditional distribution is "
     "\"the same as the prior experiments\", so the faithful run keeps the variance 1e-5 (sd 0.003) and every wider σ "
-    "is an ablation, whatever it does to the loss.\n\n")
+    "is an ablation, whatever it does to the loss.")
 
 DIAG = (
     "**Slope diagnostic** (off the clock): for random unit directions u of λ, the secant of the hypernetwork over "
@@ -48,24 +47,22 @@ def short(key):
 
 
 # ---- the verdicts --------------------------------------------------------------------------------
-def window_se(t, v, fraction):
-    """Standard error of a curve's final value: the mean of its evaluations in the last `fraction`."""
-    w = np.asarray(v)[np.asarray(t) >= (1 - fraction) * t[-1]]
-    return float(np.std(w, ddof=1) / np.sqrt(len(w))) if len(w) > 1 else 0.0
-
-
-def noise(R, p):
-    """Noise of problem p's final validation loss: the larger of the faithful run's two runs' difference
-    (the one here against the committed one: same settings and seed, a CPU-time budget makes the
-    step counts differ) and twice the standard error of either's final window."""
+def noises(R):
+    """{problem: noise of its final validation loss}: the larger of the faithful run's two runs'
+    difference (the one here against the committed one: same settings and seed, a CPU-time budget
+    makes the step counts differ) and twice the standard error of either's final window."""
     d, a = R(NAME), R.npz(NAME)
     m, f = d["metrics"].data, d["config.hpo.final_fraction"]
-    terms = [2 * window_se(a[f"ref_{p}_hyper_t"], a[f"ref_{p}_hyper_valid"], f)] if f"ref_{p}_hyper_t" in a else []
-    if "faithful" in m[p] and "diverged" not in m[p]["faithful"]:
-        i = m[p]["faithful"]["index"]
-        terms += [abs(m[p]["faithful"]["final_valid"] - m["reference"][p]["hyper_final_valid"]),
-                  2 * window_se(a[f"{p}_run{i}_t"], a[f"{p}_run{i}_valid"], f)]
-    return max(terms)
+    out = {}
+    for p in m["budget_s"]:
+        curves = [(f"ref_{p}_hyper_t", f"ref_{p}_hyper_valid")] if f"ref_{p}_hyper_t" in a else []
+        terms = []
+        if "faithful" in m[p] and "diverged" not in m[p]["faithful"]:
+            i = m[p]["faithful"]["index"]
+            curves.append((f"{p}_run{i}_t", f"{p}_run{i}_valid"))
+            terms.append(abs(m[p]["faithful"]["final_valid"] - m["reference"][p]["hyper_final_valid"]))
+        out[p] = max(terms + [2 * final_se({"t": a[t], "valid": a[v]}, f) for t, v in curves])
+    return out
 
 
 def faithful_of(m, p):
@@ -87,10 +84,9 @@ def ablations(m):
     return [(p, k, r) for p in m["budget_s"] for k, r in m[p].items() if k != "faithful" and "diverged" not in r]
 
 
-def lowers(R, p, r):
-    m = R(NAME)["metrics"].data
+def lowers(m, p, r, nz):
     k, n = robust_lower(m, p, r)
-    return r["final_valid"] < faithful_of(m, p)[0] - noise(R, p) and 2 * k > n
+    return r["final_valid"] < faithful_of(m, p)[0] - nz and 2 * k > n
 
 
 def robust_lower(m, p, r):
@@ -100,19 +96,20 @@ def robust_lower(m, p, r):
     return sum(a < b for a, b in pairs), len(pairs)
 
 
-def verdicts(R):
-    m = R(NAME)["metrics"].data
+def verdicts(R, nz=None):
+    """The page's two verdicts; nz: noises(R), if the caller has it already."""
+    m, nz = R(NAME)["metrics"].data, nz or noises(R)
     runs, h10 = ablations(m), [(p, k, r) for p, k, r in ablations(m) if p == "h10"]
     units = [f"{p} {short(k)}" for p, k, _ in runs]
     peer = best_peer(m, "h10")[0]
     return {
-        "lowers": Verdict([lowers(R, p, r) for p, k, r in runs], units, "ablation", rule=(
+        "lowers": Verdict([lowers(m, p, r, nz[p]) for p, k, r in runs], units, "ablation", rule=(
             "an ablation's final validation loss (mean of the last 10% of the evaluations, seed 7) is below the "
             "faithful run's by more than the noise, and it ends below the faithful run on most of the robustness seeds; "
             "the noise is the larger of the difference between the faithful run made here and the committed one (same "
             "settings and seed) and twice the standard error of either's final window (h7850: the committed run's, its "
             "faithful run)")),
-        "closes": Verdict([r["final_valid"] <= peer + noise(R, "h10") for _, _, r in h10], [f"h10 {short(k)}" for _, k, _ in h10],
+        "closes": Verdict([r["final_valid"] <= peer + nz["h10"] for _, _, r in h10], [f"h10 {short(k)}" for _, k, _ in h10],
                           "ablation", rule=(
             "an h10 ablation's final validation loss (seed 7) is at most the best black-box method's final plus the "
             "noise")),
@@ -120,12 +117,13 @@ def verdicts(R):
 
 
 def claims(R):
-    d, V = R(NAME), verdicts(R)
+    nz = noises(R)
+    d, V = R(NAME), verdicts(R, nz)
     m = d["metrics"].data
     f10, peer = faithful_of(m, "h10")[0], best_peer(m, "h10")
     by = lambda p: ", ".join(f"{short(k)} {num(r['final_valid'], 3)}" for q, k, r in ablations(m) if q == p)  # noqa: E731
     numbers = (f"h10: faithful {num(f10, 3)} (committed {num(m['reference']['h10']['hyper_final_valid'], 3)}, ± "
-               f"{num(noise(R, 'h10'), 3)}), {by('h10')}, {PEERS[peer[1]]} {num(peer[0], 3)}"
+               f"{num(nz['h10'], 3)}), {by('h10')}, {PEERS[peer[1]]} {num(peer[0], 3)}"
                + (f"; h7850: {by('h7850')} vs {num(faithful_of(m, 'h7850')[0], 3)}" if "h7850" in m["budget_s"] else ""))
     rb = m["robust"]
     seeds = f"7; {seed_list(rb['seeds'])} at {num(rb['budget_s'], 0)} s, lower: " + ", ".join(
@@ -133,7 +131,7 @@ def claims(R):
     return [Claim("appendix, ablations", "h10's gap: an ablation lowers the final validation loss beyond noise",
                   numbers, V["lowers"], seeds),
             Claim("appendix, ablations", "… and reaches the black-box methods",
-                  "explained by " + explained(R, brief=True), V["closes"], "7")]
+                  "explained by " + explained(R, V, brief=True), V["closes"], "7")]
 
 
 EXPLANATIONS = {"centring": "the input's centring at λ̂", "width": "the width of p(λ | λ̂)"}
@@ -145,11 +143,11 @@ def explanation_of(settings):
     return kinds.pop() if len(kinds) == 1 else None
 
 
-def explanations(R):
+def explanations(R, V):
     """(supported, not supported, {explanation: (k, n)} of those not supported whose ablation alone is
     lower on most robustness seeds): an explanation is supported when an ablation that changes it
     alone lowers h10's loss by the rule of verdicts()["lowers"]."""
-    low, m = verdicts(R)["lowers"].which(), R(NAME)["metrics"].data
+    low, m = V["lowers"].which(), R(NAME)["metrics"].data
     alone = {e: [(k, r) for k, r in m["h10"].items() if k != "faithful" and explanation_of(r["settings"]) == e
                  and "diverged" not in r] for e in EXPLANATIONS}
     yes = [e for e, runs in alone.items() if any(f"h10 {short(k)}" in low for k, _ in runs)]
@@ -158,9 +156,9 @@ def explanations(R):
     return yes, no, {e: kn for e, kn in robust_only.items() if 2 * kn[0] > kn[1]}
 
 
-def explained(R, brief=False):
+def explained(R, V, brief=False):
     """'the width of p(λ | λ̂), not the input's centring at λ̂ (alone: lower only on 3 of 3 seeds at 100 s)'."""
-    yes, no, robust_only = explanations(R)
+    yes, no, robust_only = explanations(R, V)
     b = R(NAME)["metrics.robust.budget_s"]
     text = " and ".join(EXPLANATIONS[e] for e in yes) or "neither explanation alone"
     if no:
@@ -172,15 +170,16 @@ def explained(R, brief=False):
 
 def supported(R):
     """The sentences that say which explanation the numbers support, with the diagnostic behind it."""
-    V = verdicts(R)
+    nz = noises(R)
+    V = verdicts(R, nz)
     m = R(NAME)["metrics"].data
     runs = {k: r for k, r in m["h10"].items() if "diverged" not in r}
-    low, close, nz = V["lowers"].which(), V["closes"].which(), noise(R, "h10")
+    low, close, nz = V["lowers"].which(), V["closes"].which(), nz["h10"]
     head = (f"None of the ablations lowers the final validation loss by more than the noise ({num(nz, 3)} on h10), "
             "so the numbers support neither explanation" if not low else
             f"Lower by more than the noise ({num(nz, 3)} on h10): {', '.join(low)}; "
             + (f"reaching the black-box methods: {', '.join(close)}" if close else "none reaches the black-box methods")
-            + ". So the numbers support " + explained(R))
+            + ". So the numbers support " + explained(R, V))
     low_k = min(runs, key=lambda k: runs[k]["final_valid"])
     head += (f". Lowest on h10: {short(low_k)}, {num(runs[low_k]['final_valid'], 3)} (best black-box method "
              f"{num(best_peer(m, 'h10')[0], 3)}; the paper's figure shows {PUBLISHED['h10']['hyper']} for hyper-training)")
@@ -216,7 +215,7 @@ def page(R):
     m, ref = d["metrics"].data, d["metrics.reference"].data
     at = " / ".join(f"{f:g}" for f in d["config.diag_at"])
     rb = m["robust"]
-    lines = [INTRO, "", "**What the numbers support.** " + supported(R), "", FAITHFUL.strip(), "", DIAG, "",
+    lines = [INTRO, "", "**What the numbers support.** " + supported(R), "", FAITHFUL, "", DIAG, "",
              f"The committed comparison read: `{ref['file']}`, run {ref['run_id']} ({ref['config_name']}, seed "
              f"{ref['seed']}).", ""]
     for p, budget in m["budget_s"].items():

@@ -18,8 +18,13 @@ def warm_names(d):
     return [f"warm_K{K}_lr{lr:g}" for K, lr in d["config.warm"]]
 
 
+def warm_of(d, name):
+    """(K, λ step) of the warm start named `name`."""
+    return next((K, lr) for K, lr in d["config.warm"] if f"warm_K{K}_lr{lr:g}" == name)
+
+
 def describe(d, name):
-    K, lr = next((K, lr) for K, lr in d["config.warm"] if f"warm_K{K}_lr{lr:g}" == name)
+    K, lr = warm_of(d, name)
     return f"warm start, K = {K}, λ step {sci(lr)}"
 
 
@@ -30,7 +35,7 @@ def robust_counts(d, name, q):
 
 def short(d, name):
     """'K 10', or 'K 200 (λ step 0.1)' where the λ step is not the first warm start's."""
-    K, lr = next((K, lr) for K, lr in d["config.warm"] if f"warm_K{K}_lr{lr:g}" == name)
+    K, lr = warm_of(d, name)
     return f"K {K}" + ("" if lr == d["config.warm"][0][1] else f" (λ step {sci(lr)})")
 
 
