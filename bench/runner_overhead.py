@@ -2,9 +2,10 @@
 `run_all.sh --quick` timed locally and with --scheduler pointing at a LocalCluster of 2 worker
 processes (one thread each) on 127.0.0.1, back to back, the order alternating.
 
-    python bench/runner_overhead.py [--repeats 2] [--out figures/bench_runner_overhead.json]
+    python bench/runner_overhead.py [--repeats 2]                          (prints the timings)
+    python bench/runner_overhead.py --json figures/bench_runner_overhead.json  (writes the committed record)
 
-Writes {"local_s": [...], "scheduler_s": [...], "order": [...], "ratio": median scheduler /
+The record: {"local_s": [...], "scheduler_s": [...], "order": [...], "ratio": median scheduler /
 median local, "machine": ..., "commit": ...}. Each run writes into a temporary folder; nothing
 of figures/ is touched but the output file.
 """
@@ -19,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hypernet import runner
+from hypernet import cli, jobcache, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,11 +35,12 @@ def timed_run(extra):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeats", type=int, default=2, help="runs of each kind (default 2)")
-    p.add_argument("--out", default=str(ROOT / "figures" / "bench_runner_overhead.json"))
+    p.add_argument("--repeats", type=cli.int_type(1), default=2, help="runs of each kind (default 2)")
+    p.add_argument("--json", metavar="PATH", help="also write the record as JSON to PATH (the committed one: "
+                                                   "figures/bench_runner_overhead.json)")
     a = p.parse_args(argv)
-    if a.repeats < 1:
-        p.error("--repeats must be at least 1")
+    if a.json:
+        cli.check_json_out(p, a.json, a.repeats == p.get_default("repeats"), "the default --repeats")
     from distributed import LocalCluster
     times, order, load = {"local": [], "scheduler": []}, [], os.getloadavg()[0]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -48,13 +50,14 @@ def main(argv=None):
             times[kind].append(timed_run(extra))
             order.append(kind)
             print(f"{kind}: {times[kind][-1]:.1f} s", flush=True)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     ratio = statistics.median(times["scheduler"]) / statistics.median(times["local"])
     record = {"local_s": times["local"], "scheduler_s": times["scheduler"], "order": order, "ratio": ratio,
               "workers": 2, "machine": {"host": platform.node(), "cpu": runner.cpu_model(), "cores": os.cpu_count()},
-              "load_before": load, "commit": commit}
-    Path(a.out).write_text(json.dumps(record, indent=1) + "\n")
-    print(f"scheduler / local = {ratio:.3f} (medians); written to {a.out}")
+              "load_before": load, "commit": jobcache.code_id()}
+    print(f"scheduler / local = {ratio:.3f} (medians)")
+    if a.json:
+        Path(a.json).write_text(json.dumps(record, indent=1) + "\n")
+        print(f"written to {a.json}")
 
 
 if __name__ == "__main__":

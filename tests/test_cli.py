@@ -156,6 +156,21 @@ def test_grid_bench_refuses_bad_arguments_before_any_work(argv, says):
     assert (ROOT / "figures" / "bench_cv_grid.json").read_bytes() == before
 
 
+@pytest.mark.parametrize("argv, says", [
+    (["--repeats", "0"], "argument --repeats: 0 is not a positive integer"),
+    (["--repeats", "1", "--json", str(ROOT / "figures" / "bench_runner_overhead.json")],
+     "only the default --repeats write the committed figures/"),
+    (["--json", "/nonexistent-folder/x.json"], "its folder does not exist or cannot be written")])
+def test_runner_overhead_bench_refuses_bad_arguments_before_any_work(argv, says):
+    """bench/runner_overhead.py (10 minutes of runs): one line before any cluster starts; without
+    --json it only prints, so the committed figures/bench_runner_overhead.json is never replaced by accident."""
+    before = (ROOT / "figures" / "bench_runner_overhead.json").read_bytes()
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "runner_overhead.py"), *argv], capture_output=True,
+                       text=True, env=checkout_env(), timeout=60)
+    assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert (ROOT / "figures" / "bench_runner_overhead.json").read_bytes() == before
+
+
 # ---- the committed folder: one rule, at the folder the files end up in ------------------------
 def snapshot_dir(folder):
     return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
