@@ -73,7 +73,8 @@ def page(R):
         b = R(NAME)
         lo, sc = b["local_s"], b["scheduler_s"]
         parts += ["## Overhead of the cluster, measured",
-                  f"`python bench/runner_overhead.py`: `run_all.sh --quick` with local worker processes and with "
+                  f"`python bench/runner_overhead.py --json figures/{NAME}.json`: `run_all.sh --quick` with local "
+                  f"worker processes and with "
                   f"`--scheduler` at a `distributed.LocalCluster` of {b['workers']} worker processes (one thread "
                   f"each) on 127.0.0.1, back to back in the order {', '.join(b['order'])}, on {b['machine.cpu']} "
                   f"({b['machine.cores']} cores; load average {num(b['load_before'], 2)} before):",
