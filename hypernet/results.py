@@ -140,8 +140,11 @@ def is_committed(folder):
 def check_committed(folder, name, *, config_name, seed):
     """The one rule for the committed figures/: only the PAPER config with its default seed writes
     there (a seed sweep's summary, seed = the list of seeds: only the PAPER sweep over DEFAULT_SEEDS,
-    at the paper's budgets or at a fraction of them, config_name budget_name("PAPER", fraction)).
-    Raises CommittedError, before any work when called first; --force does not change this."""
+    at the paper's budgets or at a fraction of them, config_name budget_name("PAPER", fraction)); no
+    run writes into a folder inside figures/. Raises CommittedError, before any work when called first; --force does not change this."""
+    if store.final_folder(FIGURES) in store.final_folder(folder).parents:
+        raise CommittedError(f"{folder} is inside the committed {FIGURES}, which holds only the PAPER run's files; "
+                             "choose a folder outside it (or leave out --out: its default under runs/ is git-ignored)")
     sweep = isinstance(seed, (list, tuple))
     want = list(DEFAULT_SEEDS) if sweep else DEFAULT_SEED
     paper = config_name == "PAPER" or (sweep and config_name.startswith("PAPER" + SCALED))

@@ -208,6 +208,24 @@ def test_only_paper_with_the_default_seed_ever_writes_the_committed_folder(folde
         assert snapshot_dir(committed) == before
 
 
+@pytest.mark.parametrize("argv", [["--quick"], []])
+def test_no_run_writes_a_folder_inside_the_committed_one(folders, argv):
+    """figures/mine (QUICK, or PAPER with its default seed too: figures/ holds only the PAPER run's
+    own files) and a staging-like name inside it: one line, before computing; nothing created there."""
+    main()  # the committed PAPER result
+    before = snapshot_dir(folders / "figures")
+    for out in (folders / "figures" / "mine", folders / "figures" / "a" / "b", folders / "link" / "mine"):
+        if out.parent.name == "link" and not out.parent.exists():
+            out.parent.symlink_to(folders / "figures")
+        runs = []
+        with pytest.raises(SystemExit) as e:
+            main("--out", str(out), *argv, runs=runs)
+        msg = str(e.value)
+        assert msg.startswith(f"tiny: error: {out} is inside the committed {results.FIGURES}") and "\n" not in msg
+        assert runs == [] and not out.exists()
+    assert snapshot_dir(folders / "figures") == before
+
+
 def test_save_results_and_plotting_refuse_the_committed_folder_from_python(folders):
     """From Python too: run() into figures/ or into a staging folder in it, save_results with a PAPER
     config of another seed, and plotting.save of a result that is not the committed one."""
