@@ -8,7 +8,8 @@
 #   --only fig2_global,fig4_local    only these figures;  --force  replace a PAPER result in --out
 #   --scheduler tcp://HOST:8786      every figure's jobs on that Dask cluster (README: "On a cluster")
 #   --wait-workers SECONDS           with --scheduler: how long to wait for the first worker
-# Stops at the first failing script with its exit code.
+# Checks every figure's flags and folder first (--check), then runs them; stops at the first failing
+# script with its exit code.
 set -euo pipefail
 names=(fig2_global fig3_manifold fig4_local fig5_many fig6_gp fig7_hpo fig7_ablations fig8_warmstart)
 die() { echo "run_all.sh: $*" >&2; exit 2; }
@@ -46,6 +47,9 @@ left=$(echo "$only" | tr -s , ' ')
 [ -z "${left// /}" ] || die "--only: unknown figure(s)${left% } (known: ${names[*]})"
 [ -z "$only" ] || [ ${#run[@]} -gt 0 ] || die "--only names no figure; give names, e.g. --only fig2_global,fig4_local"
 PYTHON=${PYTHON:-python}
+for name in "${run[@]}"; do  # every figure's flags, folder and what it would replace, before any computing
+  "$PYTHON" "experiments/$name.py" "${args[@]}" --check
+done
 start=$(date +%s)
 for name in "${run[@]}"; do
   script="experiments/$name.py"

@@ -101,6 +101,8 @@ def parser(figure, paper, description):
                    "PAPER with the default seed, else runs/quick/, runs/paper_seed<N>/, ...)")
     p.add_argument("--plot-only", action="store_true", help="redraw the figure from saved results")
     p.add_argument("--force", action="store_true", help="replace a PAPER result in --out with another run's")
+    p.add_argument("--check", action="store_true", help="check these flags, the folder and what the run would "
+                   "replace, then stop without computing (run_all.sh checks every figure before the first runs)")
     add_scheduler(p)
     return p
 
@@ -166,6 +168,8 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
                 check_matches(results.load_results(out, figure, remake)[0], out, args, name, seed, remake)
             else:
                 check_replace(out, figure, name, seed, args.force)
+            if args.check:
+                return
             with store.Stage(out, figure) as stage:
                 if args.plot_only:
                     stage.link("json", "npz")

@@ -208,6 +208,18 @@ def test_only_paper_with_the_default_seed_ever_writes_the_committed_folder(folde
         assert snapshot_dir(committed) == before
 
 
+def test_check_runs_nothing_and_refuses_what_the_run_would(folders):
+    """--check (run_all.sh's first pass): the run's checks, no computing, nothing saved; what the
+    run would refuse (a PAPER result it may not replace) it refuses in the same line."""
+    runs = []
+    main("--quick", "--out", str(folders / "q"), "--check", runs=runs)
+    assert runs == [] and not (folders / "q" / "tiny.json").exists()
+    main("--out", str(folders / "p"), runs=runs)  # a PAPER result there
+    with pytest.raises(SystemExit) as e:
+        main("--quick", "--out", str(folders / "p"), "--check", runs=runs)
+    assert "holds a PAPER result (seed 7); refusing to replace it" in str(e.value) and len(runs) == 1
+
+
 @pytest.mark.parametrize("argv", [["--quick"], []])
 def test_no_run_writes_a_folder_inside_the_committed_one(folders, argv):
     """figures/mine (QUICK, or PAPER with its default seed too: figures/ holds only the PAPER run's

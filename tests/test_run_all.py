@@ -26,12 +26,16 @@ def repo(tmp_path):
 
 
 def run_all(repo, *args, cwd):
+    """(exit code, stderr, the scripts' runs); each run was checked (--check) before the first began."""
     p = subprocess.run(["bash", str(repo / "run_all.sh"), *args], cwd=cwd, capture_output=True, text=True,
                        env={**os.environ, "PYTHON": str(repo.parent / "python")}, timeout=60)
     log = repo.parent / "log"
     calls = log.read_text().splitlines() if log.exists() else []
     log.unlink(missing_ok=True)
-    return p.returncode, p.stderr, calls
+    checks = [c for c in calls if c.endswith(" --check")]
+    runs = calls[len(checks):]
+    assert calls[:len(checks)] == checks and (not runs or checks == [c + " --check" for c in runs]), calls
+    return p.returncode, p.stderr, runs
 
 
 def test_relative_out_is_the_callers_folder(repo, tmp_path):
@@ -87,3 +91,13 @@ def test_scheduler_and_wait_workers_go_to_every_script(repo, tmp_path):
                                    "--wait-workers 5" for n in ("fig2_global", "fig5_many")]
     code, stderr, calls = run_all(repo, "--scheduler", cwd=tmp_path)
     assert code == 2 and "--scheduler needs a value" in stderr and calls == []
+
+
+def test_every_figure_is_checked_before_the_first_runs(repo, tmp_path):
+    """A later figure that would fail (its folder holds what it may not replace, say) stops run_all.sh
+    before the first figure computes anything."""
+    fake = repo.parent / "python"
+    fake.write_text(f'#!/bin/sh\necho "$PWD $*" >> {tmp_path}/log\n'
+                    'case "$*" in *fig5_many.py*--check*) echo "fig5_many: error: no" >&2; exit 1 ;; esac\n')
+    code, stderr, runs = run_all(repo, "--quick", cwd=tmp_path)
+    assert code == 1 and "fig5_many: error: no" in stderr and runs == []
