@@ -3,12 +3,13 @@ bench/step_cost.py runs in each checkout in turn, the order flipping every round
 cost is the median over rounds of its CPU milliseconds per step (CPU time leaves out the time other
 processes hold the core; both checkouts are timed under the same conditions).
 
-    python bench/before_after.py --base COMMIT [--rounds 6] [--reps 5] [--out PATH]
+    python bench/before_after.py --base COMMIT [--rounds 6] [--reps 5] [--json PATH]
 
 The base commit is checked out into a temporary git worktree (removed at the end). Writes
 {"base", "head", "rounds", "cases": [{"case", "batch", "base_cpu_ms": [...], "head_cpu_ms": [...],
 "ratio": median head / median base, "plain_ratio": the same for the plain step}], "machine"} to
---out (default: printed only).
+--json PATH (default: printed only; the committed figures/bench_before_after.json only at the default
+--rounds and --reps).
 """
 import argparse
 import json
@@ -19,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from hypernet import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,14 +40,15 @@ def one(checkout, reps, out):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = cli.Parser(description=__doc__.splitlines()[0])
     p.add_argument("--base", required=True, help="the commit to compare with (e.g. the one before a change)")
-    p.add_argument("--rounds", type=int, default=6, help="runs of each checkout (default 6)")
-    p.add_argument("--reps", type=int, default=5, help="step_cost.py --reps of each run (default 5)")
-    p.add_argument("--out", type=Path, help="save the numbers as JSON here")
+    p.add_argument("--rounds", type=cli.int_type(1), default=6, help="runs of each checkout (default 6)")
+    p.add_argument("--reps", type=cli.int_type(1), default=5, help="step_cost.py --reps of each run (default 5)")
+    p.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
     a = p.parse_args(argv)
-    if a.rounds < 1 or a.reps < 1:
-        p.error("--rounds and --reps must be at least 1")
+    if a.json:
+        cli.check_json_out(p, a.json, (a.rounds, a.reps) == (p.get_default("rounds"), p.get_default("reps")),
+                           "the default --rounds and --reps")
     try:
         base = git("rev-parse", "--verify", a.base + "^{commit}")
     except subprocess.CalledProcessError:
@@ -71,9 +75,10 @@ def main(argv=None):
               f"({100 * (cases[-1]['ratio'] - 1):+.1f}%); plain step {100 * (cases[-1]['plain_ratio'] - 1):+.1f}%")
     record = {"base": base, "head": head, "rounds": a.rounds, "reps": a.reps, "cases": cases, "load_before": load,
               "machine": {"host": platform.node(), "cores": os.cpu_count()}}
-    if a.out:
-        a.out.write_text(json.dumps(record, indent=1) + "\n")
+    if a.json:
+        Path(a.json).write_text(json.dumps(record, indent=1) + "\n")
+        print(f"written to {a.json}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.interruptible("bench/before_after.py", main, "nothing was written; the base commit's worktree was removed")

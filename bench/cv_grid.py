@@ -52,7 +52,7 @@ def timed(fn, *args):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = cli.Parser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=cli.int_type(1), default=1000, help="training steps of each grid (default 1000)")
     p.add_argument("--repeats", type=cli.int_type(1), default=2, help="rounds of each way (default 2)")
     p.add_argument("--json", metavar="PATH", help="also write the record as JSON to PATH (the committed one: "
@@ -94,4 +94,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.interruptible("bench/cv_grid.py", main, "nothing was written")

@@ -16,6 +16,8 @@ import json
 import re
 from pathlib import Path
 
+from hypernet import cli
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -83,15 +85,28 @@ def predict(folder, counts):
 
 
 def hm(s):
-    return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min" if s >= 3600 else f"{s / 60:.1f} min"
+    """Hours and minutes, rounded to the minute as docs/fmt.secs rounds them (the pages show these numbers)."""
+    m = round(s / 60)
+    return f"{m // 60} h {m % 60:02d} min" if s >= 3600 else f"{s / 60:.1f} min"
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8, 16, 64])
-    p.add_argument("--folder", default=str(ROOT / "figures"))
+    p = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workers", type=cli.int_type(1), nargs="+", default=[1, 2, 4, 8, 16, 64],
+                   help="numbers of workers to predict for (default 1 2 4 8 16 64)")
+    p.add_argument("--folder", default=str(ROOT / "figures"),
+                   help="a folder of PAPER results <figure>.json (default figures/)")
     args = p.parse_args(argv)
-    table = predict(args.folder, args.workers)
+    if not Path(args.folder).is_dir():
+        p.error(f"--folder {args.folder}: not a folder; give a folder of results, e.g. figures")
+    try:
+        table = predict(args.folder, args.workers)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        p.error(f"--folder {args.folder}: a results file there cannot be read as a figure's record ({e!r}); "
+                "give a folder of PAPER results, e.g. figures")
+    if not table:
+        p.error(f"--folder {args.folder}: holds no figure's results (fig*_*.json); give a folder of results, "
+                "e.g. figures")
     cols = [f"N = {n}" for n in args.workers] + ["any N"]
     print(f"{'figure':16s}" + "".join(f"{c:>14s}" for c in cols))
     for figure, row in table.items():
@@ -100,4 +115,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.interruptible("bench/predict_wall.py", main, "nothing was written")

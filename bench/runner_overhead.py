@@ -34,7 +34,7 @@ def timed_run(extra):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = cli.Parser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=cli.int_type(1), default=2, help="runs of each kind (default 2)")
     p.add_argument("--json", metavar="PATH", help="also write the record as JSON to PATH (the committed one: "
                                                    "figures/bench_runner_overhead.json)")
@@ -61,4 +61,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.interruptible("bench/runner_overhead.py", main, "nothing was written")

@@ -175,7 +175,7 @@ def save(path, record):
 
 
 def parse(argv):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reps", type=cli.int_type(1), default=21, help="alternating rounds per case (default 21)")
     p.add_argument("--steps", type=cli.int_type(1), default=20, help="steps per timed block (default 20)")
     p.add_argument("--reference", action="store_true",
@@ -218,4 +218,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.interruptible("bench/step_cost.py", main, "nothing was written")

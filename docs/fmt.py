@@ -145,7 +145,8 @@ def secs(s):
         return f"{s} s"
     if s < 3600:
         return f"{s // 60} min {s % 60} s"
-    return f"{s // 3600} h {round(s % 3600 / 60)} min"
+    m = round(s / 60)  # whole minutes first, so 7,190 s is 2 h 0 min, not 1 h 60 min
+    return f"{m // 60} h {m % 60} min"
 
 
 def mean_sd(stats, d=3, sign=False):

@@ -85,7 +85,7 @@ def run(config=FULL, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Hyper-training your own model (L2 logistic regression)")
+    parser = cli.Parser(description="Hyper-training your own model (L2 logistic regression)")
     parser.add_argument("--seed", type=cli.seed_type, default=0, help="initialisation and lam samples (default 0)")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK.iters} + {QUICK.lam_iters} steps")
     args = parser.parse_args(argv)
@@ -104,4 +104,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.interruptible("experiments/own_logistic.py", main, "nothing was written")

@@ -378,15 +378,9 @@ def figure_type(text):
     return text
 
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        """One line on stderr, status 2 (argparse's own prints the usage first)."""
-        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see --help)\n")
-
-
 def parser():
-    p = Parser(prog="python -m experiments.seeds", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = cli.Parser(prog="python -m experiments.seeds", description=__doc__,
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("figure", metavar="FIGURE", type=figure_type, help=f"one of {', '.join(figure_names())}")
     p.add_argument("--seeds", type=cli.seed_type, nargs="+", required=True, metavar="N",
                    help="the seeds, non-negative integers, each once")

@@ -92,9 +92,24 @@ def jobs_folder(out, figure):
     return Path(out) / f".{figure}.jobs"
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, with a bad argument in one line (argparse prints the usage first)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see --help)\n")
+
+
+def interruptible(name, main, after="nothing was written"):
+    """Run main(); Ctrl-C ends in one line (`name: interrupted; after`), not a traceback."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        sys.exit(f"{name}: interrupted; {after}")
+
+
 def parser(figure, paper, description):
-    p = argparse.ArgumentParser(prog=f"experiments/{figure}.py", description=description,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog=f"experiments/{figure}.py", description=description,
+               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="the small QUICK config (seconds, for CI)")
     p.add_argument("--seed", type=seed_type, default=None, help=f"random seed (default {paper.seed})")
     p.add_argument("--out", default=None, help="folder for results and figures (default: figures/ for "

@@ -2,6 +2,7 @@
 tests/tiny_figure.py: default output folders, protection of PAPER results, checks of --out and
 --seed before any computing, and bench/step_cost.py's arguments."""
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -169,6 +170,45 @@ def test_runner_overhead_bench_refuses_bad_arguments_before_any_work(argv, says)
                        text=True, env=checkout_env(), timeout=60)
     assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr, p.stderr
     assert (ROOT / "figures" / "bench_runner_overhead.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--base", "HEAD", "--json", "/tmp"], "--json /tmp: is a folder; give a file name"),
+    (["--base", "HEAD", "--json", "/nonexistent-folder/x.json"], "its folder does not exist or cannot be written"),
+    (["--base", "HEAD", "--rounds", "1", "--json", str(ROOT / "figures" / "x.json")],
+     "only the default --rounds and --reps write the committed figures/"),
+    (["--base", "HEAD", "--reps", "0"], "argument --reps: 0 is not a positive integer"),
+    (["--base", "no-such-commit"], "--base 'no-such-commit' is not a commit of this repository")])
+def test_before_after_bench_refuses_bad_arguments_before_any_work(argv, says):
+    """bench/before_after.py: one line before any worktree or timing (a bad --json came after a
+    minute of timing, as a traceback)."""
+    before = sorted(p.name for p in (ROOT / "figures").iterdir())
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "before_after.py"), *argv], capture_output=True,
+                       text=True, env=checkout_env(), timeout=60)
+    assert p.returncode == 2 and says in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert sorted(p.name for p in (ROOT / "figures").iterdir()) == before
+
+
+@pytest.mark.parametrize("argv, says", [(["--workers", "0"], "0 is not a positive integer"),
+                                        (["--workers", "-3"], "-3 is not a positive integer"),
+                                        (["--folder", "/nonexistent-folder"], "not a folder"),
+                                        (["--folder", str(ROOT / "data")], "holds no figure's results")])
+def test_predict_wall_refuses_bad_arguments(argv, says):
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "predict_wall.py"), *argv], capture_output=True,
+                       text=True, env=checkout_env(), timeout=60)
+    assert p.returncode == 2 and says in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+@pytest.mark.parametrize("script", ["bench/step_cost.py", "experiments/own_model.py"])
+def test_ctrl_c_in_a_bench_or_example_script_is_one_line(script):
+    """SIGINT while the script computes: one line naming it, no traceback."""
+    p = subprocess.Popen([sys.executable, str(ROOT / script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=checkout_env())
+    time.sleep(4)  # past the imports, into the computing
+    assert p.poll() is None
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 1 and err.strip() == f"{script}: interrupted; nothing was written", err
 
 
 # ---- the committed folder: one rule, at the folder the files end up in ------------------------
