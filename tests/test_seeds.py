@@ -160,9 +160,11 @@ def test_a_quick_sweep_at_a_budget_fraction(tmp_path):
     _, arrays = results.load_results(seeds.seed_folder(tmp_path, "fig5_many", 3), "fig5_many")
     for prefix in ("top_hyper", "top_unrolled"):
         t = arrays[f"{prefix}_t"]
-        assert 1.35 <= t[-1] < 1.6 and np.all(np.diff(np.floor(t[:-1] / 0.15)) >= 1), (prefix, t)
-    # the search ran its scaled 0.5 s (QUICK's own is 1.0 s; its last hyper-iteration may overrun a little)
-    assert arrays["unrolled_0_t"][-1] < 0.9 and s["metrics"]["784-10.end_s"]["mean"] == 1.0
+        # stopped at the first evaluation past 1.5 s (a step under load may overrun by half a
+        # second, so the end is bounded by QUICK's own 3 s, not by 1.5 s plus a typical step)
+        assert t[-2] < 1.5 and 1.35 <= t[-1] < 3.0 and np.all(np.diff(np.floor(t[:-1] / 0.15)) >= 1), (prefix, t)
+    # the search ran its scaled 0.5 s, not QUICK's own 1.0 s (its last hyper-iteration may overrun)
+    assert arrays["unrolled_0_t"][-1] < 1.0 and s["metrics"]["784-10.end_s"]["mean"] == 1.0
 
 
 def test_time_budget_figure_refuses_to_share_cores(tmp_path, capsys):
