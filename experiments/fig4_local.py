@@ -111,7 +111,7 @@ def optimisers(config, name):
 
 def joint(name, config, *, problem, hypernet, phi0, splits):
     """Run Algorithm 3 or 4 from phi0 and lam_hat0, with periodic progress lines."""
-    progress = results.Progress(RUNS[name][0], config.iters, every_s=30)
+    progress = results.Progress(f"{RUNS[name][0]}, seed {config.seed}", config.iters, every_s=30)
     report = lambda step, s: progress(step, loss=s.loss, valid_loss=s.valid_loss, lam=s.lam)  # noqa: E731
     opt_phi, opt_lam = optimisers(config, name)
     common = dict(phi=phi0, lam_hat=config.lam_hat0, train_batch=lambda step: full(splits.train),
