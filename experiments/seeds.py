@@ -416,8 +416,10 @@ def main(argv=None):
         p.error(f"seed {twice[0]} is given more than once; give each seed once")
     if args.out == "":
         p.error("--out is empty; give a folder")
-    if args.scheduler is not None and not args.scheduler.strip():
-        p.error("--scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
+    try:
+        scheduler, wait_s = cli.scheduler_of(args)
+    except ValueError as e:
+        p.error(str(e))
     if args.budget_fraction is not None:
         try:
             check_fraction(args.figure, figure_module(args.figure), args.budget_fraction)
@@ -425,8 +427,8 @@ def main(argv=None):
             p.error(str(e))
     try:
         summary = sweep(args.figure, args.seeds, quick=args.quick, out=args.out, jobs=args.jobs,
-                        scheduler=args.scheduler, log=lambda line: print(line, flush=True),
-                        wait_s=args.wait_workers, fraction=args.budget_fraction)
+                        scheduler=scheduler, log=lambda line: print(line, flush=True),
+                        wait_s=wait_s, fraction=args.budget_fraction)
     except (store.OutputError, SweepError, results.CommittedError, cluster.ClusterError) as e:  # a bad or committed
         sys.exit(f"experiments.seeds: error: {e}")     # --out, a busy sweep, no cluster, too many jobs
     except (OSError, ValueError) as e:

@@ -83,8 +83,19 @@ def add_scheduler(p):
     """--scheduler and --wait-workers, shared by the figure scripts and experiments/seeds.py."""
     p.add_argument("--scheduler", metavar="ADDRESS", default=None, help="run the jobs on the Dask cluster of this "
                    "scheduler, e.g. tcp://host:8786 (default: worker processes on this machine)")
-    p.add_argument("--wait-workers", metavar="SECONDS", type=seconds_type, default=runner.WAIT_S,
+    p.add_argument("--wait-workers", metavar="SECONDS", type=seconds_type, default=None,
                    help=f"with --scheduler: how long to wait for the first worker (default {runner.WAIT_S:g})")
+
+
+def scheduler_of(args):
+    """(scheduler address or None, seconds to wait for a worker) of add_scheduler's flags; ValueError
+    (one line) for an empty address, or --wait-workers without --scheduler (it would do nothing)."""
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise ValueError("--scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
+    if args.scheduler is None and args.wait_workers is not None:
+        raise ValueError("--wait-workers applies only with --scheduler ADDRESS (jobs on a Dask cluster); "
+                         "add --scheduler or leave it out")
+    return args.scheduler, runner.WAIT_S if args.wait_workers is None else args.wait_workers
 
 
 def jobs_folder(out, figure):
@@ -164,8 +175,10 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     config = dataclasses.replace(config, seed=seed)
     if args.out == "":
         sys.exit(f"{figure}: error: --out is empty; give a folder")
-    if args.scheduler is not None and not args.scheduler.strip():
-        sys.exit(f"{figure}: error: --scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
+    try:
+        scheduler, wait_s = scheduler_of(args)
+    except ValueError as e:
+        sys.exit(f"{figure}: error: {e}")
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed)
     remake, stage = command(figure, args), None
     try:
@@ -190,7 +203,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
                     stage.link("json", "npz")
                 else:
                     cache = jobcache.JobCache(jobs_folder(out, figure))
-                    with results.collect_warnings() as seen, runner.session(args.scheduler, args.wait_workers, cache):
+                    with results.collect_warnings() as seen, runner.session(scheduler, wait_s, cache):
                         run(config, stage.dir)
                         seen = list(seen)
                     if seen:

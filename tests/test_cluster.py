@@ -99,6 +99,8 @@ def test_no_scheduler_or_no_worker_is_one_line_before_any_work(tmp_path):
     assert not (tmp_path / "out" / "fig4_local.json").exists()
     code, err = fig4(tmp_path, "--scheduler", " ")
     assert code == 1 and "--scheduler is empty" in err
+    code, err = fig4(tmp_path, "--wait-workers", "5")  # it would do nothing
+    assert code == 1 and err.count("\n") == 1 and "--wait-workers applies only with --scheduler" in err
     code, err = fig4(tmp_path, "--scheduler", "tcp://x", "--wait-workers", "-1")
     assert code == 2 and "-1 is not a positive number of seconds" in err
     code, err = fig4(tmp_path, "--scheduler", "tcp://x", "--wait-workers", "0")  # Dask would wait for ever

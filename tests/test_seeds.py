@@ -120,6 +120,7 @@ def test_summary_of_nested_metrics():
     ([FIG3, "--seeds", "1", "--jobs", "0"], "0 is not a positive integer"),
     ([FIG3, "--seeds", "1", "--out", ""], "--out is empty"),
     ([FIG3, "--seeds", "1", "--scheduler", " "], "--scheduler is empty"),
+    ([FIG3, "--seeds", "1", "--wait-workers", "5"], "--wait-workers applies only with --scheduler"),
 ])
 def test_bad_arguments_give_one_line(args, says, capsys):
     with pytest.raises(SystemExit) as e:
