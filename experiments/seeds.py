@@ -74,7 +74,7 @@ import sys
 import time
 from pathlib import Path
 
-from hypernet import checks, cli, cluster, jobcache, parallel, results, runner, store
+from hypernet import checks, cli, cluster, jobcache, parallel, results, runner, settings, store
 
 EXPERIMENTS = Path(__file__).resolve().parent
 FIGURES_SEEDS = results.RUNS / "seeds"  # per-seed folders of a sweep summarised into figures/
@@ -228,7 +228,8 @@ def summarise(figure, config_name, base_config, seeds, records, failed, *, wall_
 def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, overrides=None, log=print,
           wait_s=runner.WAIT_S, fraction=None):
     """Run `figure` once per seed (skipping those already done) and write <out>/seeds_<figure>.json.
-    Returns the summary dict. overrides (Python only): fields of the config to change for every seed;
+    Returns the summary dict. overrides (--set): fields of the config to change for every seed (default
+    folder runs/custom_<hash>_seeds/ unless the result is PAPER);
     fraction: every time budget times this (--budget-fraction)."""
     if figure not in figure_names():
         raise ValueError(f"unknown figure {figure!r}; choose one of {', '.join(figure_names())}")
@@ -249,6 +250,8 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
         budget = (fraction, {k: getattr(scaled, k) for k in module.BUDGETS})
         overrides = {**(overrides or {}), **budget[1]}
         base, config_name = scaled, results.budget_name(config_name, fraction)
+    if out is None and overrides and config_name != "PAPER":  # other settings: a folder of their own
+        out = results.RUNS / (settings.folder_name("quick" if quick else "paper", overrides) + "_seeds")
     if out is None:
         out = results.FIGURES if paper_sweep else QUICK_OUT if quick else PAPER_OUT
     out = Path(out)
@@ -394,6 +397,7 @@ def parser():
     p.add_argument("--budget-fraction", type=fraction_type, default=None, metavar="F",
                    help="every time budget times F, 0 < F <= 1 (a labelled robustness budget; figures with scaled(): "
                         "fig5_many)")
+    cli.add_settings(p)
     cli.add_scheduler(p)
     return p
 
@@ -426,8 +430,12 @@ def main(argv=None):
         except ValueError as e:
             p.error(str(e))
     try:
+        overrides = settings.changes(make_config(figure_module(args.figure), args.quick, args.seeds[0]), args.settings)
+    except ValueError as e:
+        p.error(str(e))
+    try:
         summary = sweep(args.figure, args.seeds, quick=args.quick, out=args.out, jobs=args.jobs,
-                        scheduler=scheduler, log=lambda line: print(line, flush=True),
+                        scheduler=scheduler, overrides=overrides, log=lambda line: print(line, flush=True),
                         wait_s=wait_s, fraction=args.budget_fraction)
     except (store.OutputError, SweepError, results.CommittedError, cluster.ClusterError) as e:  # a bad or committed
         sys.exit(f"experiments.seeds: error: {e}")     # --out, a busy sweep, no cluster, too many jobs

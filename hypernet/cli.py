@@ -1,10 +1,11 @@
 """The command line every figure script shares, `cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK)`:
 
-    python experiments/<figure>.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
-                                   [--scheduler ADDRESS] [--wait-workers SECONDS]
+    python experiments/<figure>.py [--quick] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--plot-only]
+                                   [--force] [--check] [--scheduler ADDRESS] [--wait-workers SECONDS]
 
 Where results go by default: figures/ (committed) for a PAPER run with the default seed only;
-runs/quick/, runs/quick_seed<N>/, runs/paper_seed<N>/ (git-ignored) otherwise. No other run ever
+runs/quick/, runs/quick_seed<N>/, runs/paper_seed<N>/, runs/custom_<hash>[_seed<N>]/ for a config
+changed by --set (hypernet/settings.py) (git-ignored) otherwise. No other run ever
 writes figures/, whatever --out says (a symlink, figures/../figures) and with --force too
 (results.check_committed). --plot-only redraws from the folder the same flags would have run into,
 and refuses results of another seed or config than its flags ask for. Before any computing: the
@@ -21,18 +22,29 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
-from . import checks, jobcache, results, runner, store
+from . import checks, jobcache, results, runner, settings, store
 
 
-def default_out(quick, seed, default_seed):
-    """figures/ for PAPER with the default seed; a git-ignored runs/<name>/ for anything else."""
-    if not quick and seed == default_seed:
+def default_out(quick, seed, default_seed, changes=None):
+    """figures/ for PAPER with the default seed; a git-ignored runs/<name>/ for anything else: quick,
+    paper, or custom_<8 hex digits> for a config with --set changes (settings.folder_name: other
+    changes, another folder), then _seed<N> for another seed."""
+    if not quick and seed == default_seed and not changes:
         return results.FIGURES
     name = "quick" if quick else "paper"
+    name = settings.folder_name(name, changes) if changes else name
     return results.RUNS / (name if seed == default_seed else f"{name}_seed{seed}")
+
+
+def add_settings(p):
+    """--set NAME=VALUE (hypernet/settings.py), shared by the figure scripts and experiments/seeds.py."""
+    p.add_argument("--set", metavar="NAME=VALUE", action="append", default=[], dest="settings",
+                   help="change one setting of the config (repeatable; a Python literal, e.g. --set iters=5000); "
+                        "the run is 'custom' and goes to runs/custom_<hash>/ unless --out says otherwise")
 
 
 def int_type(minimum, label="", maximum=None):
@@ -127,6 +139,7 @@ def parser(figure, paper, description):
                    "PAPER with the default seed, else runs/quick/, runs/paper_seed<N>/, ...)")
     p.add_argument("--plot-only", action="store_true", help="redraw the figure from saved results")
     p.add_argument("--force", action="store_true", help="replace a PAPER result in --out with another run's")
+    add_settings(p)
     p.add_argument("--check", action="store_true", help="check these flags, the folder and what the run would "
                    "replace, then stop without computing (run_all.sh checks every figure before the first runs)")
     add_scheduler(p)
@@ -153,7 +166,7 @@ def check_replace(out, figure, name, seed, force):
 def command(figure, args):
     """The command line that makes the results these flags ask for (advice for --plot-only)."""
     flags = [" --quick" if args.quick else "", f" --seed {args.seed}" if args.seed is not None else "",
-             f" --out {args.out}" if args.out is not None else ""]
+             *(f" --set {shlex.quote(t)}" for t in args.settings), f" --out {args.out}" if args.out is not None else ""]
     return f"python experiments/{figure}.py" + "".join(flags)
 
 
@@ -161,7 +174,7 @@ def check_matches(record, out, args, name, seed, remake):
     """--plot-only draws the results its flags ask for: the seed of --seed, and the config of
     --quick (without --out, the default folder of the flags must hold exactly that config and seed)."""
     got_name, got_seed = record["config_name"], record["config"].get("seed")
-    if ((args.quick or args.out is None) and got_name != name) or \
+    if ((args.quick or args.settings or args.out is None) and got_name != name) or \
             ((args.seed is not None or args.out is None) and got_seed != seed):
         raise results.ResultsInvalid(f"{out} holds a {got_name} result with seed {got_seed}, not the {name} run with "
                                      f"seed {seed} asked for; run `{remake}` to make that one")
@@ -169,17 +182,22 @@ def check_matches(record, out, args, name, seed, remake):
 
 def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     args = parser(figure, paper, description).parse_args(argv)
-    name = "QUICK" if args.quick else "PAPER"
     config = quick if args.quick else paper
     seed = config.seed if args.seed is None else args.seed
     config = dataclasses.replace(config, seed=seed)
+    try:
+        changes = settings.changes(config, args.settings)
+    except ValueError as e:
+        sys.exit(f"{figure}: error: {e}")
+    config = dataclasses.replace(config, **changes)
+    name = results.config_name(config, paper, quick)
     if args.out == "":
         sys.exit(f"{figure}: error: --out is empty; give a folder")
     try:
         scheduler, wait_s = scheduler_of(args)
     except ValueError as e:
         sys.exit(f"{figure}: error: {e}")
-    out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed)
+    out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed, changes)
     remake, stage = command(figure, args), None
     try:
         if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder

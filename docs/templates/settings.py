@@ -63,7 +63,36 @@ ROWS = [
 ]
 
 
+CHANGING = """## Changing a setting
+
+Every figure script (and `experiments/seeds.py`) takes `--set NAME=VALUE`, repeatable, for any field of
+its config (hypernet/settings.py): the value is a Python literal of the type it replaces, and a setting
+that is positive stays positive, checked before any work. Such a run is named "custom", goes to
+`runs/custom_<hash>/` unless `--out` says otherwise, and never writes the committed `figures/`. For example
+`python experiments/fig4_local.py --set sigma=0.1 --set ablations="()"` runs Algorithm 3 with a wider
+p(λ | λ̂). The settings, with their PAPER values (read from the code):"""
+
+
+def short(value, n=70):
+    text = repr(value)
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def settings_of_figures():
+    """One row per figure script: its settings with their PAPER values."""
+    import dataclasses
+    from experiments import seeds
+    rows = []
+    for figure in seeds.figure_names():
+        paper = seeds.figure_module(figure).PAPER
+        fields = [f.name for f in dataclasses.fields(paper) if f.name != "seed"]
+        rows.append((f"`{figure}`", ", ".join(f"`{k}={short(getattr(paper, k))}`".replace("|", "\\|")
+                                             for k in fields)))
+    return rows
+
+
 def page(R):
     from docs.fmt import table
-    return INTRO + "\n\n" + table(("topic", "paper says", "original code did",
-                                   "this repository does (PAPER config), and why"), ROWS)
+    return (INTRO + "\n\n" + table(("topic", "paper says", "original code did",
+                                     "this repository does (PAPER config), and why"), ROWS)
+            + "\n\n" + CHANGING + "\n\n" + table(("figure", "settings (PAPER values)"), settings_of_figures()))

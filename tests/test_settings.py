@@ -1,0 +1,111 @@
+"""--set NAME=VALUE (hypernet/settings.py): values parsed to the type they replace, bad ones refused in
+one line before any work; a changed config is "custom", runs into a folder of its own and never into
+the committed figures/; experiments/seeds.py takes the same flag."""
+import dataclasses
+
+import pytest
+
+from experiments import seeds
+from hypernet import cli, results, settings
+from tests import tiny_figure as tiny
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    seed: int = 7
+    iters: int = 100
+    lr: float = 1e-4
+    lam0: float = -2.0
+    extra: int = 0
+    archs: tuple = ((784, 10), (784, 100, 10))
+    budget_s: dict = dataclasses.field(default_factory=lambda: {"h10": 1000.0})
+    loss: str = "nll"
+    clip: bool = False
+    note: object = None
+
+
+@pytest.mark.parametrize("text, name, value", [
+    ("iters=5000", "iters", 5000), ("lr=1e-3", "lr", 1e-3), ("lr=1", "lr", 1.0), ("lam0=3", "lam0", 3.0),
+    ("lam0=-7.5", "lam0", -7.5), ("extra=0", "extra", 0), ("archs=[[784, 10]]", "archs", ((784, 10),)),
+    ("archs=()", "archs", ()), ("budget_s={'h10': 100.0}", "budget_s", {"h10": 100.0}), ("loss=mse", "loss", "mse"),
+    ("loss='mse'", "loss", "mse"), ("clip=True", "clip", True), (" iters = 7 ", "iters", 7), ("note=[1]", "note", (1,))])
+def test_a_value_takes_the_type_it_replaces(text, name, value):
+    got = settings.parse(Config(), text)
+    assert got == (name, value) and type(got[1]) is type(value)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("iters=0", "iters must stay positive (it is 100 in the config)"),
+    ("lr=-1e-3", "lr must stay positive"), ("extra=-1", "extra must stay non-negative"),
+    ("lr=nan", "lr takes a float (0.0001 in the config), not a str"),
+    ("lr=1e999", "lr is not a finite number"),
+    ("iters=2.5", "iters takes an int (100 in the config), not a float"),
+    ("clip=1", "clip takes a bool (False in the config), not an int"),
+    ("archs=784", "archs takes a tuple"), ("iters", "give NAME=VALUE, e.g. --set iters=100"),
+    ("=3", "give NAME=VALUE"), ("seed=3", "use --seed N"),
+    ("lrr=1", "'lrr' is not a setting of this figure; its settings: iters, lr, lam0")])
+def test_a_bad_value_is_one_line(text, says):
+    with pytest.raises(ValueError) as e:
+        settings.parse(Config(), text)
+    assert says in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_setting_given_twice_is_refused():
+    with pytest.raises(ValueError, match="--set lr is given more than once"):
+        settings.changes(Config(), ["lr=1e-3", "lr=2e-3"])
+
+
+def test_other_changes_get_another_folder():
+    a, b = settings.folder_name("paper", {"lr": 1e-3}), settings.folder_name("paper", {"lr": 2e-3})
+    assert a != b and a.startswith("custom_") and len(a) == len("custom_") + 8
+    assert settings.folder_name("quick", {"lr": 1e-3}) != a
+    assert settings.folder_name("paper", {"lr": 1e-3, "iters": 5}) == settings.folder_name("paper", {"iters": 5, "lr": 1e-3})
+
+
+@pytest.fixture
+def folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "FIGURES", tmp_path / "figures")
+    monkeypatch.setattr(results, "RUNS", tmp_path / "runs")
+    return tmp_path
+
+
+def main(*argv, runs=None):
+    def run(config, out):
+        if runs is not None:
+            runs.append(config)
+        return tiny.run(config, out)
+    cli.main(tiny.FIGURE, run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=list(argv))
+
+
+def test_a_custom_run_goes_to_its_own_folder_and_never_to_figures(folders):
+    runs = []
+    main("--set", "n=3", runs=runs)
+    out = folders / "runs" / settings.folder_name("paper", {"n": 3})
+    rec = results.load_results(out, "tiny")[0]
+    assert runs[0].n == 3 and rec["config_name"] == "custom" and rec["config"]["n"] == 3
+    main("--quick", "--seed", "9", "--set", "n=4", runs=runs)
+    assert (folders / "runs" / (settings.folder_name("quick", {"n": 4}) + "_seed9") / "tiny.json").exists()
+    for argv in (["--set", "n=3", "--out", str(folders / "figures")], ["--set", "n=0"], ["--set", "m=1"]):
+        with pytest.raises(SystemExit) as e:
+            main(*argv, runs=runs)
+        assert str(e.value).startswith("tiny: error: ") and "\n" not in str(e.value)
+    assert len(runs) == 2 and not (folders / "figures").exists()
+    main("--set", "n=3", "--plot-only", runs=runs)  # redraws from the folder the flags name
+    with pytest.raises(SystemExit, match="the folder does not exist"):
+        main("--set", "n=5", "--plot-only")
+    assert len(runs) == 2
+
+
+def test_a_change_back_to_the_paper_value_is_the_paper_config(folders):
+    main("--set", "n=50", "--out", str(folders / "x"))
+    assert results.load_results(folders / "x", "tiny")[0]["config_name"] == "PAPER"
+
+
+def test_seeds_takes_set_and_refuses_a_bad_one_in_one_line(capsys, folders):
+    with pytest.raises(SystemExit) as e:
+        seeds.main(["fig3_manifold", "--seeds", "1", "--quick", "--set", "bogus=1"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "'bogus' is not a setting of this figure" in err and err.count("\n") == 1
+    summary = seeds.sweep("fig3_manifold", [3], quick=True, jobs=1, overrides={"fd_step": 1e-4}, log=lambda line: None)
+    out = folders / "runs" / (settings.folder_name("quick", {"fd_step": 1e-4}) + "_seeds")
+    assert summary["config_name"] == "custom" and (out / "seeds_fig3_manifold.json").exists()
