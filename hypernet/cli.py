@@ -246,6 +246,10 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     except KeyboardInterrupt:
         if stage is not None and stage.state == "committed":  # Ctrl-C came during the renames, which went on
             sys.exit(f"{figure}: interrupted after the save had begun; it was finished: the new results are in {out}")
-        sys.exit(f"{figure}: interrupted; nothing was saved, and the results in {out} are as they were")
+        kept = len(jobcache.JobCache(jobs_folder(out, figure))) if not args.plot_only else 0
+        sys.exit(f"{figure}: interrupted; nothing was saved, and the results in {out} are as they were" + (
+            f"; {kept} finished job(s) are kept for the same command to reuse" if kept else ""))
+    if not args.plot_only:
+        print(f"wrote {out / figure}.json and .npz (the results)")
     for path in paths:
         print(f"wrote {path}")

@@ -260,6 +260,21 @@ def test_check_runs_nothing_and_refuses_what_the_run_would(folders):
     assert "holds a PAPER result (seed 7); refusing to replace it" in str(e.value) and len(runs) == 1
 
 
+def test_ctrl_c_says_how_many_finished_jobs_a_rerun_reuses(tmp_path):
+    """Interrupted after 2 of its jobs finished: the line says they are kept for the same command."""
+    from hypernet import jobcache
+
+    def run(config, out):
+        cache = jobcache.JobCache(cli.jobs_folder(tmp_path, "tiny"))
+        cache.put(["job", 1], 1.0, {})
+        cache.put(["job", 2], 2.0, {})
+        raise KeyboardInterrupt
+    with pytest.raises(SystemExit) as e:
+        cli.main(tiny.FIGURE, run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=["--quick", "--out", str(tmp_path)])
+    assert str(e.value) == (f"tiny: interrupted; nothing was saved, and the results in {tmp_path} are as they were; "
+                            "2 finished job(s) are kept for the same command to reuse")
+
+
 @pytest.mark.parametrize("argv", [["--quick"], []])
 def test_no_run_writes_a_folder_inside_the_committed_one(folders, argv):
     """figures/mine (QUICK, or PAPER with its default seed too: figures/ holds only the PAPER run's

@@ -11,8 +11,10 @@ INTRO = """`python experiments/seeds.py FIGURE --seeds 7 8 9 10 11 [--quick] [--
 each as an independent job in its own folder (hypernet/runner.py: local worker processes or a Dask cluster,
 one BLAS thread a job), and writes
 `seeds_<figure>.json` with the mean, sd (n − 1), min, max and values of every scalar metric, and per-seed and
-total times. The summary goes to `figures/` (or `runs/quick_seeds/` with `--quick`); the per-seed results go
-to the git-ignored `runs/seeds/<figure>/seed<N>/`. A job of `fig4_local`, `fig5_many`, `fig6_gp` or
+total times. The summary goes to `--out`, by default `figures/` for the PAPER config over seeds 7-11 (the
+only sweep that may write there), `runs/paper_seeds/` for other seeds, `runs/quick_seeds/` with `--quick`,
+`runs/custom_<hash>_seeds/` with `--set NAME=VALUE`; the per-seed results go to `<out>/seeds/<figure>/seed<N>/`
+(the git-ignored `runs/seeds/` when `<out>` is `figures/`). A job of `fig4_local`, `fig5_many`, `fig6_gp` or
 `fig7_hpo` uses 2 cores, and Figures 5, 6 and the appendix comparison train against a time budget, so they
 need whole cores: `--jobs` defaults to cores ÷ cores per job and is refused when it would oversubscribe them.
 A failing seed does not stop the others; it is listed in the summary and the command exits non-zero;
