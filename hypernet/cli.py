@@ -198,7 +198,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
     except ValueError as e:
         sys.exit(f"{figure}: error: {e}")
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed, changes)
-    remake, stage = command(figure, args), None
+    remake, stage, made = command(figure, args), None, not os.path.exists(out)  # False for a bad name
     try:
         if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder
             sys.exit(f"{figure}: error: no saved results for {figure} in {out} (the folder does not exist). Run "
@@ -249,6 +249,9 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
         kept = len(jobcache.JobCache(jobs_folder(out, figure))) if not args.plot_only else 0
         sys.exit(f"{figure}: interrupted; nothing was saved, and the results in {out} are as they were" + (
             f"; {kept} finished job(s) are kept for the same command to reuse" if kept else ""))
+    finally:  # a folder this run made and left empty (a refusal, --check, no cluster) is not left behind
+        if made and os.path.isdir(out) and not any(out.iterdir()):
+            out.rmdir()
     if not args.plot_only:
         print(f"wrote {out / figure}.json and .npz (the results)")
     for path in paths:
