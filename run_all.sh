@@ -6,7 +6,9 @@
 #   bash run_all.sh --quick          the small QUICK configs, into runs/quick/ (git-ignored)
 #   bash run_all.sh --quick --out D  the same into folder D (what CI runs); D relative to where you are
 #   --only fig2_global,fig4_local    only these figures;  --force  replace a PAPER result in --out
-#   --scheduler tcp://HOST:8786      every figure's jobs on that Dask cluster (README: "On a cluster")
+#   --seed N                         every figure with seed N (into runs/..._seed<N>/ unless --out)
+#   --plot-only                      redraw every figure from its saved results, computing nothing
+#   --scheduler tcp://HOST:8786      every figure's jobs on that Dask cluster (README: "Seeds and clusters")
 #   --wait-workers SECONDS           with --scheduler: how long to wait for the first worker
 # Checks every figure's flags and folder first (--check), then runs them; stops at the first failing
 # script with its exit code.
@@ -17,7 +19,11 @@ args=()
 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick|--force) args+=("$1"); shift ;;
+    -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+    --quick|--force|--plot-only) args+=("$1"); shift ;;
+    --seed)
+      [ $# -ge 2 ] && [ -n "$2" ] || die "--seed needs a value, e.g. --seed 8"
+      args+=(--seed "$2"); shift 2 ;;
     --out)
       [ $# -ge 2 ] || die "--out needs a folder"
       [ -n "$2" ] || die "--out is empty; give a folder"
@@ -29,7 +35,7 @@ while [ $# -gt 0 ]; do
     --only)
       [ $# -ge 2 ] && [ -n "$2" ] || die "--only needs figure names, e.g. --only fig2_global,fig4_local"
       only=",${2// /,},"; shift 2 ;;  # commas or spaces between names
-    *) die "unknown argument '$1' (use --quick, --out DIR, --only NAME[,NAME], --force, --scheduler ADDRESS, --wait-workers SECONDS)" ;;
+    *) die "unknown argument '$1' (use --quick, --out DIR, --only NAME[,NAME], --seed N, --plot-only, --force, --scheduler ADDRESS, --wait-workers SECONDS)" ;;
   esac
 done
 cd "$(dirname "$0")"

@@ -101,3 +101,17 @@ def test_every_figure_is_checked_before_the_first_runs(repo, tmp_path):
                     'case "$*" in *fig5_many.py*--check*) echo "fig5_many: error: no" >&2; exit 1 ;; esac\n')
     code, stderr, runs = run_all(repo, "--quick", cwd=tmp_path)
     assert code == 1 and "fig5_many: error: no" in stderr and runs == []
+
+
+def test_seed_and_plot_only_go_to_every_script(repo, tmp_path):
+    code, _, runs = run_all(repo, "--seed", "8", "--plot-only", "--only", "fig2_global,fig4_local", cwd=tmp_path)
+    assert code == 0 and runs == [f"{repo} experiments/{n}.py --seed 8 --plot-only" for n in ("fig2_global", "fig4_local")]
+    code, stderr, runs = run_all(repo, "--seed", cwd=tmp_path)
+    assert code == 2 and "--seed needs a value" in stderr and runs == []
+
+
+def test_help_prints_the_flags_and_runs_nothing(repo, tmp_path):
+    p = subprocess.run(["bash", str(repo / "run_all.sh"), "--help"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and all(f in p.stdout for f in ("--quick", "--only", "--seed N", "--plot-only",
+                                                             "--scheduler", "--wait-workers"))
+    assert not (repo.parent / "log").exists() and not p.stdout.startswith("#")
