@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -104,6 +105,10 @@ def scheduler_of(args):
     (one line) for an empty address, or --wait-workers without --scheduler (it would do nothing)."""
     if args.scheduler is not None and not args.scheduler.strip():
         raise ValueError("--scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
+    port = re.search(r":(\d+)/?$", args.scheduler or "")
+    if port and not 0 < int(port.group(1)) < 65536:
+        raise ValueError(f"--scheduler {args.scheduler}: port {port.group(1)} is not a TCP port (1 to 65535); "
+                         "give the scheduler's address, e.g. tcp://host:8786")
     if args.scheduler is None and args.wait_workers is not None:
         raise ValueError("--wait-workers applies only with --scheduler ADDRESS (jobs on a Dask cluster); "
                          "add --scheduler or leave it out")

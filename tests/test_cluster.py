@@ -99,6 +99,8 @@ def test_no_scheduler_or_no_worker_is_one_line_before_any_work(tmp_path):
     assert not (tmp_path / "out").exists()  # the folder the run made is not left behind empty
     code, err = fig4(tmp_path, "--scheduler", " ")
     assert code == 1 and "--scheduler is empty" in err
+    code, err = fig4(tmp_path, "--scheduler", "127.0.0.1:0")
+    assert code == 1 and err.count("\n") == 1 and "port 0 is not a TCP port" in err
     code, err = fig4(tmp_path, "--wait-workers", "5")  # it would do nothing
     assert code == 1 and err.count("\n") == 1 and "--wait-workers applies only with --scheduler" in err
     code, err = fig4(tmp_path, "--scheduler", "tcp://x", "--wait-workers", "-1")

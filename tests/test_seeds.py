@@ -121,6 +121,7 @@ def test_summary_of_nested_metrics():
     ([FIG3, "--seeds", "1", "--out", ""], "--out is empty"),
     ([FIG3, "--seeds", "1", "--scheduler", " "], "--scheduler is empty"),
     ([FIG3, "--seeds", "1", "--wait-workers", "5"], "--wait-workers applies only with --scheduler"),
+    ([FIG3, "--seeds", "1", "--scheduler", "tcp://127.0.0.1:99999"], "port 99999 is not a TCP port (1 to 65535)"),
 ])
 def test_bad_arguments_give_one_line(args, says, capsys):
     with pytest.raises(SystemExit) as e:

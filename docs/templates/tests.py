@@ -68,7 +68,9 @@ def page(R):
     n = sum(len(_tests(f)) for f in files)
     parts = [f"`python -m pytest` runs the {n} test functions of the {len(files)} files in `tests/` (some are "
              "parametrised into several cases); `bash .ci/run` runs them in a fresh virtual environment from "
-             "`requirements.txt` and then `bash run_all.sh --quick` into a temporary folder.",
+             "`requirements.txt` and then `bash run_all.sh --quick` into a temporary folder. A part of them: one "
+             "file (`python -m pytest tests/test_algorithms.py`: Algorithms 1-4 against finite differences and "
+             "ridge regression's closed form) or the tests whose names match (`python -m pytest -k closed_form`).",
              "## What the tests check the method against", REFERENCES(),
              "## What a user who gets something wrong sees",
              "Each case is a test that runs real processes and signals where it matters.", FAULTS()]
