@@ -243,6 +243,7 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
     base = make_config(module, quick, seeds[0], overrides)
     config_name = results.config_name(base, module.PAPER, module.QUICK)
     paper_sweep = config_name == "PAPER" and seeds == list(results.DEFAULT_SEEDS)  # at any budget fraction
+    custom = config_name == "custom"  # changed by --set (before the budget fraction's own changes)
     budget = None
     if fraction is not None:
         check_fraction(figure, module, fraction)
@@ -250,7 +251,7 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
         budget = (fraction, {k: getattr(scaled, k) for k in module.BUDGETS})
         overrides = {**(overrides or {}), **budget[1]}
         base, config_name = scaled, results.budget_name(config_name, fraction)
-    if out is None and overrides and config_name != "PAPER":  # other settings: a folder of their own
+    if out is None and custom:  # other settings: a folder of their own
         out = results.RUNS / (settings.folder_name("quick" if quick else "paper", overrides) + "_seeds")
     if out is None:
         out = results.FIGURES if paper_sweep else QUICK_OUT if quick else PAPER_OUT
