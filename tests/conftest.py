@@ -1,5 +1,6 @@
 """A real Dask cluster on this machine for the tests that run figures through --scheduler: a
-scheduler on 127.0.0.1 and 2 worker processes of one thread each, started once per test session."""
+scheduler on 127.0.0.1 and 2 worker processes of one thread each, started once per test session;
+and `folders`, a repository's figures/ and runs/ in a temporary folder."""
 import pytest
 
 
@@ -14,3 +15,12 @@ def cluster():
         os.environ.clear()  # the nannies set their workers' variables (BLAS threads, heap) here too:
         os.environ.update(before)  # not for the other tests' processes
         yield c.scheduler_address
+
+
+@pytest.fixture
+def folders(tmp_path, monkeypatch):
+    """figures/ and runs/ of a repository in tmp_path, so that default folders can be tried."""
+    from hypernet import results
+    monkeypatch.setattr(results, "FIGURES", tmp_path / "figures")
+    monkeypatch.setattr(results, "RUNS", tmp_path / "runs")
+    return tmp_path

@@ -17,21 +17,7 @@ from tests import tiny_figure as tiny
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def folders(tmp_path, monkeypatch):
-    """figures/ and runs/ of a repository in tmp_path, so that default folders can be tried."""
-    monkeypatch.setattr(results, "FIGURES", tmp_path / "figures")
-    monkeypatch.setattr(results, "RUNS", tmp_path / "runs")
-    return tmp_path
-
-
-def main(*argv, runs=None):
-    """tiny's main; `runs` collects the configs run() was called with."""
-    def run(config, out):
-        if runs is not None:
-            runs.append(config)
-        return tiny.run(config, out)
-    cli.main(tiny.FIGURE, run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=list(argv))
+main = tiny.main_in_process
 
 
 def record(folder):

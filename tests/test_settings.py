@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from experiments import seeds
-from hypernet import cli, results, settings
+from hypernet import results, settings
 from tests import tiny_figure as tiny
 
 
@@ -62,19 +62,7 @@ def test_other_changes_get_another_folder():
     assert settings.folder_name("paper", {"lr": 1e-3, "iters": 5}) == settings.folder_name("paper", {"iters": 5, "lr": 1e-3})
 
 
-@pytest.fixture
-def folders(tmp_path, monkeypatch):
-    monkeypatch.setattr(results, "FIGURES", tmp_path / "figures")
-    monkeypatch.setattr(results, "RUNS", tmp_path / "runs")
-    return tmp_path
-
-
-def main(*argv, runs=None):
-    def run(config, out):
-        if runs is not None:
-            runs.append(config)
-        return tiny.run(config, out)
-    cli.main(tiny.FIGURE, run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=list(argv))
+main = tiny.main_in_process
 
 
 def test_a_custom_run_goes_to_its_own_folder_and_never_to_figures(folders):

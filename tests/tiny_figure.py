@@ -60,6 +60,15 @@ def kill_at_rename(k, sig=signal.SIGKILL):
     os.replace = replace
 
 
+def main_in_process(*argv, runs=None):
+    """cli.main of this figure in the calling process; `runs` collects the configs run() was called with."""
+    def counted(config, out):
+        if runs is not None:
+            runs.append(config)
+        return run(config, out)
+    cli.main(FIGURE, counted, plot, paper=PAPER, quick=QUICK, argv=list(argv))
+
+
 if __name__ == "__main__":
     if os.environ.get("TINY_KILL", "plot").isdigit():
         kill_at_rename(int(os.environ["TINY_KILL"]), getattr(signal, os.environ.get("TINY_SIGNAL", "SIGKILL")))
