@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,13 +47,15 @@ def main(argv=None):
     p.add_argument("--reps", type=cli.int_type(1), default=5, help="step_cost.py --reps of each run (default 5)")
     p.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
     a = p.parse_args(argv)
-    if a.json:
+    if a.json is not None:
         cli.check_json_out(p, a.json, (a.rounds, a.reps) == (p.get_default("rounds"), p.get_default("reps")),
-                           "the default --rounds and --reps")
+                           "the default --rounds and --reps", "bench_before_after.json")
     try:
         base = git("rev-parse", "--verify", a.base + "^{commit}")
     except subprocess.CalledProcessError:
         p.error(f"--base {a.base!r} is not a commit of this repository")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench/before_after.py: terminated; nothing was written, "
+                                                      "the base commit's worktree was removed"))
     head, load = git("rev-parse", "HEAD"), os.getloadavg()[0]
     times = {"base": [], "head": []}
     with tempfile.TemporaryDirectory() as tmp:

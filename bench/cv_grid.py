@@ -58,9 +58,9 @@ def main(argv=None):
     p.add_argument("--json", metavar="PATH", help="also write the record as JSON to PATH (the committed one: "
                                                    "figures/bench_cv_grid.json)")
     a = p.parse_args(argv)
-    if a.json:
+    if a.json is not None:
         cli.check_json_out(p, a.json, (a.steps, a.repeats) == (p.get_default("steps"), p.get_default("repeats")),
-                           "the default --steps and --repeats")
+                           "the default --steps and --repeats", "bench_cv_grid.json")
     config, load = fig5_many.PAPER, os.getloadavg()[0]
     record = {"steps": a.steps, "repeats": a.repeats, "archs": {}}
     with threadpool_limits(1):

@@ -39,8 +39,9 @@ def main(argv=None):
     p.add_argument("--json", metavar="PATH", help="also write the record as JSON to PATH (the committed one: "
                                                    "figures/bench_runner_overhead.json)")
     a = p.parse_args(argv)
-    if a.json:
-        cli.check_json_out(p, a.json, a.repeats == p.get_default("repeats"), "the default --repeats")
+    if a.json is not None:
+        cli.check_json_out(p, a.json, a.repeats == p.get_default("repeats"), "the default --repeats",
+                           "bench_runner_overhead.json")
     from distributed import LocalCluster
     times, order, load = {"local": [], "scheduler": []}, [], os.getloadavg()[0]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -184,7 +184,8 @@ def parse(argv):
     args = p.parse_args(argv)
     if args.json is not None:
         cli.check_json_out(p, args.json, (args.reps, args.steps, args.reference) == (
-            p.get_default("reps"), p.get_default("steps"), True), "the default --reps and --steps with --reference")
+            p.get_default("reps"), p.get_default("steps"), True), "the default --reps and --steps with --reference",
+            "bench_step_cost.json")
     return args
 
 

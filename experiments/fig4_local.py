@@ -174,8 +174,8 @@ def one_run(config, name):
     return name, metrics, arrays
 
 
-def run(config=PAPER, out=FIGURES):
-    t0 = time.perf_counter()
+def check_config(config):
+    """The runs named and the seeds of the ablations, refused before any work when they do not fit."""
     names = tuple(config.paper_runs) + tuple(config.ablations)
     unknown = [n for n in names if n not in RUNS or (n in PAPER_RUNS) != (n in config.paper_runs)]
     if unknown or len(set(names)) < len(names):
@@ -184,11 +184,17 @@ def run(config=PAPER, out=FIGURES):
     unknown = [n for n in config.seed_ablations if n not in RUNS or n in PAPER_RUNS]
     if unknown:
         raise ValueError(f"seed_ablations must be among {list(RUNS)[2:]}, got {config.seed_ablations}")
-    at_seeds = [n for n in config.seed_ablations if n in config.ablations]  # ablations=() runs none of them
     for s in config.ablation_seeds:
         checks.check_seed(ablation_seeds=s)
     if len(set(config.ablation_seeds)) < len(config.ablation_seeds):
         raise ValueError(f"ablation_seeds must be distinct, got {config.ablation_seeds}")
+
+
+def run(config=PAPER, out=FIGURES):
+    t0 = time.perf_counter()
+    check_config(config)
+    names = tuple(config.paper_runs) + tuple(config.ablations)
+    at_seeds = [n for n in config.seed_ablations if n in config.ablations]  # ablations=() runs none of them
     extra_seeds = [s for s in config.ablation_seeds if s != config.seed]  # the run's own seed is run anyway
     others = {(s, n): dataclasses.replace(config, seed=s) for s in extra_seeds for n in at_seeds}
     by_seed = {}
@@ -273,7 +279,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__, check=check_config)
 
 
 if __name__ == "__main__":

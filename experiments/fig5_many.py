@@ -47,7 +47,7 @@ import time
 import matplotlib.ticker
 import numpy as np
 
-from hypernet import algorithms, cli, data, hypernets, jobcache, models, optim, plotting, results, runner, unrolled
+from hypernet import algorithms, checks, cli, data, hypernets, jobcache, models, optim, plotting, results, runner, unrolled
 from hypernet.budget import Clock, final, first_time, truncate
 
 FIGURE = "fig5_many"
@@ -239,8 +239,30 @@ def _run_jobs(config):
     return {arch_name(a): j for a, j in hyper.items()}, search, {arch_name(a): j for a, j in cv.items()}, unrolled_run
 
 
+def check_config(config):
+    """What depends on several settings, refused before any work: every architecture an MLP from
+    784 inputs to 10 outputs, 784-10 (the top panel) among them, a bottom budget for each (784-10's
+    within the top one), and each unrolled setting's steps positive."""
+    if TOP not in config.archs:
+        raise ValueError(f"archs must include {TOP} (the top panel's model), got {config.archs}")
+    for arch in config.archs:
+        if len(arch) < 2 or arch[0] != TOP[0] or arch[-1] != TOP[-1]:
+            raise ValueError(f"each of archs must go from {TOP[0]} inputs to {TOP[-1]} outputs, got {arch}")
+    if len(config.bottom_s) != len(config.archs):
+        raise ValueError(f"bottom_s needs one budget per architecture ({len(config.archs)}), got {config.bottom_s}")
+    if config.bottom_s[config.archs.index(TOP)] > config.top_budget_s:
+        raise ValueError(f"the bottom budget of {arch_name(TOP)} is the first part of the top panel's run: at most "
+                         f"top_budget_s = {config.top_budget_s:g}, got {config.bottom_s}")
+    if not config.unrolled or not config.cv_log_decays or not config.cv_lrs:
+        raise ValueError("unrolled, cv_log_decays and cv_lrs each need at least one setting")
+    for T, inner, outer in config.unrolled:
+        checks.check_positive(**{f"unrolled inner step (T = {T})": inner, f"unrolled outer step (T = {T})": outer})
+    checks.check_fraction(final_fraction=config.final_fraction)
+
+
 def run(config=PAPER, out=FIGURES):
     t0 = time.perf_counter()
+    check_config(config)
     jobs = _run_jobs(config)
     timings = {j.label: j.where["wall_s"] for j in [*jobs[0].values(), *jobs[1], *jobs[2].values(), jobs[3]]}
     hyper, cv = ({k: j.result for k, j in d.items()} for d in (jobs[0], jobs[2]))
@@ -324,7 +346,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__, check=check_config)
 
 
 if __name__ == "__main__":

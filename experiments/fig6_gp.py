@@ -36,8 +36,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from hypernet import (algorithms, cli, data, gp, hypernets, jobcache, linear_models, models, optim, plotting, results,
-                      runner, samplers)
+from hypernet import (algorithms, checks, cli, data, gp, hypernets, jobcache, linear_models, models, optim, plotting,
+                      results, runner, samplers)
 
 FIGURE = "fig6_gp"
 FIGURES = results.FIGURES
@@ -154,7 +154,16 @@ def fit_gps(lam_tr, loss_tr, *, lam_ev, config):
     return {k: f.predict(lam_ev) for k, f in fits.items()}, info
 
 
+def check_config(config):
+    """The evaluation's float type and the range of lam, refused before any work when unusable."""
+    checks.check_choice(("float32", "float64"), dtype=config.dtype)
+    low, high = config.lam_range
+    if not low < high:
+        raise ValueError(f"lam_range must be (low, high) with low < high, got {config.lam_range}")
+
+
 def run(config, out=FIGURES):
+    check_config(config)
     t_start, timings, iterations, curves = time.perf_counter(), {}, {}, {}
     splits = splits_of(config)
     problem = models.make_problem((784, 10), loss="nll", penalty="per_class")
@@ -237,7 +246,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__, check=check_config)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,8 @@ def check_config(config):
     checks.check_count(evals=config.evals, random_batch=config.random_batch, workers=config.workers,
                        valid_batch=config.valid_batch, trial_batch=config.trial_batch)
     checks.check_seed(seed=config.seed, **{f"robust seed {s}": s for s in config.robust_seeds})
+    checks.check_choice(("float32", "float64"), dtype=config.dtype)
+    checks.check_fraction(final_fraction=config.final_fraction)
     for name, steps in config.protocols.items():
         for p, (iters, lr) in steps.items():
             checks.check_count(**{f"protocol {name!r} steps for {p}": iters})
@@ -547,7 +549,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__, check=check_config)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ def label(kind, args=()):
     return kind if kind != "warm" else f"warm_K{args[0]}_lr{args[1]:g}"
 
 
-def check(config):
+def check_config(config):
     """Every setting that would fail a job, refused before any work."""
     checks.check_positive(budget_s=config.budget_s, robust_budget_s=config.robust_budget_s,
                           eval_every_s=config.eval_every_s)
@@ -126,10 +126,11 @@ def check(config):
     checks.check_count(allow_zero=True, **{f"robust seed {s}": s for s in config.robust_seeds})
     checks.check_count(T=config.unrolled[0], workers=config.workers)
     checks.check_positive(unrolled_inner_step=config.unrolled[1], unrolled_outer_step=config.unrolled[2])
+    checks.check_fraction(final_fraction=config.final_fraction)
 
 
 def run(config=PAPER, out=FIGURES):
-    check(config)
+    check_config(config)
     t0 = time.perf_counter()
     configs = [config] + [dataclasses.replace(config, seed=s, budget_s=config.robust_budget_s)
                           for s in config.robust_seeds]
@@ -236,7 +237,7 @@ def plot(out=FIGURES):
 
 
 def main(argv=None):
-    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__, check=check_config)
 
 
 if __name__ == "__main__":

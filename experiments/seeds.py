@@ -241,6 +241,8 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
     seeds = list(seeds)
     module = figure_module(figure)
     base = make_config(module, quick, seeds[0], overrides)
+    if hasattr(module, "check_config"):  # what depends on several settings, before any seed runs
+        module.check_config(base)
     config_name = results.config_name(base, module.PAPER, module.QUICK)
     paper_sweep = config_name == "PAPER" and seeds == list(results.DEFAULT_SEEDS)  # at any budget fraction
     custom = config_name == "custom"  # changed by --set (before the budget fraction's own changes)

@@ -58,6 +58,20 @@ def check_positive(**kw):
             raise ValueError(f"{k} must be a positive finite number, got {v!r}")
 
 
+def check_fraction(**kw):
+    """Fractions in (0, 1]."""
+    for k, v in kw.items():
+        if isinstance(v, bool) or not (isinstance(v, numbers.Real) and 0 < v <= 1):
+            raise ValueError(f"{k} must be a number above 0 and at most 1, got {v!r}")
+
+
+def check_choice(choices, **kw):
+    """Each value one of `choices`."""
+    for k, v in kw.items():
+        if v not in choices:
+            raise ValueError(f"{k} must be one of {', '.join(map(repr, choices))}, got {v!r}")
+
+
 def check_count(allow_zero=False, **kw):
     for k, v in kw.items():
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (0 if allow_zero else 1):

@@ -79,13 +79,20 @@ def seconds_type(text):
     return s
 
 
-def check_json_out(p, path, full_scale, defaults):
-    """A benchmark's --json PATH, refused in one line by the parser p before any work: into the
-    committed figures/ only at full scale (`defaults` names the settings that make it), never a
-    folder, and only into a folder that exists and can be written."""
+def check_json_out(p, path, full_scale, defaults, committed):
+    """A benchmark's --json PATH, refused in one line by the parser p before any work: in the
+    committed figures/ only its own file `committed` (e.g. bench_cv_grid.json), and only at full
+    scale (`defaults` names the settings that make it); never empty or a folder, and only into a
+    folder that exists and can be written."""
+    if not str(path).strip():
+        p.error("--json is empty; give a file name")
     path = Path(path)
-    if path.resolve().parent == results.FIGURES.resolve() and not full_scale:
-        p.error(f"--json {path}: only {defaults} write the committed figures/; give another path")
+    if path.resolve().parent == results.FIGURES.resolve():
+        if path.name != committed:
+            p.error(f"--json {path}: in figures/ this benchmark writes only {committed} (the other files there are "
+                    "the committed results); give another path")
+        if not full_scale:
+            p.error(f"--json {path}: only {defaults} write the committed figures/; give another path")
     if path.is_dir():
         p.error(f"--json {path}: is a folder; give a file name")
     if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
@@ -175,17 +182,24 @@ def command(figure, args):
     return f"python experiments/{figure}.py" + "".join(flags)
 
 
-def check_matches(record, out, args, name, seed, remake):
-    """--plot-only draws the results its flags ask for: the seed of --seed, and the config of
-    --quick (without --out, the default folder of the flags must hold exactly that config and seed)."""
+def check_matches(record, out, args, name, seed, remake, changes=None):
+    """--plot-only draws the results its flags ask for: the seed of --seed, the config of --quick
+    and the settings of --set (without --out, the default folder of the flags must hold exactly that
+    config and seed)."""
     got_name, got_seed = record["config_name"], record["config"].get("seed")
+    other = [k for k, v in (changes or {}).items() if record["config"].get(k) != results.jsonable(v)]
+    if other:
+        raise results.ResultsInvalid(f"{out} holds a result whose {', '.join(other)} differ from --set; run "
+                                     f"`{remake}` to make the one asked for")
     if ((args.quick or args.settings or args.out is None) and got_name != name) or \
             ((args.seed is not None or args.out is None) and got_seed != seed):
         raise results.ResultsInvalid(f"{out} holds a {got_name} result with seed {got_seed}, not the {name} run with "
                                      f"seed {seed} asked for; run `{remake}` to make that one")
 
 
-def main(figure, run, plot, *, paper, quick, argv=None, description=None):
+def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=None):
+    """The figure's command line. check(config): the figure's own check of a config (ValueError),
+    called before any work, --check included (what depends on several settings, e.g. after --set)."""
     args = parser(figure, paper, description).parse_args(argv)
     config = quick if args.quick else paper
     seed = config.seed if args.seed is None else args.seed
@@ -202,7 +216,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
         scheduler, wait_s = scheduler_of(args)
     except ValueError as e:
         sys.exit(f"{figure}: error: {e}")
-    out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed, changes)
+    out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed, changes if name == "custom" else None)
     remake, stage, made = command(figure, args), None, not os.path.exists(out)  # False for a bad name
     try:
         if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder
@@ -210,13 +224,15 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None):
                      f"`{remake}` before --plot-only "
                      f"({'the small QUICK config' if args.quick else 'the paper-scale run; --quick: the small config'}).")
         if not args.plot_only:
+            if check is not None:
+                check(config)
             results.check_committed(out, figure, config_name=name, seed=seed)
         store.check_folder(out, figure)
         with store.FigureLock(out, figure):
             for line in store.recover(out, figure):
                 print(f"{figure}: {out}: {line}")
             if args.plot_only:  # errors name the files in `out`, not in the stage
-                check_matches(results.load_results(out, figure, remake)[0], out, args, name, seed, remake)
+                check_matches(results.load_results(out, figure, remake)[0], out, args, name, seed, remake, changes)
             else:
                 check_replace(out, figure, name, seed, args.force)
             if args.check:

@@ -161,10 +161,13 @@ def test_runner_overhead_bench_refuses_bad_arguments_before_any_work(argv, says)
 @pytest.mark.parametrize("argv, says", [
     (["--base", "HEAD", "--json", "/tmp"], "--json /tmp: is a folder; give a file name"),
     (["--base", "HEAD", "--json", "/nonexistent-folder/x.json"], "its folder does not exist or cannot be written"),
-    (["--base", "HEAD", "--rounds", "1", "--json", str(ROOT / "figures" / "x.json")],
+    (["--base", "HEAD", "--rounds", "1", "--json", str(ROOT / "figures" / "bench_before_after.json")],
      "only the default --rounds and --reps write the committed figures/"),
     (["--base", "HEAD", "--reps", "0"], "argument --reps: 0 is not a positive integer"),
-    (["--base", "no-such-commit"], "--base 'no-such-commit' is not a commit of this repository")])
+    (["--base", "no-such-commit"], "--base 'no-such-commit' is not a commit of this repository"),
+    (["--base", "HEAD", "--json", str(ROOT / "figures" / "fig2_global.json")],
+     "in figures/ this benchmark writes only bench_before_after.json"),
+    (["--base", "HEAD", "--json", ""], "--json is empty")])
 def test_before_after_bench_refuses_bad_arguments_before_any_work(argv, says):
     """bench/before_after.py: one line before any worktree or timing (a bad --json came after a
     minute of timing, as a traceback)."""
@@ -173,6 +176,26 @@ def test_before_after_bench_refuses_bad_arguments_before_any_work(argv, says):
                        text=True, env=checkout_env(), timeout=60)
     assert p.returncode == 2 and says in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert sorted(p.name for p in (ROOT / "figures").iterdir()) == before
+
+
+def test_before_after_terminated_removes_its_worktree():
+    """SIGTERM (a scheduler's time limit, `timeout`) while it times the base commit: one line, and
+    the temporary git worktree of the base commit is removed, as after Ctrl-C."""
+    def worktrees():
+        return subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout.count("\n")
+    before = worktrees()
+    p = subprocess.Popen([sys.executable, "-u", str(ROOT / "bench" / "before_after.py"), "--base", "HEAD", "--rounds", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=checkout_env())
+    deadline = time.time() + 60
+    while worktrees() == before and time.time() < deadline:
+        time.sleep(0.2)
+    assert worktrees() == before + 1
+    time.sleep(1.0)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 1 and err.strip() == ("bench/before_after.py: terminated; nothing was written, the base "
+                                                 "commit's worktree was removed"), err
+    assert worktrees() == before
 
 
 @pytest.mark.parametrize("argv, says", [(["--workers", "0"], "0 is not a positive integer"),

@@ -2,12 +2,22 @@
 one line before any work; a changed config is "custom", runs into a folder of its own and never into
 the committed figures/; experiments/seeds.py takes the same flag."""
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+from checkout import checkout_env
 
 from experiments import seeds
 from hypernet import results, settings
 from tests import tiny_figure as tiny
+
+
+@dataclasses.dataclass(frozen=True)
+class Inner:
+    evals: int = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,12 +32,17 @@ class Config:
     loss: str = "nll"
     clip: bool = False
     note: object = None
+    grid: tuple = (-1.0, 3.0, 10)
+    lrs: tuple = (1e-4, 1e-3)
+    inner: Inner = Inner()
 
 
 @pytest.mark.parametrize("text, name, value", [
     ("iters=5000", "iters", 5000), ("lr=1e-3", "lr", 1e-3), ("lr=1", "lr", 1.0), ("lam0=3", "lam0", 3.0),
     ("lam0=-7.5", "lam0", -7.5), ("extra=0", "extra", 0), ("archs=[[784, 10]]", "archs", ((784, 10),)),
-    ("archs=()", "archs", ()), ("budget_s={'h10': 100.0}", "budget_s", {"h10": 100.0}), ("loss=mse", "loss", "mse"),
+    ("archs=()", "archs", ()), ("grid=(-3, -1, 5)", "grid", (-3.0, -1.0, 5)), ("lrs=[1, 2]", "lrs", (1.0, 2.0)),
+    ("budget_s={'h10': 5, 'x': 1}", "budget_s", {"h10": 5.0, "x": 1.0}), ("extra=-1", "extra", -1),
+    ("lam0=0", "lam0", 0.0), ("loss= mse ", "loss", "mse"), ("budget_s={'h10': 100.0}", "budget_s", {"h10": 100.0}), ("loss=mse", "loss", "mse"),
     ("loss='mse'", "loss", "mse"), ("clip=True", "clip", True), (" iters = 7 ", "iters", 7), ("note=[1]", "note", (1,))])
 def test_a_value_takes_the_type_it_replaces(text, name, value):
     got = settings.parse(Config(), text)
@@ -36,13 +51,18 @@ def test_a_value_takes_the_type_it_replaces(text, name, value):
 
 @pytest.mark.parametrize("text, says", [
     ("iters=0", "iters must stay positive (it is 100 in the config)"),
-    ("lr=-1e-3", "lr must stay positive"), ("extra=-1", "extra must stay non-negative"),
-    ("lr=nan", "lr takes a float (0.0001 in the config), not a str"),
+    ("lr=-1e-3", "lr must stay positive"),
+    ("lr=nan", "lr is not a finite number"), ("lr=-inf", "lr is not a finite number"),
     ("lr=1e999", "lr is not a finite number"),
     ("iters=2.5", "iters takes an int (100 in the config), not a float"),
     ("clip=1", "clip takes a bool (False in the config), not an int"),
     ("archs=784", "archs takes a tuple"), ("iters", "give NAME=VALUE, e.g. --set iters=100"),
-    ("=3", "give NAME=VALUE"), ("seed=3", "use --seed N"),
+    ("=3", "give NAME=VALUE"), ("seed=3", "the seed has its own flag"),
+    ("grid=(-1, 3, 'a')", "grid[2] takes an int (10 in the config), not a str"),
+    ("grid=(-1, 3)", "grid takes 3 elements, as (-1.0, 3.0, 10) in the config; got 2"),
+    ("grid=(-1, 3, 0)", "grid[2] must stay positive"), ("lrs=(1e-3, -0.1)", "lrs[1] must stay positive"),
+    ("archs=((784, 'x'),)", "archs[0][1] takes an int"), ("budget_s={'h10': -1.0}", "budget_s['h10'] must stay positive"),
+    ("budget_s={'h7850': 'a'}", "budget_s['h7850'] takes a float"), ("inner=1", "inner is a nested config"),
     ("lrr=1", "'lrr' is not a setting of this figure; its settings: iters, lr, lam0")])
 def test_a_bad_value_is_one_line(text, says):
     with pytest.raises(ValueError) as e:
@@ -60,6 +80,8 @@ def test_other_changes_get_another_folder():
     assert a != b and a.startswith("custom_") and len(a) == len("custom_") + 8
     assert settings.folder_name("quick", {"lr": 1e-3}) != a
     assert settings.folder_name("paper", {"lr": 1e-3, "iters": 5}) == settings.folder_name("paper", {"iters": 5, "lr": 1e-3})
+    same = [settings.folder_name("paper", settings.changes(Config(), [t])) for t in ("grid=(-1,3,10)", "grid=(-1.0,3.0,10)")]
+    assert same[0] == same[1]  # equal values, one folder
 
 
 main = tiny.main_in_process
@@ -97,3 +119,40 @@ def test_seeds_takes_set_and_refuses_a_bad_one_in_one_line(capsys, folders):
     summary = seeds.sweep("fig3_manifold", [3], quick=True, jobs=1, overrides={"fd_step": 1e-4}, log=lambda line: None)
     out = folders / "runs" / (settings.folder_name("quick", {"fd_step": 1e-4}) + "_seeds")
     assert summary["config_name"] == "custom" and (out / "seeds_fig3_manifold.json").exists()
+
+
+def test_plot_only_refuses_results_of_other_settings(folders):
+    main("--set", "n=3", "--out", str(folders / "d"))
+    with pytest.raises(SystemExit) as e:
+        main("--set", "n=4", "--plot-only", "--out", str(folders / "d"))
+    assert "holds a result whose n differ from --set" in str(e.value) and "\n" not in str(e.value)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("figure, setting, says", [
+    ("fig5_many", "archs=((784, 20, 10),)", "archs must include (784, 10)"),
+    ("fig5_many", "bottom_s=(2.0,)", "bottom_s needs one budget per architecture (2)"),
+    ("fig5_many", "unrolled=((10, -0.05, 0.1),)", "unrolled inner step (T = 10) must be a positive finite number"),
+    ("fig6_gp", "dtype=float16", "dtype must be one of 'float32', 'float64'"),
+    ("fig6_gp", "lam_range=(3, -3)", "lam_range must be (low, high) with low < high"),
+    ("fig7_hpo", "problems=('h99',)", "problems must be among"),
+    ("fig4_local", "ablations=('foo',)", "ablations among"),
+    ("fig8_warmstart", "unrolled=(10, 0.05)", "unrolled takes 3 elements"),
+    ("fig7_ablations", "hpo={'evals': 5}", "hpo is a nested config")])
+def test_settings_that_do_not_fit_together_are_refused_by_check(tmp_path, figure, setting, says):
+    """What depends on several settings (the figure's check_config) is refused by --check too, in
+    one line, before any work; the --out folder is not left behind."""
+    p = subprocess.run([sys.executable, str(ROOT / "experiments" / f"{figure}.py"), "--quick", "--set", setting,
+                        "--check", "--out", str(tmp_path / "out")], capture_output=True, text=True, env=checkout_env(),
+                       timeout=120)
+    assert p.returncode == 1 and says in p.stderr and p.stderr.count("\n") == 1, p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_seeds_checks_the_figure_config_before_any_seed(capsys, folders):
+    with pytest.raises(SystemExit) as e:
+        seeds.main(["fig5_many", "--seeds", "1", "2", "--quick", "--set", "bottom_s=(2.0,)"])
+    err = capsys.readouterr().err + str(e.value)
+    assert "bottom_s needs one budget per architecture" in err and not (folders / "runs").exists()
