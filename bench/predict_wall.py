@@ -100,6 +100,10 @@ def main(argv=None):
     if not Path(args.folder).is_dir():
         p.error(f"--folder {args.folder}: not a folder; give a folder of results, e.g. figures")
     try:
+        names = {f.stem: json.loads(f.read_text()).get("config_name") for f in Path(args.folder).glob("fig*_*.json")}
+        if any(n != "PAPER" for n in names.values()):
+            p.error(f"--folder {args.folder}: the prediction needs the job times of PAPER runs; "
+                    + ", ".join(f"{k} is {n}" for k, n in names.items() if n != "PAPER"))
         table = predict(args.folder, args.workers)
     except (OSError, ValueError, KeyError, TypeError) as e:
         p.error(f"--folder {args.folder}: a results file there cannot be read as a figure's record ({e!r}); "

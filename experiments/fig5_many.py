@@ -321,7 +321,8 @@ def plot(out=FIGURES):
         top.plot(a[f"{prefix}_t"], a[f"{prefix}_valid"], color=color, label=f"{label}, valid.")
         top.plot(a[f"{prefix}_t"], a[f"{prefix}_test"], color=color, ls="--", label=f"{label}, test")
     _ylim(top, [(a[f"{p}_t"], a[f"{p}_{c}"]) for p, _, _ in runs for c in ("valid", "test")])
-    top.set_title(f"{archs[0]}, {m[archs[0]]['n_hyper']:,} hyperparameters (grey: the unrolled settings search)")
+    top.set_title(f"{results.unless_paper(record)}{archs[0]}, {m[archs[0]]['n_hyper']:,} hyperparameters "
+                  "(grey: the unrolled settings search)")
     top.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     for i, name in enumerate(archs):
         t, c = a[f"hyper_{name}_t"], f"C{i}"

@@ -222,7 +222,7 @@ def plot(out=FIGURES):
         ax.set_ylabel(f"{'Validation' if column == 'valid' else 'Test'} loss (MSE)")
     axes[0].axhline(m["hyper_plateau_level"], color="0.5", lw=0.8, ls=":", label="hyper-training's plateau")
     axes[0].legend(fontsize=7)
-    axes[0].set_title(f"784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
+    axes[0].set_title(f"{results.unless_paper(record)}784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
     axes[1].set_title("Test loss of the same weights")
     for ax in axes[:2]:
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels overlap on short runs

@@ -271,11 +271,16 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
                                     f"{max(1, (os.cpu_count() or 1) // cores)}")
         log(f"{figure}: warning: {msg}; the runs will share cores (their results do not change, their times do)")
 
+    made = not os.path.exists(out)
     store.check_folder(out, f"seeds_{figure}")
-    with contextlib.ExitStack() as stack:
-        client = None if scheduler is None else stack.enter_context(connect(scheduler, wait_s))
-        return _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log,
-                      budget)
+    try:
+        with contextlib.ExitStack() as stack:
+            client = None if scheduler is None else stack.enter_context(connect(scheduler, wait_s))
+            return _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log,
+                          budget)
+    finally:  # a folder this sweep made and left empty (no cluster, say) is not left behind
+        if made and os.path.isdir(out) and not any(out.iterdir()):
+            out.rmdir()
 
 
 def check_fraction(figure, module, fraction):

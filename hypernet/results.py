@@ -84,6 +84,11 @@ def config_name(config, paper, quick):
     return "PAPER" if same(paper) else "QUICK" if same(quick) else "custom"
 
 
+def unless_paper(record):
+    """"QUICK: ", "custom: ", ... for a title of a figure whose PAPER version names no config; "" for PAPER."""
+    return "" if record["config_name"] == "PAPER" else f"{record['config_name']}: "
+
+
 SCALED = ", budgets x "  # in the config name of a run at a fraction of the budgets: "PAPER, budgets x 0.1"
 
 

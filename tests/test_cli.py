@@ -201,8 +201,12 @@ def test_before_after_terminated_removes_its_worktree():
 @pytest.mark.parametrize("argv, says", [(["--workers", "0"], "0 is not a positive integer"),
                                         (["--workers", "-3"], "-3 is not a positive integer"),
                                         (["--folder", "/nonexistent-folder"], "not a folder"),
-                                        (["--folder", str(ROOT / "data")], "holds no figure's results")])
-def test_predict_wall_refuses_bad_arguments(argv, says):
+                                        (["--folder", str(ROOT / "data")], "holds no figure's results"),
+                                        (["--folder", "QUICK"], "needs the job times of PAPER runs; fig9_tiny is QUICK")])
+def test_predict_wall_refuses_bad_arguments(argv, says, tmp_path):
+    if argv[-1] == "QUICK":
+        argv = ["--folder", str(tmp_path)]
+        (tmp_path / "fig9_tiny.json").write_text('{"config_name": "QUICK"}')
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "predict_wall.py"), *argv], capture_output=True,
                        text=True, env=checkout_env(), timeout=60)
     assert p.returncode == 2 and says in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr

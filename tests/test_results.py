@@ -229,3 +229,8 @@ def test_warnings_during_a_run_are_kept_in_the_json(tmp_path):
     assert record["warnings"] == ["BlowUpWarning: validation loss grew from 1 to 1e13"]
     assert json.loads((tmp_path / "figX.json").read_text())["warnings"] == record["warnings"]
     assert "warnings" not in save(tmp_path / "clean")  # none raised, none kept
+
+
+def test_a_title_names_the_config_unless_it_is_paper():
+    assert results.unless_paper({"config_name": "PAPER"}) == ""
+    assert results.unless_paper({"config_name": "custom"}) == "custom: "

@@ -276,8 +276,9 @@ def test_a_scheduler_address_that_is_not_dask_fails_in_seconds(tmp_path, kind):
             address = f"tcp://127.0.0.1:{server.server_address[1]}"
         t0 = time.perf_counter()
         with pytest.raises(SystemExit) as e:
-            seeds.main([FIG3, "--seeds", "1", "--quick", "--scheduler", address, "--out", str(tmp_path)])
+            seeds.main([FIG3, "--seeds", "1", "--quick", "--scheduler", address, "--out", str(tmp_path / "out")])
         took = time.perf_counter() - t0
+    assert not (tmp_path / "out").exists()  # the folder the sweep made is not left behind empty
     assert took < seeds.PROBE_S + 3, took
     assert str(e.value) == (f"experiments.seeds: error: cannot reach a Dask scheduler at '{address}' (something "
                             f"answers there, but not as a Dask scheduler within {seeds.PROBE_S:g} s: is it the "
