@@ -79,8 +79,12 @@ def jsonable(x):
 
 
 def config_name(config, paper, quick):
-    """"PAPER" or "QUICK" when config is that config with any seed, else "custom"."""
-    same = lambda ref: dataclasses.replace(config, seed=ref.seed) == ref  # noqa: E731
+    """"PAPER" or "QUICK" when config is that config with any seed and any number of worker
+    processes (`workers`: how many jobs run at once changes no result; jobcache.key leaves it out
+    too), else "custom"."""
+    def same(ref):
+        keep = {"seed": ref.seed, **({"workers": ref.workers} if hasattr(ref, "workers") else {})}
+        return dataclasses.replace(config, **keep) == ref
     return "PAPER" if same(paper) else "QUICK" if same(quick) else "custom"
 
 

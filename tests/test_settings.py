@@ -156,3 +156,22 @@ def test_seeds_checks_the_figure_config_before_any_seed(capsys, folders):
         seeds.main(["fig5_many", "--seeds", "1", "2", "--quick", "--set", "bottom_s=(2.0,)"])
     err = capsys.readouterr().err + str(e.value)
     assert "bottom_s needs one budget per architecture" in err and not (folders / "runs").exists()
+
+
+def test_the_number_of_workers_does_not_make_a_config_custom():
+    """`--set workers=N` runs the PAPER config on more or fewer processes: still PAPER (its jobs
+    are the same; jobcache.key leaves workers out), so a bigger machine can make the PAPER result."""
+    @dataclasses.dataclass(frozen=True)
+    class C:
+        seed: int = 7
+        iters: int = 100
+        workers: int = 2
+    paper, quick = C(), C(iters=5)
+    assert results.config_name(settings_applied(paper, "workers=8"), paper, quick) == "PAPER"
+    assert results.config_name(settings_applied(quick, "workers=1"), paper, quick) == "QUICK"
+    assert results.config_name(settings_applied(paper, "iters=5"), paper, quick) == "QUICK"
+    assert results.config_name(settings_applied(paper, "iters=6"), paper, quick) == "custom"
+
+
+def settings_applied(config, text):
+    return dataclasses.replace(config, **settings.changes(config, [text]))

@@ -69,7 +69,8 @@ Every figure script (and `experiments/seeds.py`) takes `--set NAME=VALUE`, repea
 its config (hypernet/settings.py): the value is a Python literal in the shape of the one it replaces, down
 to every element (types; lengths of mixed tuples such as a grid (low, high, count); positive numbers stay
 positive), then the figure's own `check_config` checks what depends on several settings (Figure 5's
-`archs` and `bottom_s`, say), all before any work and with `--check` too. Such a run is named "custom", goes to
+`archs` and `bottom_s`, say), all before any work and with `--check` too. `workers`, how many jobs run at
+once, changes no result: `--set workers=8` on a bigger machine is still the PAPER run. Such a run is named "custom", goes to
 `runs/custom_<hash>/` unless `--out` says otherwise, and never writes the committed `figures/`. For example
 `python experiments/fig4_local.py --set sigma=0.1 --set ablations="()"` runs Algorithm 3 with a wider
 p(λ | λ̂). The settings, with their PAPER values (read from the code):"""
