@@ -11,7 +11,6 @@ The base commit is checked out into a temporary git worktree (removed at the end
 --json PATH (default: printed only; the committed figures/bench_before_after.json only at the default
 --rounds and --reps).
 """
-import argparse
 import json
 import os
 import platform
@@ -79,8 +78,7 @@ def main(argv=None):
     record = {"base": base, "head": head, "rounds": a.rounds, "reps": a.reps, "cases": cases, "load_before": load,
               "machine": {"host": platform.node(), "cores": os.cpu_count()}}
     if a.json:
-        Path(a.json).write_text(json.dumps(record, indent=1) + "\n")
-        print(f"written to {a.json}")
+        cli.write_json(a.json, record)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ one thread, as in the figure's worker processes) and the cost is the median over
 reported: the largest difference between the two ways' 12 validation losses, and the grid time a
 PAPER Figure 5 run would take, its recorded cv timings times the measured ratio.
 """
-import argparse
 import json
 import os
 import platform
@@ -89,8 +88,7 @@ def main(argv=None):
     print(f"Figure 5's grids: {sum(cv.values()):.0f} s recorded, {sum(record['fig5_cv_predicted_s'].values()):.0f} s "
           "predicted one array each")
     if a.json:
-        Path(a.json).write_text(json.dumps(record, indent=1) + "\n")
-        print(f"written to {a.json}")
+        cli.write_json(a.json, record)
 
 
 if __name__ == "__main__":

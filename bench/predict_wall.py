@@ -74,13 +74,18 @@ def makespan(jobs, workers):
     return now
 
 
-def predict(folder, counts):
-    """{figure: [seconds on each N of counts, then on any N]}, from every <figure>.json in folder."""
+def records(folder):
+    """{figure: its results record} of every <figure>.json in folder."""
+    return {path.stem: json.loads(path.read_text()) for path in sorted(Path(folder).glob("fig*_*.json"))}
+
+
+def predict(folder, counts, recs=None):
+    """{figure: [seconds on each N of counts, then on any N]}, from every <figure>.json in folder
+    (or from `recs`, records() already read)."""
     out = {}
-    for path in sorted(Path(folder).glob("fig*_*.json")):
-        record = json.loads(path.read_text())
-        jobs, outside = jobs_of(path.stem, record)
-        out[path.stem] = [outside + makespan(jobs, n) for n in counts] + [outside + makespan(jobs, None)]
+    for figure, record in (records(folder) if recs is None else recs).items():
+        jobs, outside = jobs_of(figure, record)
+        out[figure] = [outside + makespan(jobs, n) for n in counts] + [outside + makespan(jobs, None)]
     return out
 
 
@@ -100,11 +105,12 @@ def main(argv=None):
     if not Path(args.folder).is_dir():
         p.error(f"--folder {args.folder}: not a folder; give a folder of results, e.g. figures")
     try:
-        names = {f.stem: json.loads(f.read_text()).get("config_name") for f in Path(args.folder).glob("fig*_*.json")}
+        recs = records(args.folder)
+        names = {k: r.get("config_name") for k, r in recs.items()}
         if any(n != "PAPER" for n in names.values()):
             p.error(f"--folder {args.folder}: the prediction needs the job times of PAPER runs; "
                     + ", ".join(f"{k} is {n}" for k, n in names.items() if n != "PAPER"))
-        table = predict(args.folder, args.workers)
+        table = predict(args.folder, args.workers, recs)
     except (OSError, ValueError, KeyError, TypeError) as e:
         p.error(f"--folder {args.folder}: a results file there cannot be read as a figure's record ({e!r}); "
                 "give a folder of PAPER results, e.g. figures")

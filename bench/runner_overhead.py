@@ -9,8 +9,6 @@ The record: {"local_s": [...], "scheduler_s": [...], "order": [...], "ratio": me
 median local, "machine": ..., "commit": ...}. Each run writes into a temporary folder; nothing
 of figures/ is touched but the output file.
 """
-import argparse
-import json
 import os
 import platform
 import statistics
@@ -57,8 +55,7 @@ def main(argv=None):
               "load_before": load, "commit": jobcache.code_id()}
     print(f"scheduler / local = {ratio:.3f} (medians)")
     if a.json:
-        Path(a.json).write_text(json.dumps(record, indent=1) + "\n")
-        print(f"written to {a.json}")
+        cli.write_json(a.json, record)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ primitives of ops.py and the fused Adam), in the same alternating rounds, and pr
 the plain step and to the fast hyper step. The plain step is always the same code.
 """
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -168,12 +167,6 @@ def print_case(label, r):
               f"{r['reference_cpu_ratio']:.2f}", flush=True)
 
 
-def save(path, record):
-    text = json.dumps(record, indent=1, allow_nan=False) + "\n"
-    results.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
-    print(f"saved {path}")
-
-
 def parse(argv):
     p = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reps", type=cli.int_type(1), default=21, help="alternating rounds per case (default 21)")
@@ -209,7 +202,7 @@ def main(argv=None):
     max_ratio = max(r["ratio"] for r in rows)
     print(f"max ratio: {max_ratio:.2f}")
     if args.json is not None:
-        save(args.json, {"benchmark": "step_cost", "config": {"reps": args.reps, "steps": args.steps,
+        cli.write_json(args.json, {"benchmark": "step_cost", "config": {"reps": args.reps, "steps": args.steps,
                                                               "reference": args.reference, "threads": threads},
                          "cases": rows, "max_ratio": max_ratio,
                          "machine": {"cpu": runner.cpu_model(), "cores": os.cpu_count(),

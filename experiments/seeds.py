@@ -271,7 +271,7 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
                                     f"{max(1, (os.cpu_count() or 1) // cores)}")
         log(f"{figure}: warning: {msg}; the runs will share cores (their results do not change, their times do)")
 
-    made = not os.path.exists(out)
+    made = store.new_folder(out)
     store.check_folder(out, f"seeds_{figure}")
     try:
         with contextlib.ExitStack() as stack:
@@ -279,8 +279,7 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
             return _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log,
                           budget)
     finally:  # a folder this sweep made and left empty (no cluster, say) is not left behind
-        if made and os.path.isdir(out) and not any(out.iterdir()):
-            out.rmdir()
+        store.remove_if_left_empty(out, made)
 
 
 def check_fraction(figure, module, fraction):

@@ -107,6 +107,13 @@ def add_scheduler(p):
                    help=f"with --scheduler: how long to wait for the first worker (default {runner.WAIT_S:g})")
 
 
+def write_json(path, record):
+    """A benchmark's record as JSON at `path` (--json), written atomically, and a line saying so."""
+    text = json.dumps(record, indent=1, allow_nan=False) + "\n"
+    store.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    print(f"written to {path}")
+
+
 def scheduler_of(args):
     """(scheduler address or None, seconds to wait for a worker) of add_scheduler's flags; ValueError
     (one line) for an empty address, or --wait-workers without --scheduler (it would do nothing)."""
@@ -204,18 +211,15 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
     config = quick if args.quick else paper
     seed = config.seed if args.seed is None else args.seed
     config = dataclasses.replace(config, seed=seed)
+    if args.out == "":
+        sys.exit(f"{figure}: error: --out is empty; give a folder")
     try:
         changes = settings.changes(config, args.settings)
+        scheduler, wait_s = scheduler_of(args)
     except ValueError as e:
         sys.exit(f"{figure}: error: {e}")
     config = dataclasses.replace(config, **changes)
     name = results.config_name(config, paper, quick)
-    if args.out == "":
-        sys.exit(f"{figure}: error: --out is empty; give a folder")
-    try:
-        scheduler, wait_s = scheduler_of(args)
-    except ValueError as e:
-        sys.exit(f"{figure}: error: {e}")
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed, changes if name == "custom" else None)
     remake, stage, made = command(figure, args), None, not os.path.exists(out)  # False for a bad name
     try:
@@ -271,8 +275,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
         sys.exit(f"{figure}: interrupted; nothing was saved, and the results in {out} are as they were" + (
             f"; {kept} finished job(s) are kept for the same command to reuse" if kept else ""))
     finally:  # a folder this run made and left empty (a refusal, --check, no cluster) is not left behind
-        if made and os.path.isdir(out) and not any(out.iterdir()):
-            out.rmdir()
+        store.remove_if_left_empty(out, made)
     if not args.plot_only:
         print(f"wrote {out / figure}.json and .npz (the results)")
     for path in paths:

@@ -57,6 +57,18 @@ def final_folder(folder):
     return path.parent if path.name.startswith(".") and ".stage-" in path.name else path
 
 
+def new_folder(out):
+    """Whether `out` does not exist yet (so a run that makes it and leaves it empty removes it);
+    False also for a path the system cannot even look up (a name too long)."""
+    return not os.path.exists(out)
+
+
+def remove_if_left_empty(out, made):
+    """Remove `out` if this run made it (`made`: new_folder before) and nothing is in it."""
+    if made and os.path.isdir(out) and not any(Path(out).iterdir()):
+        os.rmdir(out)
+
+
 def check_folder(out, figure):
     """Create `out` if needed, write and remove a probe file in it, and check that the figure's
     files and lock there are files (not folders), so that a bad --out fails in a second, not after
