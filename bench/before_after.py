@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hypernet import cli
+from experiments.harness import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

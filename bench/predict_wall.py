@@ -3,7 +3,7 @@ from the job times the PAPER runs recorded in figures/*.json.
 
     python bench/predict_wall.py [--workers 1 2 4 8 16 64] [--folder figures]
 
-Each figure's jobs are placed on N workers as hypernet/runner.py starts them: in the order the
+Each figure's jobs are placed on N workers as experiments/harness/runner.py starts them: in the order the
 figure submits them, a job that takes other jobs' results (Figure 5's hand-tuned grids and its
 unrolled run) as soon as they are done and before the others. A job takes the time it took in
 the recorded run, where each job had a core of its own; what a figure computes outside its jobs
@@ -16,7 +16,7 @@ import json
 import re
 from pathlib import Path
 
-from hypernet import cli
+from experiments.harness import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

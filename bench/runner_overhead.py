@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hypernet import cli, jobcache, runner
+from experiments.harness import cli, job_cache, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def main(argv=None):
     ratio = statistics.median(times["scheduler"]) / statistics.median(times["local"])
     record = {"local_s": times["local"], "scheduler_s": times["scheduler"], "order": order, "ratio": ratio,
               "workers": 2, "machine": {"host": platform.node(), "cpu": runner.cpu_model(), "cores": os.cpu_count()},
-              "load_before": load, "commit": jobcache.code_id()}
+              "load_before": load, "commit": job_cache.code_id()}
     print(f"scheduler / local = {ratio:.3f} (medians)")
     if a.json:
         cli.write_json(a.json, record)

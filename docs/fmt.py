@@ -169,16 +169,6 @@ def per_seed(S, key):
     return S[f"metrics.{key}.values"]
 
 
-def seed_values(R, name, keys):
-    """(seeds, {key: per-seed values}) of a figure's metrics: from figures/seeds_<name>.json when it
-    exists, else from the one PAPER run."""
-    if R.has(f"seeds_{name}"):
-        S = R(f"seeds_{name}")
-        return S["completed"], {k: per_seed(S, k) for k in keys}
-    d = R(name)
-    return [d["config.seed"]], {k: [d[f"metrics.{k}"]] for k in keys}
-
-
 def small(x, d=3):
     """d decimals, or as many as the first nonzero digit needs when |x| < 10^-d: 0.036, -0.00003."""
     if x != 0 and abs(x) < 10 ** -d:
@@ -248,6 +238,25 @@ class Verdict:
         if self.k == 0:
             return f"does not hold (0 of {n} {self.unit}s)"
         return f"holds for {self.k} of {n} {self.unit}s"
+
+
+def verdict_of(claim):
+    """The Verdict of one claim as a figure script's claims() returns it (plain data: holds, units,
+    unit, rule; experiments/common/verdicts.py)."""
+    return Verdict(claim["holds"], claim["units"], claim["unit"], claim["rule"])
+
+
+def claims_of(script, R, name, seeds=True, **kw):
+    """script.claims(record, seeds_record, **kw) (experiments/<name>.py's rules) on the results files:
+    figures/<name>.json and, with seeds, figures/seeds_<name>.json when there is one. A key the rules
+    need and do not find stops the rendering with one line that names the files and the key."""
+    record = R(name).data
+    sweep = R(f"seeds_{name}").data if seeds and R.has(f"seeds_{name}") else None
+    try:
+        return script.claims(record, sweep, **kw)
+    except KeyError as e:
+        files = f"figures/{name}.json" + (f" or figures/seeds_{name}.json" if sweep is not None else "")
+        raise RenderError(f"{files}: no key {e.args[0]!r} (needed by the claims of experiments/{name}.py)") from None
 
 
 @dataclasses.dataclass

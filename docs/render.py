@@ -10,7 +10,8 @@ and formatted there; the templates hold only the prose that does not change with
 rationale, the paper's published numbers). A page is one template plus one entry in PAGES; a
 template may define
     page(R) -> str                  the page's Markdown below its title (required)
-    claims(R) -> [fmt.Claim]        the paper's claims it decides: rows of README's "what reproduces"
+    claims(R) -> [fmt.Claim]        the paper's claims, decided by experiments/<page>.py's claims():
+                                    rows of README's "what reproduces"
     paper_seconds(R) -> float       the PAPER run's time (figure pages; default timings_s.total)
 tests/test_docs.py fails when the committed pages or README blocks differ from a fresh rendering.
 """

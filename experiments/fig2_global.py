@@ -28,9 +28,11 @@ import time
 
 import numpy as np
 
-from hypernet import algorithms, cli, data, hypernets, jobcache, optim, plotting, results, runner, samplers
-from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
+from hypernet import algorithms, data, hypernets, optim, samplers
+from experiments.harness import cli, job_cache, results, runner, plotting
+from experiments.common.section41 import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
+from experiments.common import verdicts
 
 FIGURE = "fig2_global"
 FIGURES = results.FIGURES
@@ -65,7 +67,7 @@ QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, optimum_grid=(-1.0
 
 # ---- Figure 2 ---------------------------------------------------------------------------------
 def compute(config):
-    """Every stage of the figure, one job (hypernet/runner.py): (metrics, arrays, timings)."""
+    """Every stage of the figure, one job (experiments/harness/runner.py): (metrics, arrays, timings)."""
     t0 = time.perf_counter()
     splits, problem, W0, rng = setup(config)
     cv = cross_validate(config, problem, splits=splits, W0=W0)
@@ -103,7 +105,7 @@ def compute(config):
 def run(config=PAPER, out=FIGURES):
     t0 = time.perf_counter()
     with runner.open(1) as r:  # one job: in this process, or on a worker of the cluster of --scheduler
-        r.submit(compute, config, key=jobcache.key(FIGURE, config), label=FIGURE)
+        r.submit(compute, config, key=job_cache.key(FIGURE, config), label=FIGURE)
         (job,) = r.as_completed()
     metrics, arrays, timings = job.result
     timings = {"total": time.perf_counter() - t0, **timings}
@@ -131,6 +133,25 @@ def plot(out=FIGURES):
     ax.set_title(f"{record['config_name']}: global best-response, {m['hypernet_params']:,}-parameter hypernetwork",
                  fontsize=10)
     return plotting.save(fig, out, FIGURE)
+
+
+# ---- the paper's claim and the rule that decides it ------------------------------------------------
+TOL = 0.3  # "at the optimum": this close to the cross-validation optimum (the curve is flat: seeds move it ~0.25)
+
+
+def claims(record, seeds_record=None):
+    """The paper's claim of Figure 2, decided on each seed of `seeds_record` (figures/seeds_fig2_global.json)
+    if given, else on the one run of `record` (<out>/fig2_global.json): plain data, see
+    experiments/common/verdicts.py."""
+    seeds, v = verdicts.seed_values(record, seeds_record, ("cv_argmin_lam", "hypernet_argmin_lam", "alg2_final_lam"))
+    holds = [abs(h - c) <= TOL and abs(a - c) <= TOL
+             for c, h, a in zip(v["cv_argmin_lam"], v["hypernet_argmin_lam"], v["alg2_final_lam"])]
+    m = record["metrics"]
+    rule = (f"on a seed, both the minimum of the hypernetwork's validation curve and Algorithm 2's λ lie within "
+            f"{TOL} of that seed's cross-validation optimum")
+    return [verdicts.claim("2", "a global hypernetwork's validation curve has its minimum at the cross-validation "
+                                "optimum", holds, seeds, rule, tolerance=TOL,
+                           **{k: m[k] for k in ("hypernet_argmin_lam", "alg2_final_lam", "cv_argmin_lam")})]
 
 
 def main(argv=None):

@@ -32,7 +32,8 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import elementwise_grad, grad
 
-from hypernet import cli, plotting, results
+from experiments.harness import cli, results, plotting
+from experiments.common import verdicts
 
 FIGURE = "fig3_manifold"
 FIGURES = results.FIGURES
@@ -163,7 +164,7 @@ def plot(out=FIGURES):
         ax.set_zlim(floor, a[surface].max())
         ax.set_xticks(np.arange(np.ceil(lams[0]), lams[-1] + 1e-9))
         ax.set_yticks(np.arange(np.ceil(w_lo), w_hi + 1e-9))
-        ax.zaxis.set_major_locator(plotting.plt.MaxNLocator(5))
+        ax.zaxis.set_major_locator(style.plt.MaxNLocator(5))
         ax.set_xlabel(plotting.LAM, labelpad=4)
         ax.set_ylabel("Parameter $w$", labelpad=4)
         ax.set_zlabel(zlabel, labelpad=6)
@@ -180,6 +181,27 @@ def plot(out=FIGURES):
     fig.suptitle(f"{record['config_name']}: exact (blue) and approximate (red) optimal weights as a function of "
                  "the hyperparameter", fontsize=11)
     return plotting.save(fig, out, FIGURE)
+
+
+# ---- the paper's claim and the rule that decides it ------------------------------------------------
+EXACT = 1e-6  # "gives the hypergradient": equal to the closed form to this (autograd ~1e-10, finite difference ~1e-8)
+
+
+def claims(record, seeds_record=None):
+    """The paper's claim of Figure 3 on `record` (<out>/fig3_manifold.json), decided against the closed
+    form (nothing is random: no seeds, `seeds_record` is unused): plain data, see
+    experiments/common/verdicts.py."""
+    m = record["metrics"]
+    grads = (m["hypergrad_best_response"], m["hypergrad_linear"], m["hypergrad_finite_difference"])
+    holds = (all(abs(g - m["hypergrad_closed_form"]) <= EXACT for g in grads)
+             and m["best_response_max_abs_error"] <= m["w_grid_step"] / 2 + EXACT)
+    mant, exp = f"{EXACT:.0e}".split("e")
+    exact = f"{mant}e{int(exp)}".replace("-", "\u2212")  # 1e−6, as the pages write it
+    rule = (f"the hypergradients at λ̂ through w* and through the tangent, and their finite difference, equal the "
+            f"closed form to {exact}, and w* minimises L_T to half the w grid's step")
+    return [verdicts.claim("3", "a local approximation of the best response gives the hypergradient at λ̂", [holds],
+                           ["closed form"], rule, unit="closed form", seeds=[], tolerance=EXACT,
+                           hypergrad_best_response=m["hypergrad_best_response"], lam_hat=m["lam_hat"])]
 
 
 def main(argv=None):

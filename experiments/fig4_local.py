@@ -1,6 +1,6 @@
 """Figure 4 of Lorraine & Duvenaud (2018): learning a local best-response with Algorithm 3.
 
-The setting of Section 4.1 (hypernet/ten_images.py, shared with Figure 2). A linear hypernetwork
+The setting of Section 4.1 (experiments/common/section41.py, shared with Figure 2). A linear hypernetwork
 1 -> 7850 (15,700 parameters) is trained jointly with lam_hat, from lam_hat = -3.5, by Algorithm 3
 (lam ~ p(lam | lam_hat) = N(lam_hat, 1e-5)) and, beside it, by Algorithm 4 (the hypernetwork
 trained at lam_hat itself). The figure shows the training objective (blue) and the validation loss
@@ -15,7 +15,7 @@ Settings (paper's text first, the original code where it is silent, ours where b
   points per step (original code), 1,000-point validation batches per lam_hat step (paper's "up to
   1,000"). lam_hat moves at most about 1e-4 per step, so it needs tens of thousands of steps to
   travel from -3.5; `iters` is set from a measured path (README) to well past where it settles.
-- Cross-validation and every run are jobs (hypernet/runner.py): `workers` processes of this machine,
+- Cross-validation and every run are jobs (experiments/harness/runner.py): `workers` processes of this machine,
   one BLAS thread each, or a Dask cluster with --scheduler.
 - Ablations (labelled, beside the faithful runs, never instead of them), 5,000 steps each: the
   original code's lam optimiser, Adam 1e-2 (Algorithms 3 and 4); the original code's optimisers
@@ -35,9 +35,11 @@ import time
 import numpy as np
 from autograd import grad
 
-from hypernet import algorithms, checks, cli, data, hypernets, jobcache, optim, plotting, results, runner
-from hypernet.ten_images import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
+from hypernet import algorithms, checks, data, hypernets, optim
+from experiments.harness import cli, job_cache, results, runner, plotting
+from experiments.common.section41 import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
+from experiments.common import verdicts
 
 FIGURE = "fig4_local"
 FIGURES = results.FIGURES
@@ -201,11 +203,11 @@ def run(config=PAPER, out=FIGURES):
     timings, metrics = {}, {"iterations": config.iters}
     arrays = {"dense_lams": np.linspace(*config.dense)}
     with runner.open(config.workers) as r:
-        cv = r.submit(cv_job, config, key=jobcache.key(FIGURE, config, "cv"), label="cross_validation")
+        cv = r.submit(cv_job, config, key=job_cache.key(FIGURE, config, "cv"), label="cross_validation")
         for name in names:
-            r.submit(one_run, config, name, key=jobcache.key(FIGURE, config, name), label=name)
+            r.submit(one_run, config, name, key=job_cache.key(FIGURE, config, name), label=name)
         for (s, name), c in others.items():
-            r.submit(one_run, c, name, key=jobcache.key(FIGURE, c, name), label=f"{name}_seed{s}")
+            r.submit(one_run, c, name, key=job_cache.key(FIGURE, c, name), label=f"{name}_seed{s}")
         for job in r.as_completed():
             if job is cv:
                 cv_m, cv_a, n_weights = job.result
@@ -276,6 +278,36 @@ def plot(out=FIGURES):
     fig.suptitle(f"{record['config_name']}: local best-response, linear hypernetwork "
                  f"({record['metrics']['hypernet_params']:,} parameters)", fontsize=11)
     return plotting.save(fig, out, FIGURE)
+
+
+# ---- the paper's claims and the rules that decide them ---------------------------------------------
+TOL = 0.25  # "ends at the validation minimum": this close to the cross-validation optimum (seeds scatter λ̂ ~0.2)
+
+
+def claims(record, seeds_record=None):
+    """The paper's two claims of Figure 4, decided on each seed of `seeds_record`
+    (figures/seeds_fig4_local.json) if given, else on the one run of `record` (<out>/fig4_local.json):
+    plain data, see experiments/common/verdicts.py. Algorithm 4's tolerance is Algorithm 3's
+    seed-to-seed spread (numbers["spread"]): the sd of its final validation loss over the seeds, or
+    with one run its distance from the cross-validation minimum."""
+    seeds, v = verdicts.seed_values(record, seeds_record, (
+        "cv_argmin_lam", "alg3_final_lam", "alg3_final_valid_loss", "alg4_final_valid_loss", "cv_min_valid_loss"))
+    alg3 = [abs(a - c) <= TOL for a, c in zip(v["alg3_final_lam"], v["cv_argmin_lam"])]
+    spread = (float(np.std(v["alg3_final_valid_loss"], ddof=1)) if len(seeds) > 1
+              else abs(v["alg3_final_valid_loss"][0] - v["cv_min_valid_loss"][0]))
+    alg4 = [abs(b - a) <= spread for a, b in zip(v["alg3_final_valid_loss"], v["alg4_final_valid_loss"])]
+    m = record["metrics"]
+    return [verdicts.claim("4", "Algorithm 3 with a linear hypernetwork ends at the validation minimum", alg3, seeds,
+                           f"on a seed, Algorithm 3's final λ̂ lies within {TOL} of that seed's cross-validation "
+                           "optimum", tolerance=TOL, alg3_final_lam=m["alg3_final_lam"],
+                           cv_argmin_lam=m["cv_argmin_lam"]),
+            verdicts.claim("4", "Algorithm 4 \"performs similarly\"", alg4, seeds,
+                           "on a seed, Algorithm 4's final validation loss lies within Algorithm 3's seed-to-seed "
+                           "spread (the sd of its final validation loss over the seeds, "
+                           f"{spread:.4f}) of Algorithm 3's on the same seed", spread=spread,
+                           alg4_final_lam=m["alg4_final_lam"], alg4_final_valid_loss=m["alg4_final_valid_loss"],
+                           alg3_final_valid_loss=m["alg3_final_valid_loss"],
+                           alg4_code_sgd_over_seeds=m.get("alg4_code_sgd_over_seeds"))]
 
 
 def main(argv=None):

@@ -3,7 +3,7 @@
 Every model has a separate L2 decay on each weight, penalty sum_j exp(lam_j) w_j^2 with plain MSE
 (so there are as many hyperparameters as weights). Top: the linear 784-10 model (7,850
 hyperparameters), Algorithm 3 with a factorised linear hypernetwork 7850 -> 10 -> 7850 (164,860
-parameters) against unrolled reverse-mode differentiation through training (hypernet/unrolled.py).
+parameters) against unrolled reverse-mode differentiation through training (hypernet/baselines/unrolled.py).
 Bottom: Algorithm 3 on 784-10, 784-100-10 and 784-100-100-10 (7,850 / 79,510 / 89,610
 hyperparameters), each beside a "hand-tuned" line: the best single global decay of Algorithm 1.
 
@@ -26,7 +26,7 @@ listed in the README's table):
   for phi and for lam_hat; one validation minibatch of 1,000 points per lam step (the paper's "up
   to 1,000"); hypernetwork init randn * 0.01, fed lam - log_decay0 (`centred`).
 - Random streams: training minibatches, validation minibatches, the lam noise of Algorithm 3 and
-  the initialisations each have their own seed (`STREAMS`); every method sees the same training
+  the initialisations each have their own seed (`STREAMS`, experiments/common/per_weight.py); every method sees the same training
   minibatch sequence.
 - Unrolled: T steps of SGD with momentum 0.9 from one fixed init (randn * 0.01), restarted every
   hyper-iteration on the same T training minibatches (Maclaurin et al.; Franceschi et al.), the
@@ -47,50 +47,19 @@ import time
 import matplotlib.ticker
 import numpy as np
 
-from hypernet import algorithms, checks, cli, data, hypernets, jobcache, models, optim, plotting, results, runner, unrolled
-from hypernet.budget import Clock, final, first_time, truncate
+from hypernet import checks
+from experiments.common.per_weight import (  # noqa: F401  (Config, PAPER: the figure's settings, re-exported)
+    PAPER, TOP, Config, arch_name, cv_job, hyper_job, unrolled_job, ylim)
+from experiments.harness import cli, job_cache, results, runner, plotting
+from experiments.harness.cpu_clock import final, first_time, truncate
+from experiments.common import verdicts
 
 FIGURE = "fig5_many"
 FIGURES = results.FIGURES
-TOP = (784, 10)
 
-
-@dataclasses.dataclass(frozen=True)
-class Config:
-    seed: int = 7
-    n_train: int = 10000
-    n_valid: int = 10000
-    n_test: int = 10000
-    batch: int = 100                 # training minibatch of every method
-    # Compute seconds per run, evaluation excluded, read off the paper's x-axes. Top: hyper-training
-    # (784-10) and the unrolled baseline get top_budget_s each. Bottom: each model's curve ends at
-    # bottom_s (784-10 ~320 s, 784-100-10 ~960 s, 784-100-100-10 ~1,150 s); the 784-10 curve is the
-    # first 320 s of the top panel's run (nothing in a run depends on its budget).
-    top_budget_s: float = 1000.0
-    bottom_s: tuple = (320.0, 960.0, 1150.0)
-    search_budget_s: float = 135.0   # each unrolled setting of the search; the best then runs top_budget_s
-    eval_every_s: float = 10.0       # evaluations on the full validation and test sets
-    log_decay0: float = -9.0         # initial lam of every weight, every method
-    init_scale: float = 0.01         # randn * scale for elementary weights and phi
-    archs: tuple = ((784, 10), (784, 100, 10), (784, 100, 100, 10))
-    bottleneck: int = 10             # hidden units of the factorised hypernetwork
-    centre: bool = True              # feed the hypernetwork lam - log_decay0 (see hyper_job)
-    n_samples: int = 2               # lam samples per hypernetwork step
-    sigma: float = 1e-5 ** 0.5       # p(lam | lam_hat) = N(lam_hat, sigma^2 I)
-    lr_phi: float = 1e-4
-    lr_lam: float = 1e-4             # the paper's ("as Figure 4")
-    valid_batch: int = 1000          # validation points per lam step of Algorithm 3
-    momentum: float = 0.9            # inner SGD momentum of the unrolled baseline
-    # Unrolled (T, inner SGD step, outer Adam step): two horizons, each with the inner step that
-    # trains best in T steps at the initial decay, and two outer steps.
-    unrolled: tuple = ((200, 0.05, 0.03), (200, 0.05, 0.1), (800, 0.02, 0.03), (800, 0.02, 0.1))
-    cv_log_decays: tuple = (-12.0, -11.0, -10.0, -9.0, -8.0, -7.0)
-    cv_lrs: tuple = (1e-4, 1e-3)     # hand-tuning picks the step size too (see cv_job)
-    final_fraction: float = 0.1      # "final" loss = mean of the evaluations in the last 10% of a curve
-    workers: int = 2
-
-
-PAPER = Config()
+# The settings (Config, PAPER), the problem and one run of each method (hyper_job, unrolled_job,
+# cv_job) are in experiments/common/per_weight.py: the warm-start comparison and bench/cv_grid.py
+# share them.
 QUICK = dataclasses.replace(PAPER, n_train=2000, n_valid=2000, n_test=2000, top_budget_s=3.0,
                             bottom_s=(2.0, 3.0), search_budget_s=1.0, eval_every_s=0.3,
                             archs=((784, 10), (784, 20, 10)), unrolled=((10, 0.05, 0.03), (30, 0.05, 0.03)),
@@ -104,7 +73,7 @@ MIN_BUDGET_S = 0.1  # a scaled time budget shorter than this holds no evaluation
 def scaled(config, fraction):
     """`config` with every time budget and the evaluation interval (BUDGETS) times `fraction`, 0 <
     fraction <= 1, and nothing else changed: a labelled robustness budget for sweeps over seeds
-    (experiments/seeds.py --budget-fraction); the evaluations per curve stay as many."""
+    (experiments/harness/seeds.py --budget-fraction); the evaluations per curve stay as many."""
     if not 0 < fraction <= 1:
         raise ValueError(f"budget fraction {fraction!r}: give a number above 0 and at most 1")
     times = lambda x: float(f"{x * fraction:.12g}")  # noqa: E731  (1150 * 0.1 is 115, not 115.00000000000001)
@@ -117,88 +86,7 @@ def scaled(config, fraction):
                                           for k, v in ((k, getattr(config, k)) for k in BUDGETS)})
 
 
-# Every random stream of the figure has its own name (and so its own seeds).
-STREAMS = {"train_batches": 1, "valid_batches": 2, "lam_noise": 3, "hypernet_init": 4, "weights_init": 5}
-
-
-def stream(config, name):
-    return results.seed_of(config, STREAMS[name])
-
-
-def arch_name(sizes):
-    return "-".join(map(str, sizes))
-
-
-# ---- one run of each method (each a job for a worker process) ---------------------------------
-def _setup(config, sizes, penalty="per_weight"):
-    splits = data.mnist_splits(config.n_train, config.n_valid, config.n_test)
-    problem = models.make_problem(sizes, loss="mse", penalty=penalty)
-    full = lambda split: (split.X, split.T)  # noqa: E731
-
-    def evaluate(w):
-        W = np.asarray(w).reshape(1, -1)
-        return float(problem.valid_loss(W, full(splits.valid))[0]), float(problem.valid_loss(W, full(splits.test))[0])
-    return splits, problem, full, evaluate
-
-
-def hyper_job(config, sizes, budget):
-    """Algorithm 3 on one architecture for `budget` compute seconds."""
-    splits, problem, full, evaluate = _setup(config, sizes)
-    D = problem.n_weights
-    hn = hypernets.factorised(D, config.bottleneck, D)
-    if config.centre:
-        hn = hypernets.centred(hn, config.log_decay0)
-    phi = hn.init(np.random.default_rng(stream(config, "hypernet_init")), config.init_scale)
-    clock = Clock(budget, config.eval_every_s, weights=lambda s: hn.apply(s.phi, s.lam[None, :]),
-                  evaluate=evaluate)
-    res = algorithms.hypertrain_local(
-        problem, hn, phi=phi, lam_hat=np.full(D, config.log_decay0),
-        train_batch=data.minibatcher(splits.train, config.batch, stream(config, "train_batches")),
-        valid_batch=data.minibatcher(splits.valid, config.valid_batch, stream(config, "valid_batches")),
-        n_samples=config.n_samples, sigma=config.sigma, seed=stream(config, "lam_noise"),
-        opt_phi=optim.adam(config.lr_phi), opt_lam=optim.adam(config.lr_lam), iters=None, callback=clock)
-    return dict(clock.curves(), n_params=hn.n_params, n_hyper=problem.n_hyper,
-                lam_mean=float(res.lam.mean()), lam_sd=float(res.lam.std()))
-
-
-def unrolled_job(config, candidate, budget):
-    """The unrolled reverse-mode baseline on 784-10 with one (T, inner step, outer step)."""
-    T, lr, lr_lam = candidate
-    splits, problem, full, evaluate = _setup(config, TOP)
-    W0 = models.init_weights(np.random.default_rng(stream(config, "weights_init")), problem.n_weights,
-                             config.init_scale)
-    lam0 = np.full(problem.n_hyper, config.log_decay0)
-    batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
-    clock = Clock(budget, config.eval_every_s, weights=lambda s: s.W, evaluate=evaluate)
-    common = dict(W0=W0, train_batch=batch, valid_data=full(splits.valid), T=T,
-                  opt=optim.sgd_momentum(lr, config.momentum))
-    unrolled.hypertrain_unrolled(problem, lam_hat=lam0, opt_lam=optim.adam(lr_lam), iters=None, callback=clock,
-                                 **common)
-    memory = unrolled.peak_memory(problem, lam=lam0, **common)
-    return dict(clock.curves(), T=T, lr=lr, lr_lam=lr_lam, peak_memory_mb=memory / 2 ** 20)
-
-
-def cv_job(config, sizes, iters):
-    """Algorithm 1 over global decays, `iters` Adam steps (the hypernetwork's count), with every
-    step size in cv_lrs: with the paper's 1e-4 alone the deeper models are still far from trained
-    after the hypernetwork's steps, so the hand-tuner also picks the step size. The grid's
-    len(cv_lrs) x len(cv_log_decays) models train as one array (row k: step size k // decays,
-    decay k % decays), each with its own Adam step size."""
-    splits, problem, full, evaluate = _setup(config, sizes, penalty="sq_l2")
-    W0 = models.init_weights(np.random.default_rng(stream(config, "weights_init")), problem.n_weights,
-                             config.init_scale)
-    n_lr, n_decay = len(config.cv_lrs), len(config.cv_log_decays)
-    lams = np.tile(np.array(config.cv_log_decays, float), n_lr)[:, None]
-    lrs = np.repeat(np.array(config.cv_lrs, float), n_decay)[:, None]
-    batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
-    grid = algorithms.cross_validation(problem, lams, W0=W0, train_batch=batch, valid_data=full(splits.valid),
-                                       opt=optim.adam(lrs), iters=iters)
-    losses = np.asarray(grid.valid_losses).reshape(n_lr, n_decay)   # (step sizes, decays)
-    i, j = np.unravel_index(np.argmin(losses), losses.shape)
-    return {"valid_losses": losses, "valid": float(losses[i, j]), "test": evaluate(grid.W[i * n_decay + j])[1],
-            "log_decay": config.cv_log_decays[j], "lr": config.cv_lrs[i], "steps": iters}
-
-
+# ---- the jobs that take other jobs' results ------------------------------------------------------
 def cv_after(config, sizes, end, hyper):
     """The hand-tuned grid of `sizes` with as many steps as its hypernetwork took by the end of its
     bottom-panel curve (a job that takes hyper_job's result)."""
@@ -213,14 +101,14 @@ def best_unrolled(config, *search):
 
 
 def _run_jobs(config):
-    """All runs as jobs (hypernet/runner.py), `workers` at a time here. The deeper hypernetworks go
+    """All runs as jobs (experiments/harness/runner.py), `workers` at a time here. The deeper hypernetworks go
     first; each hand-tuned grid jumps the queue once its hypernetwork is done (it trains as many
     steps as that one took by the end of its curve); the best unrolled setting of the search runs
     the full budget once the search is done. Returns ({arch: job}, [search jobs], {arch: cv job},
     the unrolled job), each job's result and where it ran."""
     ends = dict(zip(map(tuple, config.archs), config.bottom_s))
     budgets = {a: max(e, config.top_budget_s) if a == TOP else e for a, e in ends.items()}
-    key = lambda *parts: jobcache.key(FIGURE, config, *parts)  # noqa: E731
+    key = lambda *parts: job_cache.key(FIGURE, config, *parts)  # noqa: E731
     with runner.open(config.workers) as r:
         hyper = {a: r.submit(hyper_job, config, a, budgets[a], key=key("hyper", a), label=f"hyper_{arch_name(a)}")
                  for a in map(tuple, config.archs[::-1]) if a != TOP}
@@ -302,14 +190,6 @@ def run(config=PAPER, out=FIGURES):
 
 
 # ---- the figure -------------------------------------------------------------------------------
-def _ylim(ax, curves, skip=0.1):
-    """Fit the y-axis to the curves after their first `skip` of the time budget (the hypernetwork
-    starts far above the plateau, which would flatten everything else)."""
-    vals = np.concatenate([v[t >= skip * t[-1]] for t, v in curves])
-    lo, hi = vals.min(), np.quantile(vals, 0.98)
-    ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
-
-
 def plot(out=FIGURES):
     record, a = results.load_results(out, FIGURE)
     m, archs = record["metrics"], [arch_name(s) for s in record["config"]["archs"]]
@@ -320,7 +200,7 @@ def plot(out=FIGURES):
     for prefix, color, label in runs:
         top.plot(a[f"{prefix}_t"], a[f"{prefix}_valid"], color=color, label=f"{label}, valid.")
         top.plot(a[f"{prefix}_t"], a[f"{prefix}_test"], color=color, ls="--", label=f"{label}, test")
-    _ylim(top, [(a[f"{p}_t"], a[f"{p}_{c}"]) for p, _, _ in runs for c in ("valid", "test")])
+    ylim(top, [(a[f"{p}_t"], a[f"{p}_{c}"]) for p, _, _ in runs for c in ("valid", "test")])
     top.set_title(f"{results.unless_paper(record)}{archs[0]}, {m[archs[0]]['n_hyper']:,} hyperparameters "
                   "(grey: the unrolled settings search)")
     top.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
@@ -344,6 +224,95 @@ def plot(out=FIGURES):
         ax.set_xlabel("Compute time (s)")
         ax.set_ylabel("Loss (MSE)")
     return plotting.save(fig, out, FIGURE)
+
+
+# ---- the paper's claims and the rules that decide them ---------------------------------------------
+def archs_of(record):
+    """The bottom panel's models by name ("784-100-10"), as the metrics are keyed, from a record's or a
+    seed sweep summary's config."""
+    return ["-".join(str(n) for n in sizes) for sizes in record["config"]["archs"]]
+
+
+def rules(m, archs):
+    """Whether each claim's rule holds on one run's metrics m (the PAPER run's, or one seed's of a sweep):
+    {"faster", "overfit", "deeper": bool, "hand": [bool per model of archs]}."""
+    gap = lambda run: m[f"{run}_valid_final"] - m[f"{run}_test_final"]  # noqa: E731
+    faster = m["hyper_time_to_plateau_s"] < (m["unrolled_time_to_hyper_final_s"] or np.inf)
+    worse = m["unrolled_valid_final"] < m["hyper_valid_final"]
+    v, t = [m[a]["valid_final"] for a in archs], [m[a]["test_final"] for a in archs]
+    return {"faster": bool(faster and worse), "overfit": bool(gap("hyper") >= gap("unrolled")),
+            "deeper": bool(all(np.diff(v) < 0) and all(np.diff(t) < 0)),
+            "hand": [bool(m[a]["valid_final"] < m[a]["handtuned_valid"]) for a in archs]}
+
+
+def seed_runs(seeds_record):
+    """[(seed, metrics)] of a sweep's completed seeds (figures/seeds_fig5_many.json): each seed's metrics
+    rebuilt from the summary's dotted names ("784-10.valid_final" -> m["784-10"]["valid_final"]), as
+    rules() reads them."""
+    runs = []
+    for i, seed in enumerate(seeds_record["completed"]):
+        m = {}
+        for key, st in seeds_record["metrics"].items():
+            head, _, rest = key.partition(".")
+            if rest:
+                m.setdefault(head, {})[rest] = st["values"][i]
+            else:
+                m[head] = st["values"][i]
+        runs.append((seed, m))
+    return runs
+
+
+def over_seeds(seeds_record):
+    """Each rule applied to every seed of a sweep: {"seeds": [...], "faster" / "overfit" / "deeper":
+    [[bool per seed]], "hand": [[bool per seed] per model]}."""
+    runs, archs = seed_runs(seeds_record), archs_of(seeds_record)
+    r = [rules(m, archs) for _, m in runs]
+    out = {k: [[x[k] for x in r]] for k in ("faster", "overfit", "deeper")}
+    out["hand"] = [[x["hand"][i] for x in r] for i in range(len(archs))]
+    return {"seeds": [s for s, _ in runs], **out}
+
+
+CLAIMS = {  # key: (panel, the paper's claim, the rule)
+    "faster": ("5 top", "with 7,850 hyperparameters, hyper-training converges faster than unrolled reverse-mode, "
+               "to a worse solution",
+               "hyper-training reaches its plateau (within 1% of its final validation loss) before the unrolled "
+               "baseline reaches hyper-training's final loss, and the unrolled baseline ends lower"),
+    "overfit": ("5 top", "hyper-training over-fits the validation set less",
+                "hyper-training's final validation − test difference is at least the unrolled baseline's (a method "
+                "that over-fits the validation set lowers its validation loss against its test loss)"),
+    "deeper": ("5 bottom", "deeper models reach lower losses",
+               "the final validation and test losses fall with every layer added"),
+    "hand": ("5 bottom", "hyper-training beats hand-tuning",
+             "per model, hyper-training's final validation loss is below the hand-tuned line's (the best single "
+             "global decay)"),
+}
+
+
+def claims(record, seeds_record=None):
+    """The paper's four claims of Figure 5, decided on the PAPER run of `record` (<out>/fig5_many.json;
+    "hand" per model) and, with `seeds_record` (figures/seeds_fig5_many.json, possibly at a fraction of
+    the budgets), on every seed of the sweep ("over_seeds": the seeds and, per unit, a bool per seed):
+    plain data, see experiments/common/verdicts.py."""
+    m, archs, seed = record["metrics"], archs_of(record), record["config"]["seed"]
+    r = rules(m, archs)
+    sweep = over_seeds(seeds_record) if seeds_record is not None else None
+    numbers = {"faster": {k: m[k] for k in ("hyper_time_to_plateau_s", "unrolled_time_to_hyper_final_s",
+                                            "hyper_valid_final", "unrolled_valid_final")},
+               "overfit": {k: m[k] for k in ("hyper_valid_final", "hyper_test_final", "unrolled_valid_final",
+                                             "unrolled_test_final")},
+               "deeper": {"valid_final": {a: m[a]["valid_final"] for a in archs},
+                          "test_final": {a: m[a]["test_final"] for a in archs}},
+               "hand": {"valid_final": {a: m[a]["valid_final"] for a in archs},
+                        "handtuned_valid": {a: m[a]["handtuned_valid"] for a in archs}}}
+    out = []
+    for key, (panel, statement, rule) in CLAIMS.items():
+        holds, units, unit = (r["hand"], archs, "model") if key == "hand" else ([r[key]], [f"seed {seed}"], "seed")
+        c = verdicts.claim(panel, statement, holds, units, rule, unit=unit, seeds=[seed], **numbers[key])
+        c["key"] = key
+        c["over_seeds"] = None if sweep is None else {
+            "seeds": sweep["seeds"], "holds": sweep[key], "budget_fraction": seeds_record.get("budget_fraction", 1)}
+        out.append(c)
+    return out
 
 
 def main(argv=None):

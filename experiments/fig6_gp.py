@@ -36,8 +36,10 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from hypernet import (algorithms, checks, cli, data, gp, hypernets, jobcache, linear_models, models, optim, plotting,
-                      results, runner, samplers)
+from hypernet import algorithms, checks, data, hypernets, models, optim, samplers
+from hypernet.baselines import gp, many_linear
+from experiments.harness import cli, job_cache, local_pool, results, runner, plotting
+from experiments.common import verdicts
 
 FIGURE = "fig6_gp"
 FIGURES = results.FIGURES
@@ -72,8 +74,8 @@ QUICK = dataclasses.replace(PAPER, n_valid=2000, n_eval_tuples=500, iters=200, g
 def _losses_of(W_fn, n, splits, config):
     """Validation losses (n,) of the weights W_fn(slice) -> (s, D), chunk by chunk on the threads."""
     dtype = np.dtype(config.dtype)
-    fn = lambda sl: linear_models.valid_losses(W_fn(sl), splits.valid.X, splits.valid.T, dtype=dtype)  # noqa: E731
-    return np.concatenate(linear_models.map_chunks(fn, n, 4 * config.chunk, config.workers))
+    fn = lambda sl: many_linear.valid_losses(W_fn(sl), splits.valid.X, splits.valid.T, dtype=dtype)  # noqa: E731
+    return np.concatenate(local_pool.map_chunks(fn, n, 4 * config.chunk, config.workers))
 
 
 _SPLITS = {}  # loaded once per process (before the local worker processes fork: they share it)
@@ -92,19 +94,19 @@ def eval_chunk(config, c, lams):
     splits, D, dtype = splits_of(config), models.n_weights((784, 10)), np.dtype(config.dtype)
     W0 = models.init_weights(np.random.default_rng([config.seed, 2, c]), D, config.init_scale, len(lams))
     batch = data.minibatcher(splits.train, config.batch, results.seed_of(config, 3, c), contiguous=True)
-    W = linear_models.train_per_class(lams, W0, batch, config.iters, config.lr, dtype=dtype)
-    return linear_models.valid_losses(W, splits.valid.X, splits.valid.T, dtype=dtype)
+    W = many_linear.train_per_class(lams, W0, batch, config.iters, config.lr, dtype=dtype)
+    return many_linear.valid_losses(W, splits.valid.X, splits.valid.T, dtype=dtype)
 
 
 def build_eval_set(lams, config):
     """True validation losses of len(lams) models, chunks of config.chunk models as jobs
-    (hypernet/runner.py: `workers` processes here, or a Dask cluster with --scheduler)."""
+    (experiments/harness/runner.py: `workers` processes here, or a Dask cluster with --scheduler)."""
     n = -(-len(lams) // config.chunk)
     progress, losses = results.Progress("eval tuples", n, every_s=20), {}
     with runner.open(config.workers) as r:
         for c in range(n):
             r.submit(eval_chunk, config, c, lams[c * config.chunk:(c + 1) * config.chunk],
-                     key=jobcache.key(FIGURE, config, "eval", c), label=f"eval_{c}")
+                     key=job_cache.key(FIGURE, config, "eval", c), label=f"eval_{c}")
         for i, job in enumerate(r.as_completed()):
             losses[job.args[1]] = job.result
             progress(i)
@@ -243,6 +245,38 @@ def plot(out=FIGURES):
                  f"{record['metrics']['n_eval_tuples']:,} hyperparameter settings (axes clipped to 0.5-99.5%)", fontsize=11)
     fig.tight_layout()
     return plotting.save(fig, out, FIGURE)
+
+
+# ---- the paper's claims and the rules that decide them ---------------------------------------------
+NOISE = 0.005  # sd of a model's validation loss over minibatch sequences at a fixed λ (measured once; docs/fig6_gp.md)
+CENTRED = 2 * NOISE  # "centred on 0": Algorithm 2's |mean error| within two such sd
+
+
+def claims(record, seeds_record=None):
+    """The paper's four claims of Figure 6, decided on each seed of `seeds_record`
+    (figures/seeds_fig6_gp.json) if given, else on the one run of `record` (<out>/fig6_gp.json): plain
+    data, see experiments/common/verdicts.py; "numbers" holds the per-seed values each rule reads."""
+    keys = [f"{s}.{k}" for s, _ in SURROGATES for k in ("mean_error", "std_error")]
+    seeds, v = verdicts.seed_values(record, seeds_record, keys)
+    spread = [h < min(g, f) for g, f, h in zip(v["gp.std_error"], v["hyper_fixed.std_error"], v["hyper.std_error"])]
+    out = [verdicts.claim("6", "the GP under-predicts the loss", [x < 0 for x in v["gp.mean_error"]], seeds,
+                          "on a seed, the GP's mean error (inferred − true loss) is negative",
+                          mean_error=v["gp.mean_error"]),
+           verdicts.claim("6", "the fixed hypernetwork over-predicts", [x > 0 for x in v["hyper_fixed.mean_error"]],
+                          seeds, "on a seed, the fixed hypernetwork's mean error is positive",
+                          mean_error=v["hyper_fixed.mean_error"]),
+           verdicts.claim("6", "Algorithm 2's errors have the smallest spread", spread, seeds,
+                          "on a seed, Algorithm 2's errors have the smallest sd of the three",
+                          std_error=v["hyper.std_error"], gp_std_error=v["gp.std_error"],
+                          hyper_fixed_std_error=v["hyper_fixed.std_error"]),
+           verdicts.claim("6", "Algorithm 2's errors are centred on 0",
+                          [abs(x) <= CENTRED for x in v["hyper.mean_error"]], seeds,
+                          f"on a seed, Algorithm 2's mean error lies within ±{CENTRED:.2f}, twice the noise of one "
+                          f"model's validation loss over minibatch sequences (sd {NOISE})", tolerance=CENTRED,
+                          mean_error=v["hyper.mean_error"])]
+    for c, key in zip(out, ("gp", "fixed", "spread", "centred")):
+        c["key"] = key
+    return out
 
 
 def main(argv=None):

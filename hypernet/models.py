@@ -6,16 +6,17 @@ each layer its (n_in, n_out) weight matrix row by row, then its n_out biases). H
 ReLU, the output is identity. Every function here takes a batch of S weight vectors, W of shape
 (S, D), and returns S values.
 
-Each function is written as its formula; those with a hand-written primitive in ops.py take it
-when fastpath.ENABLED (the same values and gradients, fewer autograd operations).
+The layers, the squared error and the per-weight penalty go through the primitives of
+primitives.py: each is the formula with a hand-written gradient (fewer autograd operations).
 """
 import numbers
 from typing import Callable, NamedTuple
 
 import autograd.numpy as np
 
-from . import fastpath, layout
-from .ops import affine, cols, mean_sq_err, weighted_sq_sum
+from . import layout
+from .checks import check_layer_sizes
+from .primitives import affine, cols, mean_sq_err, weighted_sq_sum
 
 LOG_2PI = 1.8378770664093453
 
@@ -24,24 +25,10 @@ def n_weights(layer_sizes):
     return layout.size(layer_sizes)
 
 
-def check_sizes(layer_sizes):
-    if len(layer_sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
-                                   for n in layer_sizes):
-        raise ValueError(f"layer_sizes must be >= 2 positive integers (not floats), got {layer_sizes}")
-
-
-def _cols(W, start, stop):
-    """W[..., start:stop]. The fast path's slice has a gradient that writes into a block of zeros
-    instead of autograd's scatter (np.add.at), which costs more than the rest of a small step."""
-    if fastpath.ENABLED:
-        return cols(W, start, stop)
-    return W[..., start:stop]
-
-
 def unflatten(W, layer_sizes):
     """(S, D) flat weights -> list of (weights (S, n_in, n_out), biases (S, n_out)) per layer; a
     single vector (D,) gives (n_in, n_out) and (n_out,)."""
-    return [(layout.weights(W, layer, _cols), layout.biases(W, layer, _cols)) for layer in layout.layers(layer_sizes)]
+    return [(layout.weights(W, layer, cols), layout.biases(W, layer, cols)) for layer in layout.layers(layer_sizes)]
 
 
 def flatten(layers):
@@ -55,25 +42,18 @@ def predict(W, X, layer_sizes, relu=True):
     identity), with H (N, n0) shared by the S networks at first and (S, N, n) after; M (S, n_in,
     n_out) and b (S, n_out) from unflatten. A single network W (D,) maps X (N, n0) to (N, nL):
     the hypernetworks of hypernets.py are such networks."""
-    if fastpath.ENABLED:  # one ops.affine primitive per layer, reading M and b from W in place
-        H = X
-        for i, layer in enumerate(layout.layers(layer_sizes)):
-            H = affine(H if i == 0 or not relu else np.maximum(H, 0.0), W, layer)
-        return H
     H = X
-    for i, (M, b) in enumerate(unflatten(W, layer_sizes)):
+    for i, layer in enumerate(layout.layers(layer_sizes)):
         if i > 0 and relu:
             H = np.maximum(H, 0.0)  # ReLU hidden units
-        H = H @ M + np.expand_dims(b, -2)  # (N, n_in) or (S, N, n_in) @ (S, n_in, n_out) -> (S, N, n_out)
+        H = affine(H, W, layer)     # H M + b, M and b read from W in place: (N or S x N, n_in) -> (S, N, n_out)
     return H
 
 
 # Prediction losses: P (S, N, K) predictions, T (N, K) targets -> (S,) losses.
 def mse(P, T):
     """Plain mean squared error over all N x K outputs (Fig 5's y-axis)."""
-    if fastpath.ENABLED:
-        return mean_sq_err(P, T)  # one primitive instead of three
-    return np.mean((P - T) ** 2, axis=(1, 2))
+    return mean_sq_err(P, T)
 
 
 def gaussian_nll(P, T, noise_sd=0.1):
@@ -102,15 +82,13 @@ def sq_l2_penalty(W, log_decay):
 
 def per_weight_penalty(W, log_decay):
     """sum_j exp(lam_j) * w_j^2: one decay per weight, H = D (Fig 5)."""
-    if fastpath.ENABLED:
-        return weighted_sq_sum(W, np.exp(log_decay))  # one primitive instead of four
-    return np.sum(np.exp(log_decay) * W ** 2, axis=1)
+    return weighted_sq_sum(W, np.exp(log_decay))
 
 
 def per_class_penalty(W, log_decay, n_in=784, n_classes=10):
     """(1/10) * sum_i exp(lam_i) * ||W[:, i]||_2 over the n_in x 10 weight matrix of a linear
     model, biases excluded, unsquared: one decay per digit class (Fig 6)."""
-    M = layout.weights(W, layout.layers((n_in, n_classes))[0], _cols)
+    M = layout.weights(W, layout.layers((n_in, n_classes))[0], cols)
     return np.mean(np.exp(log_decay) * np.sqrt(np.sum(np.square(M), axis=1)), axis=1)
 
 
@@ -134,7 +112,7 @@ class Problem(NamedTuple):
 
 def make_problem(layer_sizes=(784, 10), loss="nll", penalty="l2_norm", noise_sd=0.1):
     """The MNIST regression problem of the paper: an MLP with the named loss and penalty."""
-    check_sizes(layer_sizes)
+    check_layer_sizes(layer_sizes)
     if loss not in LOSSES or penalty not in PENALTIES:
         raise ValueError(f"loss must be one of {list(LOSSES)} and penalty one of {list(PENALTIES)}; "
                          f"got loss={loss!r}, penalty={penalty!r}")

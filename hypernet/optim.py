@@ -16,7 +16,6 @@ import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import isbox
 
-from . import fastpath
 from .checks import check_positive
 
 
@@ -43,9 +42,11 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
     hand-tuned grid trains its decays and both step sizes as one array). init refuses parameters
     that are not G rows.
 
-    Written once, as its formula; on plain float arrays and with fastpath.ENABLED, `update`
-    computes the same in fused passes over fresh arrays (_adam_fused). The in-place trainer of many
-    linear models (hypernet/linear_models.py) steps with the same fused passes."""
+    One formula, adam_step. On plain float arrays it runs as the same operations in the same order
+    written into preallocated arrays (bit for bit the same numbers, tested; a hypernetwork has 20 x
+    the model's parameters, and the formula's temporaries cost as much as its arithmetic); an update
+    that autograd differentiates, or of scalars, runs the formula itself. The in-place trainer of
+    many linear models (adam_in_place) steps with the same passes."""
     lr = check_step_size(lr)
 
     def init(x):
@@ -58,13 +59,8 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
         if isinstance(g, (list, tuple)):
             g = onp.asarray(g, float)
         t = state.t + 1
-        if fastpath.ENABLED and _plain(g, state):
-            step, m, v = _adam_fused(g, state.m, state.v, t, lr, b1, b2, eps)
-            return step, AdamState(m, v, t)
-        m = b1 * state.m + (1 - b1) * g          # first moment
-        v = b2 * state.v + (1 - b2) * g ** 2     # second moment
-        mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)  # bias corrections
-        return lr * mhat / (np.sqrt(vhat) + eps), AdamState(m, v, t)
+        step, m, v = (_adam_step_in_place if _plain(g, state) else adam_step)(g, state.m, state.v, t, lr, b1, b2, eps)
+        return step, AdamState(m, v, t)
     return Optimizer(init, update, f"adam(lr={_show(lr)})")
 
 
@@ -119,42 +115,48 @@ def check_optimizer(**named):
 
 def adam_in_place(x, g, state, lr, *, scratch, b1=0.9, b2=0.999, eps=1e-8):
     """adam(lr)'s update of plain float arrays applied in place, for trainers that keep many models
-    in preallocated arrays (hypernet/linear_models.py): the same numbers as x - update(g, state)[0]
-    on the fast path, written into x, state.m and state.v; scratch (g's shape, not g) holds the
-    step. Returns the state of the next step."""
+    in preallocated arrays (hypernet/baselines/many_linear.py): the same numbers as
+    x - update(g, state)[0], written into x, state.m and state.v; scratch (g's shape, not g) holds
+    the step. Returns the state of the next step."""
     t = state.t + 1
-    step, _, _ = _adam_fused(g, state.m, state.v, t, lr, b1, b2, eps, scratch=scratch)
+    step, _, _ = _adam_step_in_place(g, state.m, state.v, t, lr, b1, b2, eps, scratch=scratch)
     x -= step
     return AdamState(state.m, state.v, t)
 
 
-# ---- the fused form of Adam -------------------------------------------------------------------
+# ---- Adam's step, once ------------------------------------------------------------------------
+def adam_step(g, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam's t-th step from gradient g and moments m, v: returns (step, new m, new v).
+    lr * mhat / (sqrt(vhat) + eps) with mhat = m / (1 - b1^t), vhat = v / (1 - b2^t), written as
+    lr * c / (1 - b1^t) * m / (sqrt(v) + eps * c) with c = sqrt(1 - b2^t) (fewer passes)."""
+    m = m + (g - m) * (1 - b1)                   # b1 m + (1 - b1) g
+    v = v + (g * g - v) * (1 - b2)               # b2 v + (1 - b2) g^2
+    c = (1 - b2 ** t) ** 0.5
+    return m / (np.sqrt(v) + eps * c) * (lr * c / (1 - b1 ** t)), m, v
+
+
 def _plain(g, state):
-    """Whether the fused update applies: it writes into float arrays, so it takes neither scalars
-    nor autograd boxes (an update being differentiated keeps the formulas)."""
+    """Whether adam_step may run in place: plain float arrays, neither scalars nor autograd boxes
+    (an update being differentiated keeps the formula)."""
     return (isinstance(g, onp.ndarray) and g.ndim > 0 and g.dtype.kind == "f"
             and not isbox(state.m) and not isbox(state.v))
 
 
-def _adam_fused(g, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-8, *, scratch=None):
-    """Adam's update of plain arrays in 11 passes instead of the formulas' 14 with 9 temporaries (a
-    hypernetwork has 20 x more parameters than the model: this is a large part of a hyper-training
-    step). Returns (step, new m, new v). Uses lr * mhat / (sqrt(vhat) + eps)
-    = lr * c / (1 - b1^t) * m / (sqrt(v) + eps * c) with c = sqrt(1 - b2^t).
-
-    scratch=None: m and v are left as they are and the results are fresh arrays. scratch an array
-    of g's shape: m and v are updated in place, and the step is written into scratch (the same
-    numbers; g must not be scratch)."""
+def _adam_step_in_place(g, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-8, *, scratch=None):
+    """adam_step's operations, in its order, written into preallocated arrays (each line is the
+    formula's line of the same name). scratch=None: m and v are left as they are and the results
+    are three fresh arrays. scratch an array of g's shape: m and v are updated in place, and the
+    step is written into scratch (g must not be scratch)."""
     new_m = onp.subtract(g, m, out=scratch)
     new_m *= 1 - b1
-    new_m = onp.add(m, new_m, out=m if scratch is not None else new_m)      # b1 m + (1 - b1) g
+    new_m = onp.add(m, new_m, out=m if scratch is not None else new_m)      # m + (g - m)(1 - b1)
     new_v = onp.multiply(g, g, out=scratch)
     new_v -= v
     new_v *= 1 - b2
-    new_v = onp.add(v, new_v, out=v if scratch is not None else new_v)      # b2 v + (1 - b2) g^2
+    new_v = onp.add(v, new_v, out=v if scratch is not None else new_v)      # v + (g g - v)(1 - b2)
     c = (1 - b2 ** t) ** 0.5
     step = onp.sqrt(new_v, out=scratch)
     step += eps * c
     onp.divide(new_m, step, out=step)
-    step *= lr * c / (1 - b1 ** t)
+    step *= lr * c / (1 - b1 ** t)                                          # m / (sqrt(v) + eps c) (lr c / (1 - b1^t))
     return step, new_m, new_v

@@ -20,7 +20,7 @@ def cluster():
 @pytest.fixture
 def folders(tmp_path, monkeypatch):
     """figures/ and runs/ of a repository in tmp_path, so that default folders can be tried."""
-    from hypernet import results
+    from experiments.harness import results
     monkeypatch.setattr(results, "FIGURES", tmp_path / "figures")
     monkeypatch.setattr(results, "RUNS", tmp_path / "runs")
     return tmp_path

@@ -1,5 +1,5 @@
 """A figure script that runs in a fraction of a second, for the tests of the shared command line
-(hypernet/cli.py, hypernet/store.py) in real processes:
+(experiments/harness/cli.py, experiments/harness/staging.py) in real processes:
 
     python tests/tiny_figure.py [--quick] [--seed N] [--out DIR] [--plot-only] [--force]
 
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from hypernet import cli, plotting, results
+from experiments.harness import cli, results, plotting
 
 FIGURE = "tiny"
 

@@ -38,7 +38,7 @@ def page(R):
         "step (`np.dot`, W and b as arrays, the same Adam update) of the same model on the same batch, "
         f"single-threaded BLAS, medians of {c['reps']} rounds of {c['steps']} steps in rotating order (per-round "
         "quartiles in brackets). With `--reference` it also times the hyper step with the readable formulas "
-        "(`hypernet/fastpath.py`: `HYPERNET_REFERENCE=1`) instead of the fast path.",
+        "(the `*_formula` functions of `hypernet/primitives.py`, differentiated by autograd) instead of the primitives.",
         f"Measured on {mach['cpu']} ({mach['cores']} cores), Python {v['python']}, NumPy {v['numpy']}, load average "
         f"{num(mach['load_average_start'], 2)} at the start and {num(mach['load_average_end'], 2)} at the end (the "
         "machine is shared; the wall and CPU ratios agree when the load leaves a core free):",
@@ -89,7 +89,7 @@ def grid(R):
         f"**Figure 5's hand-tuned grid as one array.** `python bench/cv_grid.py --json figures/bench_cv_grid.json` trains each architecture's grid of "
         f"{len(c['cv_log_decays'])} decays × {len(c['cv_lrs'])} step sizes for {count(b['steps'])} steps two ways, "
         "as one array per step size (as before) and as one array of all of them with a step size per row "
-        f"(`optim.adam` with an array of step sizes, as `fig5_many.cv_job` now does), alternating, {b['repeats']} "
+        f"(`optim.adam` with an array of step sizes, as Figure 5's `per_weight.cv_job` now does), alternating, {b['repeats']} "
         f"rounds, CPU seconds, medians: {each}. "
         + ("The two ways' validation losses are identical. " if diff == 0 else
            f"The two ways' validation losses differ by at most {sig(diff, 2)}. ")

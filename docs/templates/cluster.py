@@ -6,13 +6,13 @@ import statistics
 
 from bench import predict_wall
 from docs.fmt import num, pct, secs, table
-from hypernet import runner
+from experiments.harness import runner
 
 NAME = "bench_runner_overhead"
 COUNTS = (1, 2, 4, 8)
 
-HOWTO = f"""Every figure script, `run_all.sh` and `experiments/seeds.py` take `--scheduler ADDRESS`: the figure's
-independent runs (its jobs, `hypernet/runner.py`) then go to that Dask cluster instead of worker processes of
+HOWTO = f"""Every figure script, `run_all.sh` and `experiments/harness/seeds.py` take `--scheduler ADDRESS`: the figure's
+independent runs (its jobs, `experiments/harness/runner.py`) then go to that Dask cluster instead of worker processes of
 this machine. Jobs that need others' results (Figure 5's hand-tuned grids after their hypernetwork, its
 unrolled run after the search) are sent once those are done. Time-budgeted runs count the worker's own CPU
 seconds and record its host and CPU model.

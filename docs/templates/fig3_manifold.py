@@ -1,20 +1,15 @@
 """Page of Figure 3: the loss manifold of a toy in closed form, from figures/fig3_manifold.json."""
-from docs.fmt import Claim, Verdict, num, sig, table
+from docs.fmt import Claim, claims_of, num, sig, table, verdict_of
+from experiments import fig3_manifold as script  # the claim's rule and its tolerance (script.claims, script.EXACT)
 
 NAME = "fig3_manifold"
-EXACT = 1e-6  # "exact": agreement of closed form, autograd and the implicit-function theorem to this
 
 
 def claims(R):
-    m = R(NAME)["metrics"]
-    grads = (m["hypergrad_best_response"], m["hypergrad_linear"], m["hypergrad_finite_difference"])
-    holds = (all(abs(g - m["hypergrad_closed_form"]) <= EXACT for g in grads)
-             and m["best_response_max_abs_error"] <= m["w_grid_step"] / 2 + EXACT)
-    rule = (f"the hypergradients at λ̂ through w* and through the tangent, and their finite difference, equal the "
-            f"closed form to {sig(EXACT, 1)}, and w* minimises L_T to half the w grid's step")
-    return [Claim("3", "a local approximation of the best response gives the hypergradient at λ̂",
-                  f"both hypergradients {num(m['hypergrad_best_response'], 0)} at λ̂ = {num(m['lam_hat'], 0)}, "
-                  "as the closed form", Verdict([holds], ["closed form"], rule=rule), "no seed: a closed form")]
+    return [Claim(c["claim"], c["statement"],
+                  f"both hypergradients {num(c['numbers']['hypergrad_best_response'], 0)} at λ̂ = "
+                  f"{num(c['numbers']['lam_hat'], 0)}, as the closed form", verdict_of(c), "no seed: a closed form")
+            for c in claims_of(script, R, NAME, seeds=False)]
 
 
 def page(R):

@@ -5,12 +5,12 @@ import importlib
 
 import numpy as np
 
-from docs.fmt import (seed_values, Claim, Verdict, count, mean_sd, num, pct, per_seed, sci, seed_list, seeds_phrase, sig, small,
-                      span, table, values)
+from docs.fmt import (Claim, claims_of, count, mean_sd, num, pct, per_seed, sci, seed_list, seeds_phrase, sig, small,
+                      span, table, values, verdict_of)
 from docs.templates.tests import xfail_reason
+from experiments import fig4_local as script  # the claims' rules and tolerance (script.claims, script.TOL)
 
 NAME = "fig4_local"
-TOL = 0.25  # "at the validation minimum": lam_hat this close to the cross-validation optimum (as the tests)
 SETTLED = 0.02  # lam_hat has settled once it stays this close to its final value
 
 # What each ablation tests (prose that does not change with a run); keyed by its name in the JSON.
@@ -39,34 +39,23 @@ def label(run):
     return runs.get(run, (run,))[0]
 
 
-def _per_seed(R, keys):
-    """(seeds, {key: values}) from the seeds file, or the one PAPER run without it."""
-    return seed_values(R, NAME, keys)
-
-
 def verdicts(R):
-    seeds, v = _per_seed(R, ("cv_argmin_lam", "alg3_final_lam", "alg3_final_valid_loss", "alg4_final_valid_loss",
-                             "cv_min_valid_loss"))
-    alg3 = [abs(a - c) <= TOL for a, c in zip(v["alg3_final_lam"], v["cv_argmin_lam"])]
-    spread = (float(np.std(v["alg3_final_valid_loss"], ddof=1)) if len(seeds) > 1
-              else abs(v["alg3_final_valid_loss"][0] - v["cv_min_valid_loss"][0]))
-    alg4 = [abs(b - a) <= spread for a, b in zip(v["alg3_final_valid_loss"], v["alg4_final_valid_loss"])]
-    return (Verdict(alg3, seeds, rule=f"on a seed, Algorithm 3's final λ̂ lies within {TOL} of that seed's "
-                                      "cross-validation optimum"),
-            Verdict(alg4, seeds, rule="on a seed, Algorithm 4's final validation loss lies within Algorithm 3's "
-                                      "seed-to-seed spread (the sd of its final validation loss over the seeds, "
-                                      f"{num(spread, 4)}) of Algorithm 3's on the same seed"), spread)
+    """(Algorithm 3's Verdict, Algorithm 4's, Algorithm 4's tolerance: Algorithm 3's spread), by the rules of
+    experiments/fig4_local.py."""
+    c3, c4 = claims_of(script, R, NAME)
+    return verdict_of(c3), verdict_of(c4), c4["numbers"]["spread"]
 
 
 def claims(R):
-    m = R(NAME)["metrics"]
-    v3, v4, _ = verdicts(R)
-    return [Claim("4", "Algorithm 3 with a linear hypernetwork ends at the validation minimum",
-                  f"λ̂ {num(m['alg3_final_lam'])} (paper 1.836), cross-validation {num(m['cv_argmin_lam'], 2)}",
+    c3, c4 = claims_of(script, R, NAME)
+    n3, n4 = c3["numbers"], c4["numbers"]
+    v3, v4 = verdict_of(c3), verdict_of(c4)
+    return [Claim(c3["claim"], c3["statement"],
+                  f"λ̂ {num(n3['alg3_final_lam'])} (paper 1.836), cross-validation {num(n3['cv_argmin_lam'], 2)}",
                   v3, seed_list(v3.which()) or "none"),
-            Claim("4", "Algorithm 4 \"performs similarly\"",
-                  f"λ̂ {num(m['alg4_final_lam'])}, validation loss {num(m['alg4_final_valid_loss'])} against "
-                  f"{num(m['alg3_final_valid_loss'])}{sgd_over_seeds(m)}", v4, seed_list(v4.which()) or "none")]
+            Claim(c4["claim"], c4["statement"],
+                  f"λ̂ {num(n4['alg4_final_lam'])}, validation loss {num(n4['alg4_final_valid_loss'])} against "
+                  f"{num(n4['alg3_final_valid_loss'])}{sgd_over_seeds(n4)}", v4, seed_list(v4.which()) or "none")]
 
 
 def page(R):

@@ -3,52 +3,15 @@ cost of a plain step, figures/bench_step_cost.json; over seeds at a fraction of 
 figures/seeds_fig5_many.json)."""
 import numpy as np
 
-from docs.fmt import Claim, Verdict, count, mean_sd, num, pct, sci, secs, seed_list, table
+from docs.fmt import Claim, Verdict, claims_of, count, mean_sd, num, pct, sci, secs, seed_list, table, verdict_of
+from experiments import fig5_many as script  # the claims' rules (script.claims, script.rules)
 
 NAME = "fig5_many"
 ARCHS = ("784-10", "784-100-10", "784-100-100-10")
 
-# Notes about one particular committed run (how it was made); shown only while that run is the one in figures/.
-RUN_NOTES = {
-    "20261127T060152Z-b903a8": "The committed run was made by the code of commit `ad0548d`; the later commits "
-                               "changed the library's argument checks and command line, and trained the hand-tuned "
-                               "grid as one array instead of one per step size (the same validation losses: "
-                               "[bench](bench.md)), and its results were stamped afterwards with a run id of the "
-                               "current results format.",
-}
-
 
 def gap(valid, test):
     return valid - test
-
-
-def rules(m):
-    """Whether each verdict's rule holds on one run's metrics m (the PAPER run's, or one seed's of the
-    sweep): {"faster", "overfit", "deeper": bool, "hand": [bool per model of ARCHS]}."""
-    faster = m["hyper_time_to_plateau_s"] < (m["unrolled_time_to_hyper_final_s"] or np.inf)
-    worse = m["unrolled_valid_final"] < m["hyper_valid_final"]
-    less = gap(m["hyper_valid_final"], m["hyper_test_final"]) >= gap(m["unrolled_valid_final"], m["unrolled_test_final"])
-    v, t = [m[a]["valid_final"] for a in ARCHS], [m[a]["test_final"] for a in ARCHS]
-    return {"faster": bool(faster and worse), "overfit": bool(less),
-            "deeper": bool(all(np.diff(v) < 0) and all(np.diff(t) < 0)),
-            "hand": [bool(m[a]["valid_final"] < m[a]["handtuned_valid"]) for a in ARCHS]}
-
-
-def verdicts(R):
-    r = rules(R(NAME)["metrics"])
-    faster, less, deeper, beats = r["faster"], r["overfit"], r["deeper"], r["hand"]
-    return {
-        "faster": Verdict([faster], ["seed 7"], rule=(
-            "hyper-training reaches its plateau (within 1% of its final validation loss) before the unrolled "
-            "baseline reaches hyper-training's final loss, and the unrolled baseline ends lower")),
-        "overfit": Verdict([less], ["seed 7"], rule=(
-            "hyper-training's final validation − test difference is at least the unrolled baseline's (a method "
-            "that over-fits the validation set lowers its validation loss against its test loss)")),
-        "deeper": Verdict([deeper], ["seed 7"], rule="the final validation and test losses fall with every layer added"),
-        "hand": Verdict(beats, list(ARCHS), unit="model", rule=(
-            "per model, hyper-training's final validation loss is below the hand-tuned line's (the best single "
-            "global decay)")),
-    }
 
 
 # ---- over seeds, at a fraction of the budgets (figures/seeds_fig5_many.json) ---------------------------
@@ -57,27 +20,16 @@ def sweep(R):
 
 
 def seed_runs(S):
-    """[(seed, metrics)] of the sweep's completed seeds: each seed's metrics rebuilt from the summary's
-    dotted names ("784-10.valid_final" -> m["784-10"]["valid_final"]), as rules() reads them."""
-    runs = []
-    for i, seed in enumerate(S["completed"]):
-        m = {}
-        for key, st in S["metrics"].data.items():
-            head, _, rest = key.partition(".")
-            if rest:
-                m.setdefault(head, {})[rest] = st["values"][i]
-            else:
-                m[head] = st["values"][i]
-        runs.append((seed, m))
-    return runs
+    """[(seed, metrics)] of the sweep's completed seeds (experiments/fig5_many.py's seed_runs)."""
+    return script.seed_runs(S.data)
 
 
 def seed_verdicts(S):
-    """{verdict: Verdict over the sweep's seeds}; "hand" is one Verdict per model of ARCHS."""
-    runs = seed_runs(S)
-    seeds, r = [s for s, _ in runs], [rules(m) for _, m in runs]
-    out = {k: Verdict([x[k] for x in r], seeds) for k in ("faster", "overfit", "deeper")}
-    out["hand"] = [Verdict([x["hand"][i] for x in r], seeds) for i in range(len(ARCHS))]
+    """{verdict: Verdict over the sweep's seeds}, by the rules of experiments/fig5_many.py; "hand" is one
+    Verdict per model of ARCHS."""
+    o = script.over_seeds(S.data)
+    out = {k: Verdict(o[k][0], o["seeds"]) for k in ("faster", "overfit", "deeper")}
+    out["hand"] = [Verdict(h, o["seeds"]) for h in o["hand"]]
     return out
 
 
@@ -88,19 +40,19 @@ def scaled(S):
 
 
 def claims(R):
-    m, v, S = R(NAME)["metrics"], verdicts(R), sweep(R)
-    first = R(NAME)['config.seed']
-    over = {} if S is None else seed_verdicts(S)
+    cs, S = claims_of(script, R, NAME), sweep(R)
 
-    def seed(key):
-        if S is None:
-            return f"{first} (the only seed run)" if v[key].k else f"none ({first} is the only seed run)"
-        base = str(first) if v[key].k else "none"
+    def seed(c):
+        key, first, k = c["key"], c["seeds"][0], verdict_of(c).k
+        if c["over_seeds"] is None:
+            return f"{first} (the only seed run)" if k else f"none ({first} is the only seed run)"
+        base = str(first) if k else "none"
+        o = c["over_seeds"]
+        over = [Verdict(h, o["seeds"]) for h in o["holds"]]
         if key == "hand":
-            n = len(S["completed"])
-            return (f"{base}; at {scaled(S)}: " + " / ".join(str(x.k) for x in over[key]) + f" of {n} seeds; "
-                    + spread(key))
-        x = over[key]
+            return (f"{base}; at {scaled(S)}: " + " / ".join(str(x.k) for x in over) + f" of {len(o['seeds'])} "
+                    "seeds; " + spread(key))
+        x = over[0]
         return (f"{base}; at {scaled(S)}: {x.k} of {len(x.holds)}" + (f" ({seed_list(x.which())})" if x.k else "")
                 + f"; {spread(key)}")
 
@@ -118,20 +70,20 @@ def claims(R):
             return " → ".join(ms(f"{a}.valid_final", 5) for a in ARCHS)
         return "; ".join(f"{ms(f'{a}.valid_final', 5)} vs {ms(f'{a}.handtuned_valid', 5)}" for a in ARCHS)
 
-    h, u = m["hyper_valid_final"], m["unrolled_valid_final"]
-    return [
-        Claim("5 top", "with 7,850 hyperparameters, hyper-training converges faster than unrolled reverse-mode, "
-              "to a worse solution", f"plateau at {num(m['hyper_time_to_plateau_s'], 0)} s, unrolled there at "
-              f"{num(m['unrolled_time_to_hyper_final_s'], 0)} s; {num(h, 4)} against {num(u, 4)}", v["faster"],
-              seed("faster")),
-        Claim("5 top", "hyper-training over-fits the validation set less",
-              f"validation − test {num(gap(h, m['hyper_test_final']), 4, True)} against "
-              f"{num(gap(u, m['unrolled_test_final']), 5, True)}", v["overfit"], seed("overfit")),
-        Claim("5 bottom", "deeper models reach lower losses",
-              " → ".join(num(m[a]["valid_final"], 4) for a in ARCHS) + " (validation)", v["deeper"], seed("deeper")),
-        Claim("5 bottom", "hyper-training beats hand-tuning",
-              "; ".join(f"{a}: {num(m[a]['valid_final'], 4)} vs {num(m[a]['handtuned_valid'], 4)}" for a in ARCHS),
-              v["hand"], seed("hand"))]
+    def numbers(c):
+        n = c["numbers"]
+        if c["key"] == "faster":
+            return (f"plateau at {num(n['hyper_time_to_plateau_s'], 0)} s, unrolled there at "
+                    f"{num(n['unrolled_time_to_hyper_final_s'], 0)} s; {num(n['hyper_valid_final'], 4)} against "
+                    f"{num(n['unrolled_valid_final'], 4)}")
+        if c["key"] == "overfit":
+            return (f"validation − test {num(gap(n['hyper_valid_final'], n['hyper_test_final']), 4, True)} against "
+                    f"{num(gap(n['unrolled_valid_final'], n['unrolled_test_final']), 5, True)}")
+        if c["key"] == "deeper":
+            return " → ".join(num(x, 4) for x in n["valid_final"].values()) + " (validation)"
+        return "; ".join(f"{a}: {num(x, 4)} vs {num(n['handtuned_valid'][a], 4)}" for a, x in n["valid_final"].items())
+
+    return [Claim(c["claim"], c["statement"], numbers(c), verdict_of(c), seed(c)) for c in cs]
 
 
 def page(R):
@@ -146,16 +98,15 @@ def intro(d):
     m, c = d["metrics"], d["config"]
     budgets = " / ".join(count(s) for s in c["bottom_s"])
     hypers = " / ".join(count(m[a]["n_hyper"]) for a in ARCHS)
-    note = RUN_NOTES.get(d["run_id"], "")
     return (f"Every weight has its own L2 decay, penalty Σⱼ exp(λⱼ) wⱼ², and the loss is plain MSE, so each model "
             f"has as many hyperparameters as weights. **Top:** the linear 784-10 model ({m['784-10']['n_hyper']:,} "
             f"hyperparameters): Algorithm 3 with the factorised linear hypernetwork 7850 → {c['bottleneck']} → 7850 "
             f"({count(m['hypernet_params'])} parameters) against reverse-mode differentiation through unrolled "
-            "training (`hypernet/unrolled.py`; Maclaurin et al. 2015, Franceschi et al. 2017), each for "
+            "training (`hypernet/baselines/unrolled.py`; Maclaurin et al. 2015, Franceschi et al. 2017), each for "
             f"**{count(c['top_budget_s'])} s** of its own compute, as on the paper's x-axis. **Bottom:** Algorithm 3 "
             f"on {', '.join(ARCHS)} ({hypers} hyperparameters) for **{budgets} s**, where the paper's curves end (the "
             "784-10 curve is the first part of the top panel's run): validation (solid), test (dashed) and the "
-            f"\"hand-tuned\" validation loss (dotted). {note + ' ' if note else ''}All numbers are in "
+            f"\"hand-tuned\" validation loss (dotted). All numbers are in "
             f"`figures/{NAME}.json`; \"final\" = the mean of the evaluations in the last {pct(c['final_fraction'], 0)} "
             f"of a curve (every {num(c['eval_every_s'], 0)} s on the full validation and test sets), because the "
             "hypernetwork's curve is noisy.")

@@ -2,7 +2,8 @@
 .npz and figures/seeds_fig6_gp.json."""
 import numpy as np
 
-from docs.fmt import seed_values, Claim, Verdict, count, mean_sd, num, per_seed, sci, seed_list, seeds_phrase, span, table, values
+from docs.fmt import Claim, claims_of, count, mean_sd, num, per_seed, sci, seed_list, seeds_phrase, table, values, verdict_of
+from experiments import fig6_gp as script  # the claims' rules and tolerances (script.claims, .NOISE, .CENTRED)
 
 NAME = "fig6_gp"
 SURROGATES = (("gp", "GP mean"), ("hyper_fixed", "hyper-training fixed"), ("hyper", "hyper-training (Alg. 2)"))
@@ -10,43 +11,23 @@ ABLATIONS = (("gp_tuned", "GP with C·RBF, `normalize_y=True`, 10 restarts"),
              ("gp_ard", "the same with one length scale per λ"),
              ("hyper_fixed_s10", "hyper-training fixed, {n} λ per step"),
              ("hyper_s10", "hyper-training, {n} λ per step"))
-NOISE = 0.005  # sd of a model's validation loss over minibatch sequences at a fixed λ (measured once; see below)
-CENTRED = 2 * NOISE  # "centred on 0": |mean error| within two such sd
-
-
-def _per_seed(R, keys):
-    return seed_values(R, NAME, keys)
 
 
 def verdicts(R):
-    keys = [f"{s}.{k}" for s, _ in SURROGATES for k in ("mean_error", "std_error")]
-    seeds, v = _per_seed(R, keys)
-    spread = [h < min(g, f) for g, f, h in zip(v["gp.std_error"], v["hyper_fixed.std_error"], v["hyper.std_error"])]
-    return {
-        "gp": Verdict([x < 0 for x in v["gp.mean_error"]], seeds,
-                      rule="on a seed, the GP's mean error (inferred − true loss) is negative"),
-        "fixed": Verdict([x > 0 for x in v["hyper_fixed.mean_error"]], seeds,
-                         rule="on a seed, the fixed hypernetwork's mean error is positive"),
-        "spread": Verdict(spread, seeds, rule="on a seed, Algorithm 2's errors have the smallest sd of the three"),
-        "centred": Verdict([abs(x) <= CENTRED for x in v["hyper.mean_error"]], seeds, rule=(
-            f"on a seed, Algorithm 2's mean error lies within ±{num(CENTRED, 2)}, twice the noise of one model's "
-            f"validation loss over minibatch sequences (sd {NOISE})")),
-    }, v
+    """{"gp", "fixed", "spread", "centred": Verdict} by the rules of experiments/fig6_gp.py."""
+    return {c["key"]: verdict_of(c) for c in claims_of(script, R, NAME)}
 
 
 def claims(R):
-    (V, v), m = verdicts(R), R(NAME)["metrics"]
-    which = lambda key: seed_list(V[key].which()) or "none"  # noqa: E731
-    over = lambda key, sign=True: (f"{num(float(np.mean(v[key])), 3, sign)} ({num(min(v[key]), 3, sign)} … "  # noqa: E731
-                                   f"{num(max(v[key]), 3, sign)})")
-    return [Claim("6", "the GP under-predicts the loss", f"mean error {over('gp.mean_error')}", V["gp"], which("gp")),
-            Claim("6", "the fixed hypernetwork over-predicts", f"mean error {over('hyper_fixed.mean_error')}",
-                  V["fixed"], which("fixed")),
-            Claim("6", "Algorithm 2's errors have the smallest spread",
-                  f"sd {over('hyper.std_error', False)} against {over('gp.std_error', False)} (GP)",
-                  V["spread"], which("spread")),
-            Claim("6", "Algorithm 2's errors are centred on 0", f"mean error {over('hyper.mean_error')}", V["centred"],
-                  which("centred"))]
+    over = lambda xs, sign=True: (f"{num(float(np.mean(xs)), 3, sign)} ({num(min(xs), 3, sign)} … "  # noqa: E731
+                                  f"{num(max(xs), 3, sign)})")
+    out = []
+    for c in claims_of(script, R, NAME):
+        n, v = c["numbers"], verdict_of(c)
+        numbers = (f"sd {over(n['std_error'], False)} against {over(n['gp_std_error'], False)} (GP)"
+                   if c["key"] == "spread" else f"mean error {over(n['mean_error'])}")
+        out.append(Claim(c["claim"], c["statement"], numbers, v, seed_list(v.which()) or "none"))
+    return out
 
 
 def page(R):
@@ -118,7 +99,7 @@ def ablation_table(d):
 
 def seeds_section(R, S):
     M, seeds = S["metrics"], S["completed"]
-    V, _ = verdicts(R)
+    V = verdicts(R)
     cell = lambda key, d=3, sign=False: mean_sd(M[key], d, sign)  # noqa: E731
     rows = [("mean error, mean ± sd",) + tuple(cell(f"{s}.mean_error", 3, True) for s, _ in SURROGATES),
             (f"mean error, seeds {' / '.join(str(s) for s in seeds)}",)
@@ -173,7 +154,7 @@ def readings(d, z):
             f"to the middle of its {len(z['loss_train'])} training losses ({num(z['loss_train'].min(), 2)} … "
             f"{num(z['loss_train'].max(), 2)}), which gives the long negative tail of the paper's histogram"
             + (" but not a negative mean" if g["mean_error"] >= 0 else "") + ". Algorithm 2's errors are centred "
-            f"{'on' if abs(h['mean_error']) <= CENTRED else 'near, not on,'} 0 (mean {num(h['mean_error'], 3, True)}, "
+            f"{'on' if abs(h['mean_error']) <= script.CENTRED else 'near, not on,'} 0 (mean {num(h['mean_error'], 3, True)}, "
             f"median {num(h['median_error'], 3, True)}): its hypernetwork trains {count(m['hyper_iterations'])} steps "
             f"where each true model trains {count(d['config.iters'])}.")
 
@@ -186,7 +167,7 @@ def settings(d):
         "autograd, float64, one thread), the code and precision Algorithm 2 also runs on. Each hypernetwork trains "
         "until its thread has used as much CPU time as that build (unaffected by other load on the machine).",
         f"- The {count(c['n_eval_tuples'])} evaluation tuples are ground truth only, so they use a faster trainer "
-        f"(`hypernet/gp.py`): a hand-written gradient, in-place Adam, {c['dtype']}, chunks of {c['chunk']} models as "
+        f"(`hypernet/baselines/gp.py`): a hand-written gradient, in-place Adam, {c['dtype']}, chunks of {c['chunk']} models as "
         f"one array on {c['workers']} threads (within a chunk all models see the same minibatch at each step; every "
         "chunk has its own minibatches and initial weights). A test checks it against Algorithm 1 on each model "
         f"alone to 1e-10 in float64 ([tests](tests.md)). It took {count(m['build_eval_s'])} s here.",
@@ -194,6 +175,6 @@ def settings(d):
         f"the original code, it is trained on the training objective at the {c['n_train_tuples']} λ.",
         "",
         "**Measured once while choosing the settings** (not in the results files): for a fixed λ, another minibatch "
-        f"sequence changes the validation loss by sd {NOISE}, so no surrogate can predict below that noise; after "
+        f"sequence changes the validation loss by sd {script.NOISE}, so no surrogate can predict below that noise; after "
         "1,000 steps float32 and float64 validation losses differ by at most 1.7e-7; the original code trained the "
         "10,240 models one by one, which takes about 3 h here."])

@@ -1,9 +1,9 @@
 """Page of the ablations of the appendix comparison's hyper-training (experiments/fig7_ablations.py),
 from figures/fig7_ablations.json. The runs are read from metrics.<problem>, so another ablation
 gets its row without an edit here."""
-from docs.fmt import Claim, Verdict, count, mean_sd, num, seed_list, table
+from docs.fmt import Claim, claims_of, count, mean_sd, num, seed_list, table, verdict_of
 from docs.templates.fig7_hpo import PAPER as PUBLISHED  # the appendix figure's levels, read off it
-from hypernet.budget import final_se
+from experiments import fig7_ablations as script  # the claims' rules and their noise (script.claims, script.noises)
 
 NAME = "fig7_ablations"
 PEERS = {"random": "random search", "gp_bo": "GP-EI", "tpe": "TPE"}
@@ -43,95 +43,41 @@ def describe(key):
 
 
 def short(key):
-    return key.replace("sigma=", "σ ").replace("tangent", "centred").replace(", ", " + ")
+    return script.short(key)
 
 
-# ---- the verdicts --------------------------------------------------------------------------------
+# ---- the verdicts (their rules: experiments/fig7_ablations.py) -----------------------------------
 def noises(R):
-    """{problem: noise of its final validation loss}: the larger of the faithful run's two runs'
-    difference (the one here against the committed one: same settings and seed, a CPU-time budget
-    makes the step counts differ) and twice the standard error of either's final window."""
-    d, a = R(NAME), R.npz(NAME)
-    m, f = d["metrics"].data, d["config.hpo.final_fraction"]
-    out = {}
-    for p in m["budget_s"]:
-        curves = [(f"ref_{p}_hyper_t", f"ref_{p}_hyper_valid")] if f"ref_{p}_hyper_t" in a else []
-        terms = []
-        if "faithful" in m[p] and "diverged" not in m[p]["faithful"]:
-            i = m[p]["faithful"]["index"]
-            curves.append((f"{p}_run{i}_t", f"{p}_run{i}_valid"))
-            terms.append(abs(m[p]["faithful"]["final_valid"] - m["reference"][p]["hyper_final_valid"]))
-        out[p] = max(terms + [2 * final_se({"t": a[t], "valid": a[v]}, f) for t, v in curves])
-    return out
+    """{problem: noise of its final validation loss}, as experiments/fig7_ablations.py's rules take it."""
+    return script.noises(R(NAME).data, R.npz(NAME))
 
 
-def faithful_of(m, p):
-    """(seed-7 final, robustness finals) of the faithful run of problem p: run again here if it was,
-    else the committed comparison's."""
-    if "faithful" in m[p]:
-        return m[p]["faithful"]["final_valid"], m[p]["faithful"]["robust"]["final_valid"]["values"]
-    ref = m["reference"][p]
-    return ref["hyper_final_valid"], ref["robust_final_valid"]["hyper"]["values"]
+def _claims(R):
+    return claims_of(script, R, NAME, seeds=False, arrays=R.npz(NAME))
 
 
-def best_peer(m, p):
-    ref = m["reference"][p]
-    return min((ref[f"{k}_best_valid"], k) for k in PEERS if f"{k}_best_valid" in ref)
-
-
-def ablations(m):
-    """[(problem, key, run)] of every ablation (not the faithful runs) that did not diverge."""
-    return [(p, k, r) for p in m["budget_s"] for k, r in m[p].items() if k != "faithful" and "diverged" not in r]
-
-
-def lowers(m, p, r, nz):
-    k, n = robust_lower(m, p, r)
-    return r["final_valid"] < faithful_of(m, p)[0] - nz and 2 * k > n
-
-
-def robust_lower(m, p, r):
-    """On how many robustness seeds the ablation ends below the faithful run, of how many."""
-    base = faithful_of(m, p)[1]
-    pairs = [(a, b) for a, b in zip(r["robust"]["final_valid"]["values"], base) if a is not None and b is not None]
-    return sum(a < b for a, b in pairs), len(pairs)
-
-
-def verdicts(R, nz=None):
-    """The page's two verdicts; nz: noises(R), if the caller has it already."""
-    m, nz = R(NAME)["metrics"].data, nz or noises(R)
-    runs, h10 = ablations(m), [(p, k, r) for p, k, r in ablations(m) if p == "h10"]
-    units = [f"{p} {short(k)}" for p, k, _ in runs]
-    peer = best_peer(m, "h10")[0]
-    return {
-        "lowers": Verdict([lowers(m, p, r, nz[p]) for p, k, r in runs], units, "ablation", rule=(
-            "an ablation's final validation loss (mean of the last 10% of the evaluations, seed 7) is below the "
-            "faithful run's by more than the noise, and it ends below the faithful run on most of the robustness seeds; "
-            "the noise is the larger of the difference between the faithful run made here and the committed one (same "
-            "settings and seed) and twice the standard error of either's final window (h7850: the committed run's, its "
-            "faithful run)")),
-        "closes": Verdict([r["final_valid"] <= peer + nz["h10"] for _, _, r in h10], [f"h10 {short(k)}" for _, k, _ in h10],
-                          "ablation", rule=(
-            "an h10 ablation's final validation loss (seed 7) is at most the best black-box method's final plus the "
-            "noise")),
-    }
+def verdicts(R):
+    """The page's two verdicts: {"lowers", "closes": Verdict}."""
+    lowers, closes = _claims(R)
+    return {"lowers": verdict_of(lowers), "closes": verdict_of(closes)}
 
 
 def claims(R):
-    nz = noises(R)
-    d, V = R(NAME), verdicts(R, nz)
-    m = d["metrics"].data
-    f10, peer = faithful_of(m, "h10")[0], best_peer(m, "h10")
-    by = lambda p: ", ".join(f"{short(k)} {num(r['final_valid'], 3)}" for q, k, r in ablations(m) if q == p)  # noqa: E731
-    numbers = (f"h10: faithful {num(f10, 3)} (committed {num(m['reference']['h10']['hyper_final_valid'], 3)}, ± "
-               f"{num(nz['h10'], 3)}), {by('h10')}, {PEERS[peer[1]]} {num(peer[0], 3)}"
-               + (f"; h7850: {by('h7850')} vs {num(faithful_of(m, 'h7850')[0], 3)}" if "h7850" in m["budget_s"] else ""))
-    rb = m["robust"]
-    seeds = f"7; {seed_list(rb['seeds'])} at {num(rb['budget_s'], 0)} s, lower: " + ", ".join(
-        f"{short(k)} {'{}/{}'.format(*robust_lower(m, p, r))}" for p, k, r in ablations(m) if p == "h10")
-    return [Claim("appendix, ablations", "h10's gap: an ablation lowers the final validation loss beyond noise",
-                  numbers, V["lowers"], seeds),
-            Claim("appendix, ablations", "… and reaches the black-box methods",
-                  "explained by " + explained(R, V, brief=True), V["closes"], "7")]
+    lowers, closes = _claims(R)
+    V = {"lowers": verdict_of(lowers), "closes": verdict_of(closes)}
+    n = lowers["numbers"]
+    nz, peer, faithful = n["noise"], n["best_peer"], n["faithful_final_valid"]
+    by = lambda p: ", ".join(f"{a['name']} {num(a['final_valid'], 3)}"  # noqa: E731
+                             for a in n["ablations"] if a["problem"] == p)
+    numbers = (f"h10: faithful {num(faithful['h10'], 3)} (committed {num(n['committed_final_valid']['h10'], 3)}, ± "
+               f"{num(nz['h10'], 3)}), {by('h10')}, {PEERS[peer['method']]} {num(peer['final_valid'], 3)}"
+               + (f"; h7850: {by('h7850')} vs {num(faithful['h7850'], 3)}" if "h7850" in n["problems"] else ""))
+    seeds = (f"{lowers['seeds'][0]}; {seed_list(n['robust_seeds'])} at {num(n['robust_budget_s'], 0)} s, lower: "
+             + ", ".join(f"{a['name']} {'{}/{}'.format(*a['robust_lower'])}" for a in n["ablations"]
+                         if a["problem"] == "h10"))
+    return [Claim(lowers["claim"], lowers["statement"], numbers, V["lowers"], seeds),
+            Claim(closes["claim"], closes["statement"], "explained by " + explained(R, V, brief=True), V["closes"],
+                  str(closes["seeds"][0]))]
 
 
 EXPLANATIONS = {"centring": "the input's centring at λ̂", "width": "the width of p(λ | λ̂)"}
@@ -152,7 +98,7 @@ def explanations(R, V):
                  and "diverged" not in r] for e in EXPLANATIONS}
     yes = [e for e, runs in alone.items() if any(f"h10 {short(k)}" in low for k, _ in runs)]
     no = [e for e, runs in alone.items() if runs and e not in yes]
-    robust_only = {e: max((robust_lower(m, "h10", r) for _, r in alone[e]), key=lambda kn: kn[0]) for e in no}
+    robust_only = {e: max((script.robust_lower(m, "h10", r) for _, r in alone[e]), key=lambda kn: kn[0]) for e in no}
     return yes, no, {e: kn for e, kn in robust_only.items() if 2 * kn[0] > kn[1]}
 
 
@@ -171,7 +117,7 @@ def explained(R, V, brief=False):
 def supported(R):
     """The sentences that say which explanation the numbers support, with the diagnostic behind it."""
     nz = noises(R)
-    V = verdicts(R, nz)
+    V = verdicts(R)
     m = R(NAME)["metrics"].data
     runs = {k: r for k, r in m["h10"].items() if "diverged" not in r}
     low, close, nz = V["lowers"].which(), V["closes"].which(), nz["h10"]
@@ -182,7 +128,7 @@ def supported(R):
             + ". So the numbers support " + explained(R, V))
     low_k = min(runs, key=lambda k: runs[k]["final_valid"])
     head += (f". Lowest on h10: {short(low_k)}, {num(runs[low_k]['final_valid'], 3)} (best black-box method "
-             f"{num(best_peer(m, 'h10')[0], 3)}; the paper's figure shows {PUBLISHED['h10']['hyper']} for hyper-training)")
+             f"{num(script.best_peer(m, 'h10')[0], 3)}; the paper's figure shows {PUBLISHED['h10']['hyper']} for hyper-training)")
     singles = [r["final_valid"] for k, r in runs.items() if k != "faithful" and explanation_of(r["settings"])]
     if explanation_of(runs[low_k]["settings"]) is None and low_k != "faithful" and all(
             x - runs[low_k]["final_valid"] > nz for x in singles):

@@ -4,11 +4,10 @@ import importlib
 
 import numpy as np
 
-from docs.fmt import Claim, Verdict, count, num, pct, sci, secs, seed_list, table
+from docs.fmt import Claim, claims_of, count, num, sci, secs, seed_list, table, verdict_of
+from experiments import fig7_hpo as script  # the claims' rules and tolerance (script.claims, script.EXCESS)
 
 NAME = "fig7_hpo"
-NOISE = 0.005  # a model's validation loss over minibatch sequences at a fixed λ (Figure 6's page)
-EXCESS = 2 * NOISE  # a test − validation gap larger than the shared decay's by this counts as over-fitting
 PROBLEMS = {"h10": "h10 (10 hyperparameters)", "h7850": "h7850 (7,850 hyperparameters)"}
 PAPER = {"h10": {"hyper": "~0.49", "random": "~0.60", "gp_bo": "~0.59"},  # read off the appendix figure
          "h7850": {"hyper": "~0.54", "random": "~0.615"}}
@@ -18,20 +17,6 @@ METHOD = {"hyper": "hyper-training, w_φ(λ̂)", "hyper_retrained": "retrained a
 SHORT = {"hyper": "hyper-training", "hyper_retrained": "retrained", "random": "random search", "gp_bo": "GP-EI",
          "tpe": "TPE", "global_decay": "shared decay"}
 PEERS = ("random", "gp_bo", "tpe", "global_decay")
-
-# Notes about the particular committed run (how it was made); shown only while it is the one in figures/.
-RUN_NOTES = {
-    "20261127T122612Z-0b01f5": (
-        "The committed run went in three invocations (interrupted twice, resumed from its cache), partly beside a "
-        "CI run and beside the third ablation, which ran as a separate process (from the code of commit d049789 "
-        "with its settings passed in, the same code path, before they were added to `Config.ablations`) and was "
-        "added to the cache; so the time above is an upper estimate for an undisturbed run. The runs were made by "
-        "the code of the commits in `metrics.job_commits`, which differ in argument checks, the ablations and the "
-        "summary, not in a computation; a final invocation summarised them and drew the figure. (Each cached run "
-        "first recorded the checkout's commit when it finished, which moved on during the run; those records were "
-        "set to the commit each invocation had loaded, and a run now records the commit read when its invocation "
-        "starts.)"),
-}
 
 
 def trailing_mean(*args):
@@ -44,60 +29,33 @@ def cells(d):
     return [(p, q) for p in d["config.problems"] for q in d["config.protocols"].keys()]
 
 
-def verdicts(R):
-    d = R(NAME)
-    m, units = d["metrics"], [f"{p} {q}" for p, q in cells(d)]
-    faster = [(m[f"{p}.{q}.speedup_vs_best_peer"] or 0) > 1 for p, q in cells(d)]
-    better = [m[f"{p}.{q}.hyper.final_valid"] < m[f"{p}.{q}.target_valid"] for p, q in cells(d)]
-    probs = list(d["config.problems"])
-    over = [overfit_excess(m, p) > EXCESS for p in probs]
-    unit = "setting"
-    return {
-        "faster": Verdict(faster, units, unit, rule=(
-            "per problem and trial protocol, hyper-training's smoothed curve (the trailing mean over the last "
-            f"{pct(d['config.final_fraction'], 0)} of the budget) reaches the best black-box method's final validation "
-            "loss sooner than that method does")),
-        "better": Verdict(better, units, unit, rule=(
-            "per problem and trial protocol, hyper-training's final validation loss is below the best black-box "
-            "method's")),
-        "over": Verdict(over, probs, "problem", rule=(
-            "per problem (converged protocol), hyper-training's test − validation difference exceeds that of one "
-            f"shared decay (a single hyperparameter) by more than {num(EXCESS, 2)}, twice the noise of one model's "
-            "validation loss")),
-    }
-
-
-def overfit_excess(m, p):
-    gap = lambda k: m[f"{p}.converged.{k}.final_test"] - m[f"{p}.converged.{k}.final_valid"]  # noqa: E731
-    return gap("hyper") - gap("global_decay")
-
-
 def robust_same(d):
     """Is hyper-training best on every robustness seed exactly where it is best on the main seed?"""
-    m, same = d["metrics"], []
-    for p, q in cells(d):
-        best_main = m[f"{p}.{q}.hyper.final_valid"] < m[f"{p}.{q}.target_valid"]
-        same.append(all((b == "hyper") == best_main for b in m[f"robust.{p}.{q}.best_by_seed"]))
-    return all(same)
+    return script.robust_same(d.data)
 
 
 def claims(R):
-    d, V = R(NAME), verdicts(R)
-    m = d["metrics"]
-    seeds = lambda v: "none" if not v.k else f"{d['config.seed']}" + (  # noqa: E731
-        f" (and {seed_list(d['config.robust_seeds'])} at {num(d['config.robust_budget_s'], 0)} s: the same ranking)"
-        if robust_same(d) else "")
-    ckpt = [f"{p} {q}" for p, q in cells(d) if m[f"{p}.{q}.hyper.best_eval.valid"] < m[f"{p}.{q}.target_valid"]]
-    return [Claim("appendix", "hyper-training converges faster than random search and Bayesian optimisation",
-                  "smoothed curve: " + (", ".join(V["faster"].which()) or "nowhere")
-                  + "; a kept best checkpoint: " + (", ".join(ckpt) or "nowhere"), V["faster"], seeds(V["faster"])),
-            Claim("appendix", "… and to a better optimum",
-                  "; ".join(f"{p} {q}: {num(m[f'{p}.{q}.hyper.final_valid'])} vs {num(m[f'{p}.{q}.target_valid'])}"
-                            for p, q in cells(d) if q == "paper"), V["better"], seeds(V["better"])),
-            Claim("appendix", "\"significant over-fitting of the hyperparameters to the validation set\"",
+    faster, better, over = claims_of(script, R, NAME)
+    seed = R(NAME)["config.seed"]
+
+    def seeds(c):
+        n = c["numbers"]
+        return "none" if not verdict_of(c).k else f"{seed}" + (
+            f" (and {seed_list(n['robust_seeds'])} at {num(n['robust_budget_s'], 0)} s: the same ranking)"
+            if n["robust_same"] else "")
+    fb, ob = better["numbers"], over["numbers"]
+    return [Claim(faster["claim"], faster["statement"],
+                  "smoothed curve: " + (", ".join(verdict_of(faster).which()) or "nowhere")
+                  + "; a kept best checkpoint: " + (", ".join(faster["numbers"]["best_checkpoint_below"]) or "nowhere"),
+                  verdict_of(faster), seeds(faster)),
+            Claim(better["claim"], better["statement"],
+                  "; ".join(f"{p} {q}: {num(v)} vs {num(t)}" for (p, q), v, t in
+                            zip(fb["cells"], fb["final_valid"], fb["target_valid"]) if q == "paper"),
+                  verdict_of(better), seeds(better)),
+            Claim(over["claim"], over["statement"],
                   "excess test − validation over one shared decay: "
-                  + ", ".join(f"{p} {num(overfit_excess(m, p), 3, True)}" for p in d["config.problems"]),
-                  V["over"], seeds(V["over"]))]
+                  + ", ".join(f"{p} {num(x, 3, True)}" for p, x in ob["excess"].items()),
+                  verdict_of(over), seeds(over))]
 
 
 def paper_seconds(R):
@@ -172,7 +130,7 @@ TIME = ("**What counts as a method's time:** for the black-box methods, everythi
         "the acquisition, TPE's `ask`; and every trial's training and its validation loss), except the test loss of "
         "each new best point; for hyper-training, its steps, except the evaluations of w_φ(λ̂) on the validation and "
         "test sets. Two implementation details favour the black-box methods, so a win of hyper-training here is a "
-        "conservative one: trials run on the hand-written float32 trainer of `hypernet/gp.py` while Algorithm 3 runs "
+        "conservative one: trials run on the hand-written float32 trainer of `hypernet/baselines/gp.py` while Algorithm 3 runs "
         "on autograd in float64; and random search and the global decay train their trials as one array, which on "
         "one thread gives about 2.4 times the model steps per second of one model at a time (14,175 against 5,897, "
         "measured once), an advantage of the implementation, not of the method. Hyper-training's time to a loss is "
@@ -189,20 +147,10 @@ def protocols(d):
                                                        for p in d["config.problems"]) for q in pr.keys()]
     return ("**Trial protocols.** A black-box trial trains the linear model at λ from randn·"
             f"{sci(d['config.trial_init'])} on {d['config.trial_batch']}-point windows and returns its loss on the full "
-            "validation set: " + "; ".join(lines) + ". The converged step count comes from this measurement, made "
-            "once while choosing it (validation NLL of one model per λ, Adam from randn·1e-5):\n\n" + MEASURED + "\n\n"
-            "From 8,000 to 16,000 steps no loss improves by more than 0.4% (h7850's get worse: 10,000 training points "
-            "over-fit). Adam 1e-3 and 1e-2 were tried too and are worse at every step count (1e-3: h10 0.54-0.63, h7850 "
-            "0.74-0.81, noise-limited; 1e-2 diverges to 1.0-2.6). Under the paper's protocol a trial trains for 1,000 "
+            "validation set: " + "; ".join(lines) + ". Under the paper's protocol a trial trains for 1,000 "
             "steps while the hypernetwork's weights train for the whole budget: that protocol favours hyper-training, "
             "and the converged one is the comparison a skeptic asks for.")
 
-
-MEASURED = table(("steps of Adam 1e-4", "1,000", "2,000", "4,000", "8,000", "16,000", "32,000"), [
-    ("h10, λ = 0 / −3", "0.628 / 0.585", "0.583 / 0.527", "0.556 / 0.491", "0.542 / 0.472", "0.541 / 0.470",
-     "0.538 / 0.469"),
-    ("h7850, λ = −9 / −12 / −6", "0.749 / 0.748 / 0.768", "0.698 / 0.697 / 0.725", "0.677 / 0.677 / 0.706",
-     "0.668 / 0.672 / 0.693", "0.681 / 0.694 / 0.693", "0.697 / 0.721 / 0.700")])
 
 
 def robust_intro(d):
@@ -219,13 +167,12 @@ def cost(R, d):
     short = [k for k in t if k not in main]
     cpu = sum(d[f"config.budget_s.{_problem(k)}"] for k in main)
     h7850 = [t[k] for k in short if "_hyper_h7850_" in k]
-    note = RUN_NOTES.get(d["run_id"], "")
     return (f"**Cost.** {len(main)} method runs at the full budgets ({count(cpu)} CPU s of budget) plus {len(short)} "
             f"of {num(d['config.robust_budget_s'], 0)} s, {d['config.workers']} at a time, plus the off-clock "
             "evaluations and retrainings (a short h7850 hyper-training run took "
             f"{num(min(h7850) / 60, 1)}-{num(max(h7850) / 60, 1)} min: its retrainings under two protocols). The sum "
             f"of the {len(t)} method runs' wall times (`timings_s`) is {count(sum(t.values()))} s, about "
-            f"{secs(paper_seconds(R))} on {d['config.workers']} workers. {note + ' ' if note else ''}"
+            f"{secs(paper_seconds(R))} on {d['config.workers']} workers. "
             f"Every method run is a job (`--scheduler ADDRESS`: on a Dask cluster, {len(t)} workers at once, bounded by "
             "the longest run) and is kept in `<out>/.fig7_hpo.jobs/`, keyed by its settings and the git commit of the code, "
             "until the figure has saved its results, so an interrupted run started again continues where it stopped "
@@ -291,12 +238,9 @@ def _fv(m, p, q, k, col="final_valid"):
 def readings(d, z):
     m, protos = d["metrics"], list(d["config.protocols"].keys())
     first = protos[0]
-    V = {"faster": [], "better": []}
-    for p, q in cells(d):
-        if (m[f"{p}.{q}.speedup_vs_best_peer"] or 0) > 1:
-            V["faster"].append(f"{p} ({q} protocol)")
-        if _fv(m, p, q, "hyper") < m[f"{p}.{q}.target_valid"]:
-            V["better"].append((p, q))
+    faster, better, _ = script.claims(d.data)
+    V = {"faster": [f"{p} ({q} protocol)" for (p, q), h in zip(cells(d), faster["holds"]) if h],
+         "better": [(p, q) for (p, q), h in zip(cells(d), better["holds"]) if h]}
     ckpt = []
     for p in d["config.problems"]:
         peer = m[f"{p}.{first}.best_peer"]
@@ -358,7 +302,7 @@ def overfitting(d):
     first = protos[0]
     peers = [gap("h10", first, k) for k in PEERS if m.get(f"h10.{first}.{k}.final_valid") is not None]
     return (f"**\"Significant over-fitting of the hyperparameters to the validation set.\"** "
-            f"{'Not seen' if excess <= EXCESS else 'Seen'} at these budgets. Under the {conv} protocol the test − "
+            f"{'Not seen' if excess <= script.EXCESS else 'Seen'} at these budgets. Under the {conv} protocol the test − "
             f"validation difference is about the same for every method, whether it tunes 1, 10 or 7,850 "
             f"hyperparameters: {per}. That difference comes from the splits (h10's validation set is MNIST training "
             "images 50,000-60,000, on which the model does better than on the test set; h7850's is 10,000-20,000, on "
@@ -393,7 +337,7 @@ def ablations(d):
            f"{SHORT[h[f'{conv}.best_peer']]}'s {num(h[f'{conv}.target_valid'])}; λ̂ spreads across the 10 classes to sd "
            f"{num(h['hyper_lam_sd_final'], 1)} around {num(h['hyper_lam_mean_final'], 1)} (`hyper_lam_sd_final`), while "
            f"small decays are best for every class: one shared decay does as well as TPE's ten "
-           f"({num(h[f'{conv}.global_decay.final_valid'])}), and λ = −3 beats λ = 0 in the measurement table above), and "
+           f"({num(h[f'{conv}.global_decay.final_valid'])})), and "
            f"the weights the hypernetwork gives for it are worse still ({num(h[f'{first}.hyper.final_valid'])}). A linear "
            "hypernetwork fed raw λ moves w_φ(λ̂) by up to lr_φ·(1 + Σᵢ|λ̂ᵢ|) per Adam step, many times the trial's "
            "step once λ̂ has spread; smaller steps on φ test that:", tab]

@@ -1,21 +1,14 @@
 """Page of the experiment beyond the paper: a hypernetwork that initialises an unrolled optimisation
 (Section 4.2's suggestion), from figures/fig8_warmstart.json. The warm starts are read from
 config.warm, so another (K, λ step) pair gets its row without an edit here."""
-from docs.fmt import Claim, Verdict, count, num, sci, seed_list, seeds_phrase, table
+from docs.fmt import Claim, Verdict, claims_of, count, num, sci, seed_list, seeds_phrase, table
+from experiments import fig8_warmstart as script  # the two questions' rules (script.claims, script.QUESTIONS)
 
 NAME = "fig8_warmstart"
-QUESTIONS = {
-    "reaches_plateau_within_2x": ("warm-started unrolling reaches hyper-training's plateau within twice its time",
-                                  "a warm start reaches 1.01 × hyper-training's final validation loss within twice the "
-                                  "time hyper-training took to get there"),
-    "ends_at_or_below_unrolled": ("… and ends at or below the unrolled baseline",
-                                  "a warm start's final validation loss (mean of its last 10% of evaluations) is at or "
-                                  "below the unrolled baseline's"),
-}
 
 
 def warm_names(d):
-    return [f"warm_K{K}_lr{lr:g}" for K, lr in d["config.warm"]]
+    return script.warm_names(d.data)
 
 
 def warm_of(d, name):
@@ -41,26 +34,24 @@ def short(d, name):
 
 def claims(R):
     d = R(NAME)
-    m, names = d["metrics"], warm_names(d)
-    rb = f"{seeds_phrase(d['metrics.robust.seeds'])} at {num(d['metrics.robust.budget_s'], 0)} s"
     rows = []
-    for q, (claim, rule) in QUESTIONS.items():
-        v = Verdict([m[f"{n}.{q}"] for n in names], [short(d, n) for n in names], "warm start",
-                    rule=f"per warm start, {rule} (the script's two questions)")
-        if q.startswith("reaches"):
-            t = lambda n: m[f"{n}.time_to_hyper_plateau_s"]  # noqa: E731
-            each = [f"{short(d, n)}: {'never' if t(n) is None else num(t(n), 0) + ' s'}" for n in names]
-            ref = f"λ step {sci(d['config.warm'][0][1])} unless named; hyper-training {num(m['hyper_time_to_plateau_s'], 0)} s"
-            ties = [short(d, n) for n in names if m[f"{n}.{q}"] and 2 * m["hyper_time_to_plateau_s"]
-                    - m[f"{n}.time_to_hyper_plateau_s"] < d["config.eval_every_s"]]
-            ref += "".join(f"; {t}: a tie at the {num(d['config.eval_every_s'], 0)} s evaluation step" for t in ties)
+    for c in claims_of(script, R, NAME, seeds=False):
+        n, names = c["numbers"], c["units"]
+        v = Verdict(c["holds"], [short(d, x) for x in names], c["unit"], c["rule"])
+        rb = f"{seeds_phrase(n['robust_seeds'])} at {num(n['robust_budget_s'], 0)} s"
+        if c["key"].startswith("reaches"):
+            t = n["time_to_hyper_plateau_s"]
+            each = [f"{short(d, x)}: {'never' if t[x] is None else num(t[x], 0) + ' s'}" for x in names]
+            ref = f"λ step {sci(n['first_lr'])} unless named; hyper-training {num(n['hyper_time_to_plateau_s'], 0)} s"
+            ref += "".join(f"; {short(d, x)}: a tie at the {num(n['eval_every_s'], 0)} s evaluation step"
+                           for x in n["ties"])
         else:
-            each = [f"{short(d, n)}: {num(m[f'{n}.valid_final'], 4)}" for n in names]
-            ref = f"unrolled {num(m['unrolled_valid_final'], 4)}"
-        yes = [d.get(f"metrics.robust.{n}.{q}") for n in names]
-        seeds = f"{d['config.seed']}" + (f"; {rb}: " + " / ".join(str(y["yes"]) for y in yes) + f" of {yes[0]['of']}"
-                                         if all(yes) else "")
-        rows.append(Claim("beyond (Sec. 4.2)", claim, "; ".join(each) + f" ({ref})", v, seeds if v.k else "none"))
+            each = [f"{short(d, x)}: {num(n['valid_final'][x], 4)}" for x in names]
+            ref = f"unrolled {num(n['unrolled_valid_final'], 4)}"
+        yes = [n["robust"][x] for x in names]
+        seeds = f"{c['seeds'][0]}" + (f"; {rb}: " + " / ".join(str(y["yes"]) for y in yes) + f" of {yes[0]['of']}"
+                                      if all(yes) else "")
+        rows.append(Claim(c["claim"], c["statement"], "; ".join(each) + f" ({ref})", v, seeds if v.k else "none"))
     return rows
 
 
@@ -87,7 +78,7 @@ def page(R):
     return "\n\n".join([
         "The paper's Section 4.2 suggests combining the two methods of [Figure 5](fig5_many.md): \"using a "
         "hypernetwork to output initial parameters and then unrolling several steps of optimization to differentiate "
-        "through\". `experiments/fig8_warmstart.py` (`hypernet/warmstart.py`) runs it on Figure 5's top-panel problem "
+        "through\". `experiments/fig8_warmstart.py` (`hypernet/beyond/warmstart.py`) runs it on Figure 5's top-panel problem "
         f"(784-10, 7,850 decays) for {count(c['budget_s'])} compute seconds per method, beside hyper-training and the "
         "unrolled baseline exactly as in Figure 5: Algorithm 3's loop and hypernetwork, with the λ step taken "
         "through K steps of the unrolled baseline's inner optimiser from the hypernetwork's weights. The script's "

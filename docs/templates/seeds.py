@@ -7,8 +7,8 @@ import math
 
 from docs.fmt import MINUS, count, num, secs, seed_list, seeds_phrase, table
 
-INTRO = """`python experiments/seeds.py FIGURE --seeds 7 8 9 10 11 [--quick] [--jobs N]` runs a figure once per seed,
-each as an independent job in its own folder (hypernet/runner.py: local worker processes or a Dask cluster,
+INTRO = """`python experiments/harness/seeds.py FIGURE --seeds 7 8 9 10 11 [--quick] [--jobs N]` runs a figure once per seed,
+each as an independent job in its own folder (experiments/harness/runner.py: local worker processes or a Dask cluster,
 one BLAS thread a job), and writes
 `seeds_<figure>.json` with the mean, sd (n − 1), min, max and values of every scalar metric, and per-seed and
 total times. The summary goes to `--out`, by default `figures/` for the PAPER config over seeds 7-11 (the
@@ -28,7 +28,7 @@ command as five, and every job of every seed's figure is a job of the cluster.
 ```
 PYTHONPATH=. dask scheduler                                          # on one machine
 PYTHONPATH=. dask worker tcp://HOST:8786 --nworkers 8 --nthreads 1   # on each of the others (8 cores)
-python experiments/seeds.py fig5_many --seeds $(seq 7 56) --scheduler tcp://HOST:8786
+python experiments/harness/seeds.py fig5_many --seeds $(seq 7 56) --scheduler tcp://HOST:8786
 ```
 
 `--budget-fraction F` (Figure 5 only) runs every seed with every time budget × F, a labelled robustness budget
@@ -37,7 +37,7 @@ for a machine without a cluster; the summary is named so (e.g. "PAPER, budgets x
 A worker has one thread (`--nthreads 1`, checked) and a core of its own (`--nworkers` = the machine's cores);
 a seed holds no worker while it waits for its figure's jobs; `--jobs` caps how many seeds are on the cluster
 at once.
-The docstring of `experiments/seeds.py` has the details (where files go, resuming, the summary's keys)."""
+The docstring of `experiments/harness/seeds.py` has the details (where files go, resuming, the summary's keys)."""
 
 
 def _fmt(x, scale=None):

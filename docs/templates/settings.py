@@ -65,8 +65,8 @@ ROWS = [
 
 CHANGING = """## Changing a setting
 
-Every figure script (and `experiments/seeds.py`) takes `--set NAME=VALUE`, repeatable, for any field of
-its config (hypernet/settings.py): the value is a Python literal in the shape of the one it replaces, down
+Every figure script (and `experiments/harness/seeds.py`) takes `--set NAME=VALUE`, repeatable, for any field of
+its config (experiments/harness/config_overrides.py): the value is a Python literal in the shape of the one it replaces, down
 to every element (types; lengths of mixed tuples such as a grid (low, high, count); positive numbers stay
 positive), then the figure's own `check_config` checks what depends on several settings (Figure 5's
 `archs` and `bottom_s`, say), all before any work and with `--check` too. `workers`, how many jobs run at
@@ -84,7 +84,7 @@ def short(value, n=70):
 def settings_of_figures():
     """One row per figure script: its settings with their PAPER values."""
     import dataclasses
-    from experiments import seeds
+    from experiments.harness import seeds
     rows = []
     for figure in seeds.figure_names():
         paper = seeds.figure_module(figure).PAPER

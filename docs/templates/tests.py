@@ -11,13 +11,17 @@ from docs.fmt import RenderError
 TESTS = Path(__file__).resolve().parents[2] / "tests"
 
 
+def _path(file):
+    """tests/<group>/<file>: the tests are grouped by what they check (method/, figures/, harness/)."""
+    found = sorted(TESTS.glob(f"*/{file}"))
+    if not found:
+        raise RenderError(f"tests/*/{file}: missing, but the tests page cites it")
+    return found[0]
+
+
 @lru_cache(maxsize=None)
 def _module(file):
-    path = TESTS / file
-    try:
-        return ast.parse(path.read_text())
-    except FileNotFoundError:
-        raise RenderError(f"tests/{file}: missing, but the tests page cites it") from None
+    return ast.parse(_path(file).read_text())
 
 
 def _tests(file):
@@ -44,7 +48,7 @@ def xfail_reason(file, test):
     for name, _, reason in _tests(file):
         if name == test:
             if reason is None:
-                raise RenderError(f"tests/{file}::{test} is no longer an expected failure; update the page")
+                raise RenderError(f"{_path(file)}::{test} is no longer an expected failure; update the page")
             return reason
     raise RenderError(f"tests/{file}::{test}: no such test, but a page cites it")
 
@@ -56,7 +60,8 @@ def cite(*refs):
         if test and test not in {n for n, _, _ in _tests(file)}:
             raise RenderError(f"tests/{ref}: no such test, but the tests page cites it")
         _module(file)
-    return "(" + ", ".join(f"`tests/{r}`" for r in refs) + ")"
+    return "(" + ", ".join(f"`{_path(r.partition('::')[0]).relative_to(TESTS.parent)}{r[len(r.partition('::')[0]):]}`"
+                           for r in refs) + ")"
 
 
 def _words(name):
@@ -64,12 +69,12 @@ def _words(name):
 
 
 def page(R):
-    files = sorted(p.name for p in TESTS.glob("test_*.py"))
+    files = [p.name for p in sorted(TESTS.glob("*/test_*.py"))]
     n = sum(len(_tests(f)) for f in files)
     parts = [f"`python -m pytest` runs the {n} test functions of the {len(files)} files in `tests/` (some are "
              "parametrised into several cases); `bash .ci/run` runs them in a fresh virtual environment from "
              "`requirements.txt` and then `bash run_all.sh --quick` into a temporary folder. A part of them: one "
-             "file (`python -m pytest tests/test_algorithms.py`: Algorithms 1-4 against finite differences and "
+             "file (`python -m pytest tests/method/test_algorithms.py`: Algorithms 1-4 against finite differences and "
              "ridge regression's closed form) or the tests whose names match (`python -m pytest -k closed_form`).",
              "## What the tests check the method against", REFERENCES(),
              "## What a user who gets something wrong sees",
@@ -83,7 +88,7 @@ def page(R):
             if reason:
                 line += f" **Expected failure:** {' '.join(reason.split())}"
             items.append(line)
-        parts.append(f"### `tests/{f}`\n\n{' '.join(doc.split())}\n\n" + "\n".join(items))
+        parts.append(f"### `{_path(f).relative_to(TESTS.parent)}`\n\n{' '.join(doc.split())}\n\n" + "\n".join(items))
     return "\n\n".join(parts)
 
 
@@ -94,10 +99,14 @@ def REFERENCES():
         + cite("test_algorithms.py::test_gradients_by_finite_differences")
         + ", of the unrolled hypergradient through a whole training run "
         + cite("test_unrolled.py::test_hypergradient_matches_finite_differences") + ", and first and second "
-        "derivatives of the hand-written primitives in `hypernet/ops.py` " + cite("test_models.py") + ";",
-        "- the readable reference forms against the fast path: the MLP's prediction, each hypernetwork's `apply`, "
-        "every loss and penalty, values and gradients, and the fused Adam against the textbook update; a counter "
-        "shows the switch really switches " + cite("test_fastpath.py::test_the_switch_chooses_the_path") + ";",
+        "derivatives of the hand-written primitives in `hypernet/primitives.py` " + cite("test_models.py") + ";",
+        "- each primitive's hand-written gradient against autograd's derivative of the same formula, at first and "
+        "second order, and against finite differences; the MLP and the hypernetworks built on them against textbook "
+        "formulas; Adam's formula and its in-place passes bit for bit, and the textbook update "
+        + cite("test_primitives.py::test_affine", "test_primitives.py::test_adam_formula_and_its_in_place_passes_are_bit_identical")
+        + ";",
+        "- the IFT hypergradient against ridge regression's closed form (conjugate gradient to 1e-8, the Neumann "
+        "series converging as its terms grow) and finite differences through re-training " + cite("test_ift.py") + ";",
         "- the closed-form best response of ridge regression, w*(λ) = (X'X/N + e^λ I)⁻¹ X'y/N: Algorithm 1 matches "
         "it, Algorithm 2 with an MLP hypernetwork matches w*(λ) over its support, Algorithm 3 with a linear "
         "hypernetwork ends near λ* from either side, and the unrolled hypergradient of gradient descent run to "

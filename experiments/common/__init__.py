@@ -1,0 +1,1 @@
+"""Pieces that several figure scripts share (a figure script never imports another)."""

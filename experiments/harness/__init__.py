@@ -1,0 +1,5 @@
+"""What runs the figure scripts, apart from the method in hypernet/: the command line and --set
+(cli, overrides), results files and the committed-folder rule (results), staging and locks
+(staging), the job runner on local processes or a Dask cluster (runner, local_pool, dask_cluster),
+the job cache and the one reader of git (job_cache, provenance), the CPU clock of budgeted methods
+(cpu_clock), the figure style (plotting), the repository's folders (folders) and seed sweeps (seeds)."""
