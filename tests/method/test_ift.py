@@ -50,11 +50,16 @@ def _valid_at(train, valid, lam, D):
     return np.mean((Xv @ w - tv) ** 2)
 
 
+def _ridge_case(seed, per_weight, D=6):
+    """(D, problem, train, valid, lam): a ridge problem, its data and a lam in [-2, 0]."""
+    rng = np.random.default_rng(seed)
+    problem, train, valid = _ridge(D, per_weight), _ridge_data(rng, 40, D), _ridge_data(rng, 25, D)
+    return D, problem, train, valid, rng.uniform(-2, 0, problem.n_hyper)
+
+
 @pytest.mark.parametrize("per_weight", [False, True])
 def test_cg_at_the_optimum_matches_the_closed_form(per_weight):
-    D, rng = 6, np.random.default_rng(0)
-    problem, train, valid = _ridge(D, per_weight), _ridge_data(rng, 40, D), _ridge_data(rng, 25, D)
-    lam = rng.uniform(-2, 0, problem.n_hyper)
+    D, problem, train, valid, lam = _ridge_case(0, per_weight)
     w, exact, _ = _ridge_closed_form(train, valid, lam, D)
     res = ift.ift_hypergradient(problem, W=w, lam=lam, train_data=train, valid_data=valid, terms=0, alpha=1.0,
                                 solver="cg")
@@ -64,9 +69,7 @@ def test_cg_at_the_optimum_matches_the_closed_form(per_weight):
 
 @pytest.mark.parametrize("per_weight", [False, True])
 def test_neumann_converges_to_the_closed_form_as_terms_grow(per_weight):
-    D, rng = 6, np.random.default_rng(1)
-    problem, train, valid = _ridge(D, per_weight), _ridge_data(rng, 40, D), _ridge_data(rng, 25, D)
-    lam = rng.uniform(-2, 0, problem.n_hyper)
+    D, problem, train, valid, lam = _ridge_case(1, per_weight)
     w, exact, hess = _ridge_closed_form(train, valid, lam, D)
     alpha = 1 / np.linalg.eigvalsh(hess).max()  # 0 < alpha < 2 / lambda_max: the series converges
     errors = [np.linalg.norm(ift.ift_hypergradient(problem, W=w, lam=lam, train_data=train, valid_data=valid,
