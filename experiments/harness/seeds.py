@@ -78,7 +78,7 @@ from hypernet import checks
 from experiments.harness.jobs import error_line
 from experiments.harness import cli, dask_cluster, job_cache, local_pool, config_overrides, results, runner, staging
 
-EXPERIMENTS = Path(__file__).resolve().parent
+EXPERIMENTS = Path(__file__).resolve().parents[1]  # the figure scripts
 FIGURES_SEEDS = results.RUNS / "seeds"  # per-seed folders of a sweep summarised into figures/
 QUICK_OUT = results.RUNS / "quick_seeds"
 PAPER_OUT = results.RUNS / "paper_seeds"  # a PAPER sweep over other seeds than results.DEFAULT_SEEDS

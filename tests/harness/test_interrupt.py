@@ -14,7 +14,7 @@ from PIL import Image
 from checkout import checkout_env
 from experiments.harness import results
 
-SCRIPT = Path(__file__).resolve().parent / "tiny_figure.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "tiny_figure.py"
 FILES = [f"tiny.{e}" for e in ("json", "npz", "pdf", "png")]
 
 

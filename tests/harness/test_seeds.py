@@ -180,7 +180,7 @@ def test_time_budget_figure_refuses_to_share_cores(tmp_path, capsys):
 def test_run_as_a_file_from_another_folder_it_runs(tmp_path):
     """The jobs import the figures as experiments.<figure> (the installed checkout provides it): run as
     a file from another folder, the sweep runs."""
-    p = subprocess.run([sys.executable, str(ROOT / "experiments" / "seeds.py"), FIG3, "--seeds", "1", "--quick",
+    p = subprocess.run([sys.executable, str(ROOT / "experiments" / "harness" / "seeds.py"), FIG3, "--seeds", "1", "--quick",
                         "--out", str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True,
                        env=checkout_env(), timeout=300)
     assert p.returncode == 0, p.stderr
