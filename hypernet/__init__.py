@@ -13,6 +13,7 @@ The paper's algorithms, in its order:
     baseline     Gaussian-process surrogate (Fig 6) .... fit_gp(lams, losses, seed)
     beyond       warm-started unrolling (Sec. 4.2) ..... hypertrain_warm_start(problem, hypernet, ...)
     beyond       implicit differentiation (2020) ....... hypertrain_ift(problem, ...), ift_hypergradient(...)
+    beyond       a learned width of p(lam | lam_hat) ... hypertrain_learned_width(problem, hypernet, ...)
 
 What they consume and return:
 
@@ -50,7 +51,8 @@ The layout (each module short, read next to the paper):
     primitives   the fast operations, each a formula with its hand-written gradient
     checks       argument checks, the divergence watch and its errors; data: MNIST and its splits
     baselines/   unrolled reverse-mode, the GP surrogate, the black-box optimisers, many linear models
-    beyond/      after the paper: the warm start (Section 4.2), the IFT hypergradient (2020)
+    beyond/      after the paper: the warm start (Section 4.2), the IFT hypergradient (2020),
+                 a learned width of p(lam | lam_hat) (Self-Tuning Networks, 2019)
 What runs the figures (command line, results files, job runner, plots) is not in this package:
 it lives in experiments/harness/ beside the figure scripts.
 """
@@ -59,6 +61,7 @@ from .algorithms import (BlowUpWarning, CVResult, DivergedError, HyperResult, St
 from .baselines.gp import fit_gp
 from .baselines.unrolled import UnrolledResult, hypertrain_unrolled
 from .beyond.ift import IFTGradient, IFTResult, ift_hypergradient, hypertrain_ift
+from .beyond.learned_width import hypertrain_learned_width
 from .beyond.warmstart import hypertrain_warm_start
 from .hypernets import Hypernet, centred, factorised, linear, mlp, tangent
 from .models import Problem, make_problem
@@ -74,7 +77,7 @@ __all__ = [
     "cross_validation", "train_hypernet", "descend_lam", "hypertrain_global", "hypertrain_local",
     "hypertrain_simplified", "hypertrain_joint", "hypertrain_unrolled", "fit_gp",
     # beyond the paper
-    "hypertrain_warm_start", "hypertrain_ift", "ift_hypergradient",
+    "hypertrain_warm_start", "hypertrain_ift", "ift_hypergradient", "hypertrain_learned_width",
     # what they raise
     "DivergedError", "BlowUpWarning",
 ]

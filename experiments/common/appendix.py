@@ -11,6 +11,7 @@ import numpy as np
 
 from hypernet import algorithms, checks, data, hypernets, models, optim
 from hypernet.baselines import many_linear
+from hypernet.beyond import learned_width
 from experiments.harness import cpu_clock, results
 
 
@@ -168,31 +169,39 @@ def hypernet_of(P, n_hyper, tangent=False):
 
 
 # ---- Algorithm 3 for a time budget (a job's work, in a worker process) -------------------------
-def hyper_run(config, name, budget_s, tangent=False, keep=None):
+def hyper_run(config, name, budget_s, tangent=False, keep=None, tau=None):
     """Algorithm 3 for budget_s CPU seconds from the problem's start: the clock's curves of
     w_phi(lam_hat) (cpu_clock.Clock.curves, with lam_mean and lam_sd across the hyperparameters at
     each evaluation) and lam_hat at every evaluation (n_evals, H). keep(i, phi, lam_hat), if given,
-    sees the state at evaluation i (off the clock)."""
+    sees the state at evaluation i (off the clock). tau (an ablation beyond the paper): the width
+    of p(lam | lam_hat) is learned from config.sigma with entropy weight tau
+    (hypernet.beyond.learned_width); the curves then hold "sigma", the width at each evaluation."""
     P, splits, problem = setup(config, name)
-    hn, lam_hats = hypernet_of(P, problem.n_hyper, tangent), []
+    H = problem.n_hyper
+    hn, lam_hats = hypernet_of(P, H, tangent), []
 
     def evaluate(state):
         phi, lam = state
         if keep is not None:
             keep(len(lam_hats), phi, lam)
         lam_hats.append(lam)
-        W = hn.apply(phi, lam[None, :])
+        W = hn.apply(phi, lam[None, :H])
         return float(nll(W, splits.valid, config)[0]), float(nll(W, splits.test, config)[0])
     clock = cpu_clock.Clock(budget_s, budget_s / config.evals, weights=lambda s: (s.phi, np.array(s.lam)),
                          evaluate=evaluate)
     phi = hn.init(np.random.default_rng([config.seed, 1]), P.hypernet_init)
-    algorithms.hypertrain_local(
-        problem, hn, phi=phi, lam_hat=np.full(problem.n_hyper, P.lam0),
-        train_batch=data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, 2),
-                                     contiguous=P.windows),
-        valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
-        n_samples=config.n_samples, sigma=config.sigma, seed=results.seed_of(config, 4),
-        opt_phi=optim.adam(config.lr_phi), opt_lam=optim.adam(config.lr_lam), iters=None, callback=clock)
+    common = dict(phi=phi, lam_hat=np.full(H, P.lam0),
+                  train_batch=data.minibatcher(splits.train, config.trial_batch, results.seed_of(config, 2),
+                                               contiguous=P.windows),
+                  valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 3)),
+                  n_samples=config.n_samples, seed=results.seed_of(config, 4), opt_phi=optim.adam(config.lr_phi),
+                  opt_lam=optim.adam(config.lr_lam), iters=None, callback=clock)
+    if tau is None:
+        algorithms.hypertrain_local(problem, hn, sigma=config.sigma, **common)
+    else:
+        learned_width.hypertrain_learned_width(problem, hn, sigma0=config.sigma, tau=tau, **common)
     out, lams = clock.curves(), np.array(lam_hats)
-    out["lam_mean"], out["lam_sd"] = lams.mean(1), lams.std(1)
-    return out, lams
+    out["lam_mean"], out["lam_sd"] = lams[:, :H].mean(1), lams[:, :H].std(1)
+    if tau is not None:
+        out["sigma"] = np.exp(lams[:, H])
+    return out, lams[:, :H]
