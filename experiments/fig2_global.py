@@ -48,12 +48,12 @@ class Config:
     cv_grid: tuple = (-1.0, 3.0, 10)  # Algorithm 1's crosses: linspace(low, high, n)
     optimum_grid: tuple = (-1.0, 3.0, 41)  # Algorithm 1 at these lam gives lam*
     cv_iters: int = 1000
-    lr: float = 1e-4                 # Adam: cross-validation models and the hypernetwork
+    lr_phi: float = 1e-4                 # Adam: cross-validation models and the hypernetwork
     hidden: int = 50
     prior_var: float = 1.5           # p(lam) = N(0, prior_var)
-    samples: int = 2                 # lam samples per hypernetwork step
+    n_samples: int = 2                 # lam samples per hypernetwork step
     iters: int = 10000               # phase 1
-    lam0: float = 0.0                # phase 2 start: the mean of p(lam)
+    lam_hat0: float = 0.0                # phase 2 start: the mean of p(lam)
     lam_iters: int = 25000           # phase 2
     lr_lam: float = 1e-4
     valid_batch: int = 1000          # validation points per lam step
@@ -74,7 +74,7 @@ def compute(config):
     t_cv = time.perf_counter() - t0
 
     hypernet = hypernets.mlp(1, config.hidden, problem.n_weights)
-    sample = samplers.gaussian_sampler(0.0, np.sqrt(config.prior_var), n_samples=config.samples,
+    sample = samplers.gaussian_sampler(0.0, np.sqrt(config.prior_var), n_samples=config.n_samples,
                                        seed=results.seed_of(config, 1))
     progress = {"hypernet": results.Progress("Algorithm 2 phase 1", config.iters),
                 "lam": results.Progress("Algorithm 2 phase 2", config.lam_iters)}
@@ -86,7 +86,7 @@ def compute(config):
         problem, hypernet, phi=hypernet.init(rng, config.init_scale), sample_lams=sample,
         train_batch=lambda step: full(splits.train),
         valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 2)),
-        lam_hat=config.lam0, opt_phi=optim.adam(config.lr), opt_lam=optim.adam(config.lr_lam), iters=config.iters,
+        lam_hat=config.lam_hat0, opt_phi=optim.adam(config.lr_phi), opt_lam=optim.adam(config.lr_lam), iters=config.iters,
         lam_iters=config.lam_iters, callback=report)
 
     dense = np.linspace(*config.dense)

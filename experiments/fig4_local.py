@@ -63,10 +63,10 @@ class Config:
     cv_grid: tuple = (-1.0, 3.0, 10)  # Algorithm 1's crosses, as Figure 2
     optimum_grid: tuple = (-1.0, 3.0, 41)  # lam*, as Figure 2
     cv_iters: int = 1000
-    lr: float = 1e-4                 # Adam: cross-validation models and the hypernetwork (alpha)
+    lr_phi: float = 1e-4                 # Adam: cross-validation models and the hypernetwork (alpha)
     lam_hat0: float = -3.5
     sigma: float = float(np.sqrt(1e-5))  # sd of p(lam | lam_hat) = N(lam_hat, 1e-5)
-    samples: int = 2                 # lam samples per hypernetwork step (Algorithm 3)
+    n_samples: int = 2                 # lam samples per hypernetwork step (Algorithm 3)
     iters: int = 120000              # joint steps of each algorithm
     lr_lam: float = 1e-4             # Adam on lam_hat (beta)
     valid_batch: int = 1000          # validation points per lam_hat step
@@ -108,7 +108,7 @@ def run_config(config, name):
 def optimisers(config, name):
     """(opt_phi, opt_lam) of a run: Adam on both, or the original code's SGD on phi."""
     sgd = RUNS[name][2] == "code_sgd"
-    return optim.sgd(config.ablation_sgd_lr) if sgd else optim.adam(config.lr), optim.adam(config.lr_lam)
+    return optim.sgd(config.ablation_sgd_lr) if sgd else optim.adam(config.lr_phi), optim.adam(config.lr_lam)
 
 
 def joint(name, config, *, problem, hypernet, phi0, splits):
@@ -120,7 +120,7 @@ def joint(name, config, *, problem, hypernet, phi0, splits):
                   valid_batch=data.minibatcher(splits.valid, config.valid_batch, results.seed_of(config, 2)),
                   opt_phi=opt_phi, opt_lam=opt_lam, iters=config.iters, callback=report)
     if RUNS[name][1] == "alg3":
-        return algorithms.hypertrain_local(problem, hypernet, n_samples=config.samples, sigma=config.sigma,
+        return algorithms.hypertrain_local(problem, hypernet, n_samples=config.n_samples, sigma=config.sigma,
                                            seed=results.seed_of(config, 1), **common)
     return algorithms.hypertrain_simplified(problem, hypernet, **common)
 
@@ -132,7 +132,7 @@ def slope_check(config, problem, *, splits, W0, hypernet, phi, lam_hat):
     h, valid = config.slope_h, full(splits.valid)
     cv = algorithms.cross_validation(problem, lam_hat + np.array([[-h], [h], [0.0]]), W0=W0,
                                      train_batch=lambda step: full(splits.train), valid_data=valid,
-                                     opt=optim.adam(config.lr), iters=config.slope_iters)
+                                     opt=optim.adam(config.lr_phi), iters=config.slope_iters)
     best_slope, w_star = (cv.W[1] - cv.W[0]) / (2 * h), cv.W[2]
     w_hat = hypernet.apply(phi, lam_hat[None])[0]
     slope = hypernet.apply(phi, np.ones((1, 1)))[0] - hypernet.apply(phi, np.zeros((1, 1)))[0]  # exact: linear

@@ -24,7 +24,7 @@ listed in the README's table):
   global decays of the linear model and of the deeper ones.
 - Algorithm 3 as Figure 4: p(lam | lam_hat) = N(lam_hat, 1e-5 I), 2 samples per step, Adam 1e-4
   for phi and for lam_hat; one validation minibatch of 1,000 points per lam step (the paper's "up
-  to 1,000"); hypernetwork init randn * 0.01, fed lam - log_decay0 (`centred`).
+  to 1,000"); hypernetwork init randn * 0.01, fed lam - lam_hat0 (`centred`).
 - Random streams: training minibatches, validation minibatches, the lam noise of Algorithm 3 and
   the initialisations each have their own seed (`STREAMS`, experiments/common/per_weight.py); every method sees the same training
   minibatch sequence.
@@ -176,7 +176,7 @@ def run(config=PAPER, out=FIGURES):
                          "steps": b["steps"], "lam_mean": h["lam_mean"], "lam_sd": h["lam_sd"],
                          "handtuned_valid": c["valid"], "handtuned_test": c["test"],
                          "handtuned_decay": float(np.exp(c["log_decay"])), "handtuned_log_decay": c["log_decay"],
-                         "handtuned_lr": c["lr"], "handtuned_steps": c["steps"],
+                         "handtuned_lr": c["lr_phi"], "handtuned_steps": c["steps"],
                          "handtuned_valid_by_lr": {str(lr): float(v.min())
                                                    for lr, v in zip(config.cv_lrs, c["valid_losses"])}}
     arrays = {f"hyper_{k}_{c}": v[c] for k, v in bottom.items() for c in ("t", "valid", "test")}

@@ -24,7 +24,7 @@ Settings (the paper's text first, the original code where it is silent, ours whe
   tuples are built by Algorithm 1 (hypernet.algorithms.cross_validation, the 25 models as one
   array, autograd, float64) on one thread, and each hypernetwork stops when its own thread has used
   as much CPU time (unaffected by other load; on an idle core it equals wall time). Ablation: the
-  same with `ablation_samples` lam per step ("hyper_fixed_s10", "hyper_s10").
+  same with `ablation_n_samples` lam per step ("hyper_fixed_s10", "hyper_s10").
 - The 10,215 evaluation tuples (the ground truth, part of no method's budget) come from
   hypernet.linear_models.train_per_class: chunks of `chunk` models trained as one array with a hand-written
   gradient, in float32, each chunk a job (`workers` processes here, or a Dask cluster). Within a chunk all models see the same minibatch at
@@ -56,10 +56,10 @@ class Config:
     n_eval_tuples: int = 10215
     lam_range: tuple = (-3.0, 3.0)   # lam ~ U[low, high]^10
     iters: int = 1000                # Adam steps of every elementary model
-    lr: float = 1e-4                 # Adam step of the models and of both hypernetworks
+    lr_phi: float = 1e-4                 # Adam step of the models and of both hypernetworks
     init_scale: float = 1e-5         # randn * scale for model weights and hypernetwork parameters
-    samples: int = 25                # lam samples per hypernetwork step (original code)
-    ablation_samples: tuple = (10,)  # the same hypernetworks with these samples per step (ablation)
+    n_samples: int = 25                # lam samples per hypernetwork step (original code)
+    ablation_n_samples: tuple = (10,)  # the same hypernetworks with these samples per step (ablation)
     max_hyper_iters: int = 10 ** 6   # the time budget, not this, ends hyper-training
     chunk: int = 64                  # models per array in the evaluation set
     workers: int = 2                 # processes training evaluation chunks (threads evaluating surrogates)
@@ -94,7 +94,7 @@ def eval_chunk(config, c, lams):
     splits, D, dtype = splits_of(config), models.n_weights((784, 10)), np.dtype(config.dtype)
     W0 = models.init_weights(np.random.default_rng([config.seed, 2, c]), D, config.init_scale, len(lams))
     batch = data.minibatcher(splits.train, config.batch, results.seed_of(config, 3, c), contiguous=True)
-    W = many_linear.train_per_class(lams, W0, batch, config.iters, config.lr, dtype=dtype)
+    W = many_linear.train_per_class(lams, W0, batch, config.iters, config.lr_phi, dtype=dtype)
     return many_linear.valid_losses(W, splits.valid.X, splits.valid.T, dtype=dtype)
 
 
@@ -122,7 +122,7 @@ def hypertrain(problem, hypernet, *, sample_lams, splits, config, budget_cpu_s, 
     stop = lambda step, state: time.thread_time() - cpu >= budget_cpu_s  # noqa: E731
     with threadpool_limits(1):
         phi, losses = algorithms.train_hypernet(problem, hypernet, phi=phi, sample_lams=sample_lams, train_batch=batch,
-                                                opt_phi=optim.adam(config.lr), iters=None, callback=stop)
+                                                opt_phi=optim.adam(config.lr_phi), iters=None, callback=stop)
     return phi, losses, time.perf_counter() - wall, time.thread_time() - cpu
 
 
@@ -140,7 +140,7 @@ def build_train_set(problem, lam_tr, *, splits, config):
     wall, cpu = time.perf_counter(), time.thread_time()
     with threadpool_limits(1):
         cv = algorithms.cross_validation(problem, lam_tr, W0=W0, train_batch=batch,
-                                         valid_data=(splits.valid.X, splits.valid.T), opt=optim.adam(config.lr),
+                                         valid_data=(splits.valid.X, splits.valid.T), opt=optim.adam(config.lr_phi),
                                          iters=config.iters)
     return cv, time.perf_counter() - wall, time.thread_time() - cpu
 
@@ -170,7 +170,7 @@ def run(config, out=FIGURES):
     splits = splits_of(config)
     problem = models.make_problem((784, 10), loss="nll", penalty="per_class")
     hypernet = hypernets.linear(problem.n_hyper, problem.n_weights)
-    H, n_tr, S = problem.n_hyper, config.n_train_tuples, config.samples
+    H, n_tr, S = problem.n_hyper, config.n_train_tuples, config.n_samples
     lams = np.random.default_rng([config.seed, 0]).uniform(*config.lam_range, (n_tr + config.n_eval_tuples, H))
     lam_tr, lam_ev = lams[:n_tr], lams[n_tr:]
 
@@ -186,7 +186,7 @@ def run(config, out=FIGURES):
     print(f"[gp] {gp_info['gp_kernel']}; tuned {gp_info['gp_tuned_kernel']}; ARD {gp_info['gp_ard_kernel']}",
           flush=True)
 
-    for samples in (S, *config.ablation_samples):
+    for samples in (S, *config.ablation_n_samples):
         suffix = "" if samples == S else f"_s{samples}"
         def fixed(lam_hat, step, n=samples):  # n of the 25 fixed lam, without replacement
             return lam_tr[np.random.default_rng([config.seed, 6, step]).permutation(n_tr)[:n]]

@@ -10,7 +10,7 @@ On Figure 5's top-panel problem (the linear 784-10 model with a separate L2 deca
   unrolled baseline runs the setting Figure 5's search picked (`unrolled`, checked against
   figures/fig5_many.json by the tests) without repeating the search;
 - warm-started unrolling (hypernet/beyond/warmstart.py) with K unrolled steps: Algorithm 3's loop, its
-  hypernetwork and its settings (Figure 5's factorised 7850 -> 10 -> 7850, lam - log_decay0 fed in,
+  hypernetwork and its settings (Figure 5's factorised 7850 -> 10 -> 7850, lam - lam_hat0 fed in,
   p(lam | lam_hat) = N(lam_hat, 1e-5 I), 2 samples, Adam 1e-4 on phi, a validation minibatch of
   1,000 per lam step), with the lam step through K steps of the unrolled baseline's inner
   optimiser (SGD with momentum 0.9 and its inner step, on the first K training minibatches of
@@ -84,14 +84,14 @@ def warm_job(config, K, lr_lam):
     c5 = fig5_config(config)
     splits, problem, full, evaluate = per_weight.setup(c5, per_weight.TOP)
     D = problem.n_weights
-    hn = hypernets.centred(hypernets.factorised(D, c5.bottleneck, D), c5.log_decay0)
+    hn = hypernets.centred(hypernets.factorised(D, c5.bottleneck, D), c5.lam_hat0)
     phi = hn.init(np.random.default_rng(per_weight.stream(c5, "hypernet_init")), c5.init_scale)
     train_batch = data.minibatcher(splits.train, c5.batch, per_weight.stream(c5, "train_batches"))
     clock = Clock(config.budget_s, c5.eval_every_s, weights=lambda s: s.weights(s.lam), evaluate=evaluate)
     valid = data.minibatcher(splits.valid, c5.valid_batch, per_weight.stream(c5, "valid_batches"))
     common = dict(K=K, inner_batch=train_batch, momentum=c5.momentum)
     res = warmstart.hypertrain_warm_start(
-        problem, hn, phi=phi, lam_hat=np.full(D, c5.log_decay0), train_batch=train_batch,
+        problem, hn, phi=phi, lam_hat=np.full(D, c5.lam_hat0), train_batch=train_batch,
         sample_lams=samplers.local_sampler(c5.sigma, n_samples=c5.n_samples, seed=per_weight.stream(c5, "lam_noise")),
         valid_batch=valid, inner_lr=config.unrolled[1], opt_phi=optim.adam(c5.lr_phi), opt_lam=optim.adam(lr_lam),
         iters=None, callback=clock, **common)

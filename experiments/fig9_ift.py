@@ -92,7 +92,7 @@ def ift_job(config, terms, setting, budget):
     splits, problem, full, evaluate = per_weight.setup(c5, per_weight.TOP)
     W0 = models.init_weights(np.random.default_rng(per_weight.stream(c5, "weights_init")), problem.n_weights,
                              c5.init_scale)
-    lam0 = np.full(problem.n_hyper, c5.log_decay0)
+    lam0 = np.full(problem.n_hyper, c5.lam_hat0)
     batch = data.minibatcher(splits.train, c5.batch, per_weight.stream(c5, "train_batches"))
     valid = full(splits.valid)
     clock = Clock(budget, c5.eval_every_s, weights=lambda s: s.W, evaluate=evaluate)
@@ -122,11 +122,11 @@ def hyper_memory(config):
     c5 = fig5_config(config)
     splits, problem, full, evaluate = per_weight.setup(c5, per_weight.TOP)
     D = problem.n_weights
-    hn = hypernets.centred(hypernets.factorised(D, c5.bottleneck, D), c5.log_decay0)
+    hn = hypernets.centred(hypernets.factorised(D, c5.bottleneck, D), c5.lam_hat0)
     phi = hn.init(np.random.default_rng(per_weight.stream(c5, "hypernet_init")), c5.init_scale)
     valid = data.minibatcher(splits.valid, c5.valid_batch, per_weight.stream(c5, "valid_batches"))(0)
     g = grad(lambda lam: np.sum(problem.valid_loss(hn.apply(phi, lam[None, :]), valid)))
-    return unrolled.peak_bytes(g, np.full(D, c5.log_decay0))
+    return unrolled.peak_bytes(g, np.full(D, c5.lam_hat0))
 
 
 def _job(kind, config, *args):

@@ -34,8 +34,9 @@ class Config:
     lam_iters: int = 500        # Algorithm 2 phase 2
     lam_hat0: float = -1.0      # Algorithm 3: lam_hat starts here; lam ~ N(lam_hat, sigma^2)
     sigma: float = 0.5
-    samples: int = 8            # lam samples per hypernetwork step
-    lr: float = 1e-2            # Adam, for phi and lam alike
+    n_samples: int = 8          # lam samples per hypernetwork step
+    lr_phi: float = 1e-2
+    lr_lam: float = 1e-2
     grid: tuple = (-8.0, 1.0, 181)  # lam of scikit-learn's grid (steps of 0.05), as C = 1 / (2 N e^lam)
 
 

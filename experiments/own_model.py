@@ -25,10 +25,11 @@ class Config:
     # Wide enough that the hypernetwork sees lam's neighbourhood and learns the slope dw/dlam (the
     # paper's sigma^2 = 1e-5 suits MNIST's tens of thousands of steps, not 2,000)
     sigma: float = 0.5
-    samples: int = 8            # lam samples per hypernetwork step
+    n_samples: int = 8          # lam samples per hypernetwork step
     # Adam's step for alpha and beta alike: the paper's 1e-4 would move lam by at most 2000 x 1e-4 = 0.2
     # in this run's 2,000 steps (Adam's step is about lr per step), less than the way to lam* here
-    lr: float = 1e-2
+    lr_phi: float = 1e-2
+    lr_lam: float = 1e-2
 
 
 FULL, TOL = Config(), 0.15      # TOL: the largest |lam - lam*| the script calls close

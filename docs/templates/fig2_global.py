@@ -40,7 +40,7 @@ def page(R):
              f"**{num(m['hypernet_argmin_lam'])}** (validation loss {num(m['hypernet_min_valid_loss'])})"),
             ("Algorithm 2, phase 2 (λ descended through the hypernetwork)",
              "not run (the original code hard-coded λ*)",
-             f"**{num(m['alg2_final_lam'])}** from λ0 = {num(c['lam0'], 0)} (test loss {num(m['alg2_final_test_loss'])})"),
+             f"**{num(m['alg2_final_lam'])}** from λ0 = {num(c['lam_hat0'], 0)} (test loss {num(m['alg2_final_test_loss'])})"),
             (f"cross-validation crosses ({c['cv_grid'][2]} λ over [{num(c['cv_grid'][0], 0)}, {num(c['cv_grid'][1], 0)}])",
              "figure only", f"validation loss {num(min(cv))} … {num(max(cv))}"),
             (f"hypernetwork 1 → {c['hidden']} ReLU → 7850", "400,450 parameters", count(m["hypernet_params"]))]
@@ -63,12 +63,12 @@ def settings(c, z):
     return (f"**Settings.** Train = the first {c['n_train']} MNIST training images, validation = the next "
             f"{count(c['n_valid'])}, test = the first {count(c['n_test'])} test images; linear 784→10 model; "
             f"Gaussian NLL (sd 0.1); penalty exp(λ)·‖w‖₂; initialisation randn·{c['init_scale']}, seed {c['seed']}. "
-            f"Cross-validation: Adam {sci(c['lr'])}, {count(c['cv_iters'])} full-batch steps from one shared "
+            f"Cross-validation: Adam {sci(c['lr_phi'])}, {count(c['cv_iters'])} full-batch steps from one shared "
             f"initialisation, the {n_cv} crosses of the original code plus the {c['optimum_grid'][2]} λ that λ* is "
             f"read off, all trained as one array. p(λ) = N(0, {c['prior_var']}) read as a variance. Phase 1: "
-            f"{c['samples']} λ samples per step (paper), Adam {sci(c['lr'])}, {count(c['iters'])} steps. Phase 2: Adam "
+            f"{c['n_samples']} λ samples per step (paper), Adam {sci(c['lr_phi'])}, {count(c['iters'])} steps. Phase 2: Adam "
             f"{sci(c['lr_lam'])} on {count(c['valid_batch'])}-point validation batches for {count(c['lam_iters'])} steps "
-            f"from λ0 = {num(c['lam0'], 0)}, the mean of p(λ); λ stays within {SETTLED} of its final value from step "
+            f"from λ0 = {num(c['lam_hat0'], 0)}, the mean of p(λ); λ stays within {SETTLED} of its final value from step "
             f"{count(arrival(z['lam_path']))} on (`lam_path` in the npz). Reported losses use all "
             f"{count(c['n_valid'])} validation / test points.")
 
@@ -94,7 +94,7 @@ def explained(d, z, S):
         out.append(f"- Over seeds {seed_list(S['completed'])} (`figures/seeds_{NAME}.json`) the hypernetwork's minimum is "
                    f"{mean_sd(M['hypernet_argmin_lam'], 2)} (per seed {values(per_seed(S, 'hypernet_argmin_lam'))}) "
                    f"and phase 2 ends at {mean_sd(M['alg2_final_lam'], 2)}, while the cross-validation optimum is "
-                   f"{span(M['cv_argmin_lam'], 2)}: the minimum is flat, and the noise of {c['samples']} samples per "
+                   f"{span(M['cv_argmin_lam'], 2)}: the minimum is flat, and the noise of {c['n_samples']} samples per "
                    f"step moves it by up to {num(dev, 2)}.")
     return "\n".join(out)
 

@@ -79,8 +79,8 @@ def main_table(d):
              f"**{num(m['alg4_final_lam'])}** (validation loss {num(m['alg4_final_valid_loss'])})"),
             ("λ̂ start", "−3.5", num(c["lam_hat0"], 1)),
             ("steps, optimisers", "Adam 1e-4 for the hypernetwork and λ̂",
-             (f"Adam {sci(c['lr'])} for both" if c["lr"] == c["lr_lam"] else
-              f"Adam {sci(c['lr'])} (hypernetwork) and {sci(c['lr_lam'])} (λ̂)") + f", {count(c['iters'])} steps each"),
+             (f"Adam {sci(c['lr_phi'])} for both" if c["lr_phi"] == c["lr_lam"] else
+              f"Adam {sci(c['lr_phi'])} (hypernetwork) and {sci(c['lr_lam'])} (λ̂)") + f", {count(c['iters'])} steps each"),
             ("linear hypernetwork 1 → 7850", "15,700 parameters", count(m["hypernet_params"]))]
     return table(("", "paper", f"this repository (PAPER, seed {c['seed']})"), rows)
 
@@ -96,7 +96,7 @@ def settings(d, z):
     c = d["config"]
     return (f"**Settings.** Data, model, loss, penalty and cross-validation as in [Figure 2](fig2_global.md). "
             f"Algorithm 3 samples from N(λ̂, {sci(c['sigma'] ** 2)}), read as a variance (sd {num(c['sigma'], 4)}), "
-            f"{c['samples']} samples and all {c['n_train']} training points per step; Adam {sci(c['lr'])} on the "
+            f"{c['n_samples']} samples and all {c['n_train']} training points per step; Adam {sci(c['lr_phi'])} on the "
             f"hypernetwork and {sci(c['lr_lam'])} on λ̂ (\"the same optimizer as the global best-response\"), λ̂ on "
             f"{count(c['valid_batch'])}-point validation batches; both algorithms from the same φ0, in parallel "
             f"processes. λ̂ moves at most about {sci(c['lr_lam'])} per step, so the number of steps comes from a "

@@ -177,7 +177,7 @@ def holds(d, z):
             + (f" With the hypernetwork's step {sci(m['784-10']['handtuned_lr'])} alone the deeper grids end at "
                f"{' and '.join(f(x) for x in by_lr)}." if by_lr else "")
             + " The hyperparameters move little in these budgets (spread of the final λ̂: sd "
-            f"{' / '.join(num(m[a]['lam_sd'], 2) for a in ARCHS)} around the initial {num(d['config.log_decay0'], 0)}), "
+            f"{' / '.join(num(m[a]['lam_sd'], 2) for a in ARCHS)} around the initial {num(d['config.lam_hat0'], 0)}), "
             f"and the 784-10 hypernetwork's validation loss is lowest early ({f(z['top_hyper_valid'][i])} at "
             f"{num(z['top_hyper_t'][i], 0)} s) and then drifts up to {f(m['hyper_valid_final'])} while its test loss "
             f"stays at {f(m['hyper_test_final'])}. Our absolute losses differ from the paper's: on our split "
@@ -212,7 +212,7 @@ def search(d):
 
 def settings(d):
     c, m = d["config"], d["metrics"]
-    kick = abs(c["log_decay0"]) * m["784-10"]["n_hyper"] * c["lr_phi"]
+    kick = abs(c["lam_hat0"]) * m["784-10"]["n_hyper"] * c["lr_phi"]
     return "\n".join([
         "**Settings we chose** (the paper gives the hypernetwork, the data sizes and \"as Figure 4\"; every choice "
         "is also in the [settings table](settings.md)):",
@@ -220,12 +220,12 @@ def settings(d):
         f"Adam {sci(c['lr_phi'])} for the hypernetwork and {sci(c['lr_lam'])} for λ̂, init randn·{c['init_scale']:g}; "
         f"one validation minibatch of {count(c['valid_batch'])} points per λ step, training minibatches of "
         f"{c['batch']} for every method.",
-        f"- The hypernetwork is fed λ − ({num(c['log_decay0'], 0)}), the offset from the initial decay: the same "
-        f"function class (the offset folds into the first bias), but with λ ≈ {num(c['log_decay0'], 0)} fed raw into "
+        f"- The hypernetwork is fed λ − ({num(c['lam_hat0'], 0)}), the offset from the initial decay: the same "
+        f"function class (the offset folds into the first bias), but with λ ≈ {num(c['lam_hat0'], 0)} fed raw into "
         f"{count(m['784-10']['n_hyper'])} inputs one Adam step of {sci(c['lr_phi'])} on the first layer moves every "
-        f"bottleneck unit by up to {num(abs(c['log_decay0']), 0)} × {m['784-10']['n_hyper']} × {sci(c['lr_phi'])} "
+        f"bottleneck unit by up to {num(abs(c['lam_hat0']), 0)} × {m['784-10']['n_hyper']} × {sci(c['lr_phi'])} "
         f"≈ {num(kick, 0)}.",
-        f"- Every decay starts at exp({num(c['log_decay0'], 0)}) for every method; the hand-tuned grids found "
+        f"- Every decay starts at exp({num(c['lam_hat0'], 0)}) for every method; the hand-tuned grids found "
         + ", ".join(f"exp({num(m[a]['handtuned_log_decay'], 0)}) best for {a}" for a in ARCHS) + ".",
         "- Random streams: the training minibatches, the validation minibatches, Algorithm 3's λ noise and the "
         "initialisations each have their own seed; every method sees the same training minibatches.",

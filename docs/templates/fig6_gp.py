@@ -48,10 +48,10 @@ def intro(d):
             f"model, Gaussian NLL (sd 0.1), λ ~ U[{num(lo, 0)}, {num(hi, 0)}]¹⁰. Train = MNIST training images "
             f"[0, {c['n_train']}) as {c['batch']}-point contiguous windows, validation = [{c['n_train']}, "
             f"{c['n_train'] + c['n_valid']}). {count(n)} models, each trained from randn·{sci(c['init_scale'])} with Adam "
-            f"{sci(c['lr'])} for {count(c['iters'])} steps: the first {c['n_train_tuples']} fit the surrogates, the other "
+            f"{sci(c['lr_phi'])} for {count(c['iters'])} steps: the first {c['n_train_tuples']} fit the surrogates, the other "
             f"{count(c['n_eval_tuples'])} evaluate them on all {count(c['n_valid'])} validation points. The GP is the "
             "original code's `GaussianProcessRegressor(RBF(), n_restarts_optimizer=1)`; both hypernetworks are linear "
-            f"10 → 7850 ({count(m['hypernet_params'])} parameters), trained with Adam {sci(c['lr'])} on {c['samples']} λ "
+            f"10 → 7850 ({count(m['hypernet_params'])} parameters), trained with Adam {sci(c['lr_phi'])} on {c['n_samples']} λ "
             "per step (the original code's) for as long as building the training tuples took "
             f"({num(m['build_train_cpu_s'], 1)} s of CPU time on one thread: {count(m['hyper_fixed_iterations'])} and "
             f"{count(m['hyper_iterations'])} steps).")
@@ -85,7 +85,7 @@ def main_table(d, z):
 
 
 def ablation_table(d):
-    m, n = d["metrics"], d["config.ablation_samples"][0]
+    m, n = d["metrics"], d["config.ablation_n_samples"][0]
     rows = []
     for key, label in ABLATIONS:
         if key in m:
@@ -127,7 +127,7 @@ def seeds_section(R, S):
 
 
 def d_samples(R):
-    return R(NAME)["config.ablation_samples"][0]
+    return R(NAME)["config.ablation_n_samples"][0]
 
 
 def readings(d, z):

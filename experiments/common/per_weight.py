@@ -32,11 +32,11 @@ class Config:
     bottom_s: tuple = (320.0, 960.0, 1150.0)
     search_budget_s: float = 135.0   # each unrolled setting of the search; the best then runs top_budget_s
     eval_every_s: float = 10.0       # evaluations on the full validation and test sets
-    log_decay0: float = -9.0         # initial lam of every weight, every method
+    lam_hat0: float = -9.0         # initial lam of every weight, every method
     init_scale: float = 0.01         # randn * scale for elementary weights and phi
     archs: tuple = ((784, 10), (784, 100, 10), (784, 100, 100, 10))
     bottleneck: int = 10             # hidden units of the factorised hypernetwork
-    centre: bool = True              # feed the hypernetwork lam - log_decay0 (see hyper_job)
+    centre: bool = True              # feed the hypernetwork lam - lam_hat0 (see hyper_job)
     n_samples: int = 2               # lam samples per hypernetwork step
     sigma: float = 1e-5 ** 0.5       # p(lam | lam_hat) = N(lam_hat, sigma^2 I)
     lr_phi: float = 1e-4
@@ -86,12 +86,12 @@ def hyper_job(config, sizes, budget):
     D = problem.n_weights
     hn = hypernets.factorised(D, config.bottleneck, D)
     if config.centre:
-        hn = hypernets.centred(hn, config.log_decay0)
+        hn = hypernets.centred(hn, config.lam_hat0)
     phi = hn.init(np.random.default_rng(stream(config, "hypernet_init")), config.init_scale)
     clock = Clock(budget, config.eval_every_s, weights=lambda s: hn.apply(s.phi, s.lam[None, :]),
                   evaluate=evaluate)
     res = algorithms.hypertrain_local(
-        problem, hn, phi=phi, lam_hat=np.full(D, config.log_decay0),
+        problem, hn, phi=phi, lam_hat=np.full(D, config.lam_hat0),
         train_batch=data.minibatcher(splits.train, config.batch, stream(config, "train_batches")),
         valid_batch=data.minibatcher(splits.valid, config.valid_batch, stream(config, "valid_batches")),
         n_samples=config.n_samples, sigma=config.sigma, seed=stream(config, "lam_noise"),
@@ -106,15 +106,16 @@ def unrolled_job(config, candidate, budget):
     splits, problem, full, evaluate = setup(config, TOP)
     W0 = models.init_weights(np.random.default_rng(stream(config, "weights_init")), problem.n_weights,
                              config.init_scale)
-    lam0 = np.full(problem.n_hyper, config.log_decay0)
+    lam0 = np.full(problem.n_hyper, config.lam_hat0)
     batch = data.minibatcher(splits.train, config.batch, stream(config, "train_batches"))
     clock = Clock(budget, config.eval_every_s, weights=lambda s: s.W, evaluate=evaluate)
     common = dict(W0=W0, train_batch=batch, valid_data=full(splits.valid), T=T,
                   opt=optim.sgd_momentum(lr, config.momentum))
-    unrolled.hypertrain_unrolled(problem, lam_hat=lam0, opt_lam=optim.adam(lr_lam), iters=None, callback=clock,
-                                 **common)
+    res = unrolled.hypertrain_unrolled(problem, lam_hat=lam0, opt_lam=optim.adam(lr_lam), iters=None, callback=clock,
+                                       **common)
     memory = unrolled.peak_memory(problem, lam=lam0, **common)
-    return dict(clock.curves(), T=T, lr=lr, lr_lam=lr_lam, peak_memory_mb=memory / 2 ** 20)
+    return dict(clock.curves(), T=T, lr=lr, lr_lam=lr_lam, peak_memory_mb=memory / 2 ** 20,
+                lam_mean=float(res.lam.mean()), lam_sd=float(res.lam.std()))
 
 
 def cv_job(config, sizes, iters):

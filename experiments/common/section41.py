@@ -49,7 +49,7 @@ def cross_validate(config, problem, *, splits, W0):
     lams = np.concatenate([crosses, fine])[:, None]
     progress = results.Progress("Algorithm 1", config.cv_iters)
     cv = algorithms.cross_validation(problem, lams, W0=W0, train_batch=lambda step: full(splits.train),
-                                     valid_data=full(splits.valid), opt=optim.adam(config.lr), iters=config.cv_iters,
+                                     valid_data=full(splits.valid), opt=optim.adam(config.lr_phi), iters=config.cv_iters,
                                      callback=lambda step, state: progress(step))
     train, valid, test = curves(problem, cv.W, lams=lams, splits=splits)
     n, best = len(crosses), len(crosses) + int(np.argmin(valid[len(crosses):]))
