@@ -29,7 +29,7 @@ from pathlib import Path
 
 from hypernet import checks
 
-from . import job_cache, config_overrides, results, runner, staging
+from . import job_cache, config_overrides, provenance, results, runner, staging
 
 
 def default_out(quick, seed, default_seed, changes=None):
@@ -243,6 +243,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
                 check_replace(out, figure, name, seed, args.force)
             if args.check:
                 return
+            provenance.start_state(), provenance.code_id()  # the code of this run, read before it starts
             with staging.Stage(out, figure) as stage:
                 if args.plot_only:
                     stage.link("json", "npz")

@@ -37,6 +37,14 @@ def git_state():
 
 
 @functools.lru_cache(maxsize=None)
+def start_state():
+    """git_state() as it was when this process first asked (cli.main asks before a run starts): the
+    results record the code that ran, not the checkout at save time, which may move on while a long
+    run goes on."""
+    return git_state()
+
+
+@functools.lru_cache(maxsize=None)
 def code_id():
     """The git commit of the code, "<commit>+<hash>" when hypernet/ or experiments/ differ from it,
     or "source-<hash>" outside a git checkout. Read once per process (the checkout may move on

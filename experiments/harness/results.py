@@ -22,7 +22,7 @@ import numpy as np
 
 from . import staging
 from .jobs import error_line, take_log
-from .provenance import git_state
+from .provenance import start_state
 from .records import jsonable  # noqa: F401  (the figure scripts use it from here)
 from .folders import ROOT
 from .staging import atomic_write  # noqa: F401  (plotting and tests use it from here)
@@ -51,7 +51,7 @@ def versions():
     from importlib.metadata import version
     return {"python": platform.python_version(), "numpy": np.__version__, "autograd": version("autograd"),
             "scipy": scipy.__version__, "matplotlib": matplotlib.__version__, "scikit-learn": sklearn.__version__,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}", **git_state()}
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}", **start_state()}
 
 
 def config_name(config, paper, quick):

@@ -234,3 +234,17 @@ def test_warnings_during_a_run_are_kept_in_the_json(tmp_path):
 def test_a_title_names_the_config_unless_it_is_paper():
     assert results.unless_paper({"config_name": "PAPER"}) == ""
     assert results.unless_paper({"config_name": "custom"}) == "custom: "
+
+
+def test_results_record_the_code_at_the_start_not_at_save_time(monkeypatch):
+    """A checkout that moves on during a long run (a commit, an edit) does not change what the run records."""
+    from experiments.harness import provenance
+    provenance.start_state.cache_clear()
+    monkeypatch.setattr(provenance, "git_state", lambda: {"git_commit": "a" * 40, "git_dirty": False})
+    provenance.start_state()  # cli.main reads it before the run
+    monkeypatch.setattr(provenance, "git_state", lambda: {"git_commit": "b" * 40, "git_dirty": True})
+    try:
+        v = results.versions()
+        assert (v["git_commit"], v["git_dirty"]) == ("a" * 40, False)
+    finally:
+        provenance.start_state.cache_clear()
