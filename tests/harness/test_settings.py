@@ -175,3 +175,52 @@ def test_the_number_of_workers_does_not_make_a_config_custom():
 
 def settings_applied(config, text):
     return dataclasses.replace(config, **config_overrides.changes(config, [text]))
+
+
+def _same(a, b):
+    """Equal, with the same types at every depth (1 and 1.0 and True differ)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.mark.parametrize("figure", seeds.figure_names())
+def test_every_paper_and_quick_value_passes_through_set_unchanged(figure, tmp_path):
+    """`--set NAME=<repr of its value>` gives back the value itself, for every setting of the PAPER
+    and QUICK configs of every figure (dicts of settings such as fig7_ablations' `ablations`
+    included), and the command line's --check takes all of them at once."""
+    module = seeds.figure_module(figure)
+    for config, flag in ((module.PAPER, []), (module.QUICK, ["--quick"])):
+        texts = []
+        for f in dataclasses.fields(config):
+            value = getattr(config, f.name)
+            if f.name == "seed" or dataclasses.is_dataclass(value):
+                continue
+            texts.append(f"{f.name}={value!r}")
+            name, got = config_overrides.parse(config, texts[-1])
+            assert name == f.name and _same(got, value), (figure, texts[-1], got)
+        changed = dataclasses.replace(config, **config_overrides.changes(config, texts))
+        assert changed == config and results.config_name(changed, module.PAPER, module.QUICK) != "custom"
+        p = subprocess.run([sys.executable, str(ROOT / "experiments" / f"{figure}.py"), *flag,
+                            *(a for t in texts for a in ("--set", t)), "--check", "--out", str(tmp_path / "out")],
+                           capture_output=True, text=True, env=checkout_env(), timeout=120)
+        assert p.returncode == 0 and p.stderr == "", (figure, flag, p.stderr)
+
+
+@pytest.mark.parametrize("value", ["{'h10': ({'tangent': True, 'sigma': 0.3},)}", "{'h10': ({'sigma': 0.3},)}",
+                                   "{'h10': ({'sigma': 0.1}, {'tangent': True})}"])
+def test_a_tuple_of_dicts_checks_each_value_against_its_own_key(value):
+    """fig7_ablations' ablations: each setting against the config's value under that key (sigma a
+    float, tangent a bool), not against the first dict's first value."""
+    from experiments import fig7_ablations as fig
+    config = settings_applied(fig.QUICK, f"ablations={value}")
+    fig.check_config(config)
+    with pytest.raises(ValueError, match=r"ablations\['h10'\]\[0\]\['sigma'\] takes a float \(0.3 in the config\), "
+                                         "not a bool"):
+        config_overrides.parse(fig.QUICK, "ablations={'h10': ({'sigma': True},)}")
+    with pytest.raises(ValueError, match=r"ablations\['h10'\]\[0\] takes a dict"):
+        config_overrides.parse(fig.QUICK, "ablations={'h10': (0.3,)}")
