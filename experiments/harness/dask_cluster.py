@@ -51,7 +51,7 @@ def connect(address, wait_s=jobs.WAIT_S):
     from distributed import Client
     probe(address)
     try:
-        client = Client(address, timeout=f"{CONNECT_S}s")
+        client = Client(address, timeout=f"{CONNECT_S}s", security=security())
     except (OSError, TimeoutError, ValueError, TypeError) as e:
         raise ClusterError(f"cannot reach a Dask scheduler at {address!r} ({jobs.error_line(e)})") from None
     try:
@@ -72,8 +72,11 @@ def probe(address, timeout=PROBE_S):
     import threading
     from distributed.comm import connect as dask_connect
 
+    check_tls(address)
+    tls = security().get_connection_args("client")  # Dask's own TLS configuration, as the Client's
+
     async def handshake():
-        comm = await asyncio.wait_for(dask_connect(address, timeout=timeout), timeout + 0.5)
+        comm = await asyncio.wait_for(dask_connect(address, timeout=timeout, **tls), timeout + 0.5)
         await comm.close()
 
     outcome = []
@@ -95,6 +98,26 @@ def probe(address, timeout=PROBE_S):
     else:
         why = jobs.error_line(outcome[0])
     raise ClusterError(f"cannot reach a Dask scheduler at {address!r} ({why})")
+
+
+def security():
+    """distributed's Security from Dask's configuration (distributed.comm.tls.*, or the variables
+    DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT, ..._CLIENT__KEY): what the Client uses."""
+    from distributed.security import Security
+    return Security()
+
+
+def check_tls(address):
+    """A tls:// address needs the client's certificates in Dask's configuration: one line if not."""
+    if not address.startswith("tls://"):
+        return
+    import dask
+    need = {"distributed.comm.tls.ca-file": "CA_FILE", "distributed.comm.tls.client.cert": "CLIENT__CERT"}
+    missing = [f"{key} (DASK_DISTRIBUTED__COMM__TLS__{var})" for key, var in need.items() if not dask.config.get(key, None)]
+    if missing:
+        raise ClusterError(f"--scheduler {address} is a TLS address, but Dask's configuration has no {' and no '.join(missing)}; "
+                           "set them (and distributed.comm.tls.client.key if the key is a file of its own) to the "
+                           "certificates the scheduler and workers trust")
 
 
 def check(client, address, wait_s):

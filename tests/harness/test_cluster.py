@@ -208,3 +208,44 @@ def test_a_worker_that_joins_after_the_start_is_checked_by_every_job(scheduler, 
     finally:
         client.close()
 
+
+def self_signed(folder):
+    """A key and a self-signed certificate for 127.0.0.1 (openssl), in PEM files; None without openssl."""
+    import shutil
+    if shutil.which("openssl") is None:
+        return None
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return key, cert
+
+
+def test_a_quick_figure_runs_over_tls_with_dasks_own_configuration(tmp_path):
+    """A scheduler and a worker on 127.0.0.1 that speak TLS only (a self-signed certificate): the
+    figure's --scheduler tls://... takes its certificates from Dask's configuration (here its
+    environment variables) and runs; without them, one line saying which to set."""
+    from distributed import LocalCluster
+    from distributed.security import Security
+    pems = self_signed(tmp_path)
+    if pems is None:
+        pytest.skip("no openssl to make a certificate")
+    key, cert = map(str, pems)
+    tls = Security(tls_ca_file=cert, tls_scheduler_cert=cert, tls_scheduler_key=key, tls_worker_cert=cert,
+                   tls_worker_key=key, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
+    with LocalCluster(n_workers=2, threads_per_worker=1, protocol="tls://", host="127.0.0.1", security=tls,
+                      dashboard_address=None) as c:
+        address = c.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        fig = [sys.executable, str(ROOT / "experiments" / "fig2_global.py"), "--quick", "--scheduler", address]
+        p = subprocess.run([*fig, "--out", str(tmp_path / "plain")], capture_output=True, text=True, env=ENV,
+                           timeout=120)
+        assert p.returncode == 1 and p.stderr.count("\n") == 1 and "is a TLS address, but Dask's configuration has no " \
+            "distributed.comm.tls.ca-file (DASK_DISTRIBUTED__COMM__TLS__CA_FILE)" in p.stderr, p.stderr
+        env = {**ENV, "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": cert, "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": cert,
+               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": key}
+        p = subprocess.run([*fig, "--out", str(tmp_path / "tls")], capture_output=True, text=True, env=env, timeout=600)
+        assert p.returncode == 0, p.stderr[-2000:]
+    record, _ = results.load_results(tmp_path / "tls", "fig2_global")
+    assert record["config_name"] == "QUICK" and record["jobs"]
+    assert all(j["worker"].startswith("tls://127.0.0.1:") and j["code"] for j in record["jobs"])
