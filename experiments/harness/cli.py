@@ -249,6 +249,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
                 check_matches(results.load_results(out, figure, remake)[0], out, args, name, seed, remake, changes)
             else:
                 check_replace(out, figure, name, seed, args.force)
+                job_cache.JobCache(jobs_folder(out, figure))  # where its finished jobs go: refused before any job
             if args.check:
                 return
             with staging.Stage(out, figure) as stage:
@@ -281,7 +282,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
     except KeyboardInterrupt:
         if stage is not None and stage.state == "committed":  # Ctrl-C came during the renames, which went on
             sys.exit(f"{figure}: interrupted after the save had begun; it was finished: the new results are in {out}")
-        kept = len(job_cache.JobCache(jobs_folder(out, figure))) if not args.plot_only else 0
+        kept = len(job_cache.JobCache(jobs_folder(out, figure), check=False)) if not args.plot_only else 0
         sys.exit(f"{figure}: interrupted; nothing was saved, and the results in {out} are as they were" + (
             f"; {kept} finished job(s) are kept for the same command to reuse" if kept else ""))
     finally:  # a folder this run made and left empty (a refusal, --check, no cluster) is not left behind
