@@ -11,6 +11,7 @@ plain string; it must have the shape of the value it replaces, checked down to e
 - a dict's values are checked against the config's value under the same key (or its first); in a
   tuple of dicts (records of settings, e.g. ablations), against the value under that key in any of
   the config's dicts, and a key none of them has is left to the figure's check_config;
+- a tuple of names, counts or tuples (problems, architectures, seeds) lists each once;
 - a nested config cannot be set.
 
 Then the figure's own check_config(config), if it has one, checks what depends on several settings
@@ -65,6 +66,8 @@ def shaped(old, new, where, signed=True):
         raise ValueError(f"{where} takes {_a(type(old).__name__)} ({_short(old)} in the config), "
                          f"not {_a(type(new).__name__)}")
     if _is_number(old):
+        if isinstance(new, int) and abs(new) >= 2 ** 63:  # beyond what NumPy and a float take
+            raise ValueError(f"{where} is too large ({len(str(abs(new)))} digits); give at most 2**63 - 1")
         if not math.isfinite(new):
             raise ValueError(f"{where} is not a finite number")
         if signed and old > 0 and new <= 0:
@@ -115,9 +118,27 @@ def parse(config, text):
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         value = raw
     try:
-        return name, shaped(getattr(config, name), value, name)
+        value = shaped(getattr(config, name), value, name)
+        check_distinct(value, name)
+        return name, value
     except ValueError as e:
         raise ValueError(f"--set {text!r}: {e}") from None
+
+
+def check_distinct(value, where):
+    """A tuple of names, counts or tuples lists runs (problems, architectures, seeds, samples): each
+    once. (Floats may repeat: budgets per architecture, a range's bounds.)"""
+    if not isinstance(value, tuple) or len({type(x) for x in value}) != 1 or isinstance(value[0], (float, dict)):
+        return
+    seen = set()
+    for x in value:
+        try:
+            hash(x)
+        except TypeError:  # (a tuple holding dicts: its figure checks it)
+            return
+        if x in seen:
+            raise ValueError(f"{where} lists {_short(x)} more than once; give each once")
+        seen.add(x)
 
 
 def changes(config, texts):
