@@ -28,8 +28,8 @@ import time
 
 import numpy as np
 
-from hypernet import algorithms, data, hypernets, optim, samplers
-from experiments.harness import cli, job_cache, results, runner, plotting
+from hypernet import algorithms, checks, data, hypernets, optim, samplers
+from experiments.harness import bounds, cli, job_cache, results, runner, plotting
 from experiments.common.section41 import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
 from experiments.common import verdicts
@@ -102,7 +102,24 @@ def compute(config):
     return metrics, arrays, {"cross_validation": t_cv, "algorithm2": res.seconds}
 
 
+N_WEIGHTS = 7850  # the linear model's weights, 784 x 10 + 10
+F64 = 8  # bytes of a float
+
+
+def check_config(config):
+    """Sizes whose arrays cannot fit in memory, refused before any work with the estimate: the
+    hypernetwork 1 -> hidden -> N_WEIGHTS (its weights, gradient and Adam's two moments), and the
+    dense curve (G weight vectors, and the logits of every evaluated point at each)."""
+    fix = "lower it (--set)"
+    checks.check_count(hidden=config.hidden, samples=config.samples)
+    bounds.check_memory(f"hidden={config.hidden}", 4 * F64 * config.hidden * (N_WEIGHTS + 2), fix)
+    n = config.dense[2] if len(config.dense) == 3 and checks.is_count(config.dense[2]) else 0
+    points = max(config.n_train, config.n_valid, config.n_test)
+    bounds.check_memory(f"dense={config.dense!r}", F64 * n * (N_WEIGHTS + 10 * points), fix)
+
+
 def run(config=PAPER, out=FIGURES):
+    check_config(config)
     t0 = time.perf_counter()
     with runner.open(1) as r:  # one job: in this process, or on a worker of the cluster of --scheduler
         r.submit(compute, config, key=job_cache.key(FIGURE, config), label=FIGURE)
@@ -155,7 +172,7 @@ def claims(record, seeds_record=None):
 
 
 def main(argv=None):
-    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__)
+    cli.main(FIGURE, run, plot, paper=PAPER, quick=QUICK, argv=argv, description=__doc__, check=check_config)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ import numpy as np
 from hypernet import checks, data, hypernets, optim, samplers
 from hypernet.beyond import warmstart
 from experiments.common import per_weight
-from experiments.harness import cli, job_cache, results, runner, plotting
+from experiments.harness import bounds, cli, job_cache, results, runner, plotting
 from experiments.harness.cpu_clock import Clock, final, first_time
 from experiments.common import verdicts
 
@@ -130,6 +130,11 @@ def check_config(config):
     checks.check_count(T=config.unrolled[0], workers=config.workers)
     checks.check_positive(unrolled_inner_step=config.unrolled[1], unrolled_outer_step=config.unrolled[2])
     checks.check_fraction(final_fraction=config.final_fraction)
+    steps = max([K for K, _ in config.warm] + [config.unrolled[0]])  # reverse mode keeps every step
+    bounds.check_memory(f"{steps} unrolled steps (warm, unrolled)", steps * STEP_BYTES, "lower K or T (--set)")
+
+
+STEP_BYTES = 8 * (4 * 7850 + 100 * 785)  # what reverse mode keeps per step: weights, velocity, gradients, a minibatch
 
 
 def run(config=PAPER, out=FIGURES):

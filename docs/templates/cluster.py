@@ -21,12 +21,35 @@ seconds and record its host and CPU model.
    requirements.txt`; it installs this checkout, so the workers import `hypernet` and `experiments`), with
    `data/` in it. The results folder (`--out`, default `figures/` or `runs/`) must be the same path on every
    machine when sweeping seeds (a shared file system): each seed writes its own folder.
-2. One scheduler: `dask scheduler` (it prints its address, `tcp://HOST:8786`).
-3. Workers, one process per core and one thread each: `dask worker tcp://HOST:8786 --nworkers CORES
-   --nthreads 1`. A worker with more threads is refused (two jobs in one process would share its CPU clock).
-4. `bash run_all.sh --scheduler tcp://HOST:8786` (or one script with the same option). The command waits up
+2. One scheduler, listening on a private address only: `dask scheduler --host IP` (it prints its address,
+   `tcp://IP:8786`). Dask sends pickled functions to its workers and runs them: anyone who can reach an open
+   scheduler runs code on every worker, with the workers' rights. Never bind it to a public interface
+   (`dask scheduler` alone listens on all of them); keep it behind a firewall, or use TLS (below).
+3. Workers, bound to their own private address, one process per core and one thread each:
+   `dask worker tcp://IP:8786 --host IP2 --nworkers CORES --nthreads 1`. A worker with more threads is
+   refused (two jobs in one process would share its CPU clock).
+4. `bash run_all.sh --scheduler tcp://IP:8786` (or one script with the same option). The command waits up
    to `--wait-workers` seconds (default {runner.WAIT_S:g}) for the first worker, and checks that the
    scheduler and workers run the same code before sending any job; a mismatch or no worker ends in one line.
+   A worker that joins later is checked by each job before it runs: a job that meets a worker of other code
+   or more threads runs nothing there, and the run ends in one line naming that worker. Each job records in
+   the results (`jobs`) the worker and the code id that computed it.
+
+With TLS, only holders of a certificate the cluster trusts can connect (a CA and certificates of your own;
+`ca.pem` signs `cert.pem` and its key `key.pem` here):
+
+```
+dask scheduler --host IP --protocol tls --tls-ca-file ca.pem --tls-cert cert.pem --tls-key key.pem
+dask worker tls://IP:8786 --host IP2 --nworkers CORES --nthreads 1 --tls-ca-file ca.pem --tls-cert cert.pem --tls-key key.pem
+export DASK_DISTRIBUTED__COMM__TLS__CA_FILE=ca.pem DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT=cert.pem \
+       DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY=key.pem DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION=True
+bash run_all.sh --scheduler tls://IP:8786
+```
+
+The command takes its certificates from Dask's own configuration (`distributed.comm.tls.ca-file`,
+`.client.cert`, `.client.key` in `~/.config/dask/*.yaml`, or the variables above); a `tls://` address
+without them ends in one line naming what to set (`tests/harness/test_cluster.py` runs a QUICK figure over
+TLS with a self-signed certificate on 127.0.0.1).
 
 Finished jobs are kept in the results folder (`.<figure>.jobs/`, keyed by settings and commit) until the
 figure is saved: a run killed mid-way and started again recomputes only what is missing."""

@@ -169,19 +169,27 @@ def parser(figure, paper, description):
 
 def check_replace(out, figure, name, seed, force):
     """Refuse, before computing, to replace a saved PAPER result with a run of another config or
-    seed, or a results file that cannot be read (it may have been one), unless --force."""
+    seed, or a results file that cannot be read (it may have been one), unless --force. The one rule
+    for a figure's results and a seed sweep's summary <out>/seeds_<figure>.json alike (seed: the
+    list of seeds of a sweep; a PAPER sweep at a fraction of the budgets, "PAPER, budgets x F", is
+    a PAPER result too, replaced by a sweep of the same seeds at that fraction or at full budgets)."""
     path = Path(out) / f"{figure}.json"
     if force or not path.exists():
         return
+    sweep = isinstance(seed, (list, tuple))
     try:
         old = json.loads(path.read_text())
-        old_name, old_seed = old["config_name"], old["config"]["seed"]
-    except (OSError, ValueError, KeyError, TypeError):
+        old_name, old_seed = old["config_name"], (list(old["seeds"]) if sweep else old["config"]["seed"])
+        old_name.startswith("PAPER")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise staging.OutputError(f"{path} is not a readable results file, so what it held (a PAPER result?) is unknown; "
-                                "restore or remove it, or add --force to replace it") from None
-    if old_name == "PAPER" and (name, seed) != ("PAPER", old_seed):
-        raise staging.OutputError(f"{path} holds a PAPER result (seed {old_seed}); refusing to replace it with a {name} "
-                                f"run (seed {seed}); choose another --out, or add --force")
+                                  "restore or remove it, or add --force to replace it") from None
+    seed = list(seed) if sweep else seed
+    if old_name.startswith("PAPER") and not (seed == old_seed and name in ("PAPER", old_name)):
+        what = "seeds " + " ".join(map(str, seed)) if sweep else f"seed {seed}"
+        held = f"a {old_name} sweep (seeds {' '.join(map(str, old_seed))})" if sweep else f"a PAPER result (seed {old_seed})"
+        raise staging.OutputError(f"{path} holds {held}; refusing to replace it with a {name} "
+                                  f"{'sweep' if sweep else 'run'} ({what}); choose another --out, or add --force")
 
 
 def command(figure, args):
@@ -241,6 +249,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
                 check_matches(results.load_results(out, figure, remake)[0], out, args, name, seed, remake, changes)
             else:
                 check_replace(out, figure, name, seed, args.force)
+                job_cache.JobCache(jobs_folder(out, figure))  # where its finished jobs go: refused before any job
             if args.check:
                 return
             provenance.start_state(), provenance.code_id()  # the code of this run, read before it starts
@@ -274,7 +283,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
     except KeyboardInterrupt:
         if stage is not None and stage.state == "committed":  # Ctrl-C came during the renames, which went on
             sys.exit(f"{figure}: interrupted after the save had begun; it was finished: the new results are in {out}")
-        kept = len(job_cache.JobCache(jobs_folder(out, figure))) if not args.plot_only else 0
+        kept = len(job_cache.JobCache(jobs_folder(out, figure), check=False)) if not args.plot_only else 0
         sys.exit(f"{figure}: interrupted; nothing was saved, and the results in {out} are as they were" + (
             f"; {kept} finished job(s) are kept for the same command to reuse" if kept else ""))
     finally:  # a folder this run made and left empty (a refusal, --check, no cluster) is not left behind

@@ -8,7 +8,10 @@ plain string; it must have the shape of the value it replaces, checked down to e
 - a tuple of one kind of element (sizes, step sizes, names) may change its length, each element
   checked against the config's first; a tuple of mixed kinds (a grid (low, high, count), a schedule
   (T, lr, momentum)) keeps its length, each position checked against the config's;
-- a dict's values are checked against the config's value under the same key (or its first);
+- a dict's values are checked against the config's value under the same key (or its first); in a
+  tuple of dicts (records of settings, e.g. ablations), against the value under that key in any of
+  the config's dicts, and a key none of them has is left to the figure's check_config;
+- a tuple of names, counts or tuples (problems, architectures, seeds) lists each once;
 - a nested config cannot be set.
 
 Then the figure's own check_config(config), if it has one, checks what depends on several settings
@@ -63,6 +66,8 @@ def shaped(old, new, where, signed=True):
         raise ValueError(f"{where} takes {_a(type(old).__name__)} ({_short(old)} in the config), "
                          f"not {_a(type(new).__name__)}")
     if _is_number(old):
+        if isinstance(new, int) and abs(new) >= 2 ** 63:  # beyond what NumPy and a float take
+            raise ValueError(f"{where} is too large ({len(str(abs(new)))} digits); give at most 2**63 - 1")
         if not math.isfinite(new):
             raise ValueError(f"{where} is not a finite number")
         if signed and old > 0 and new <= 0:
@@ -73,11 +78,26 @@ def shaped(old, new, where, signed=True):
                 raise ValueError(f"{where} takes {len(old)} elements, as {_short(old)} in the config; got {len(new)}")
             return tuple(shaped(o, n, f"{where}[{i}]", signed=not isinstance(o, float))
                          for i, (o, n) in enumerate(zip(old, new)))
+        if isinstance(old[0], dict):  # records of settings, e.g. ablations ({'tangent': True}, {'sigma': 0.3})
+            return tuple(_record(old, n, f"{where}[{i}]") for i, n in enumerate(new))
         return tuple(shaped(old[0], n, f"{where}[{i}]") for i, n in enumerate(new))
     if isinstance(old, dict) and old:
-        first = next(iter(old.values()))
+        first = next(iter(old.values()))  # a map of one kind of value (budgets by problem): a new key like the first
         return {k: shaped(old.get(k, first), v, f"{where}[{k!r}]") for k, v in new.items()}
     return new
+
+
+def _record(olds, new, where):
+    """A dict of settings in a tuple of such dicts: each value checked against the value under its
+    own key in the config's dicts (the first that has it); a key none has is left to the figure's
+    check_config, which knows which settings may be changed."""
+    if not isinstance(new, dict):
+        raise ValueError(f"{where} takes a dict ({_short(olds[0])} in the config), not {_a(type(new).__name__)}")
+    known = {}
+    for d in olds:
+        for k, v in d.items():
+            known.setdefault(k, v)
+    return {k: shaped(known[k], v, f"{where}[{k!r}]") if k in known else v for k, v in new.items()}
 
 
 def parse(config, text):
@@ -98,9 +118,27 @@ def parse(config, text):
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         value = raw
     try:
-        return name, shaped(getattr(config, name), value, name)
+        value = shaped(getattr(config, name), value, name)
+        check_distinct(value, name)
+        return name, value
     except ValueError as e:
         raise ValueError(f"--set {text!r}: {e}") from None
+
+
+def check_distinct(value, where):
+    """A tuple of names, counts or tuples lists runs (problems, architectures, seeds, samples): each
+    once. (Floats may repeat: budgets per architecture, a range's bounds.)"""
+    if not isinstance(value, tuple) or len({type(x) for x in value}) != 1 or isinstance(value[0], (float, dict)):
+        return
+    seen = set()
+    for x in value:
+        try:
+            hash(x)
+        except TypeError:  # (a tuple holding dicts: its figure checks it)
+            return
+        if x in seen:
+            raise ValueError(f"{where} lists {_short(x)} more than once; give each once")
+        seen.add(x)
 
 
 def changes(config, texts):

@@ -7,6 +7,12 @@ scheduler and every worker running this checkout's code (the same git commit and
 changes, experiments/harness/provenance.code_id: a job is computed by the code it is keyed by); one thread per
 worker process (a job sets process-wide state, its BLAS threads and heap, and a time-budgeted job
 needs a core of its own to be comparable). Workers load data/ from their own checkout.
+
+A worker may join after that check (or be restarted from another checkout), so every job checks
+the worker it runs on again, just before it runs (CHECKED_CALL): its code id and its thread count
+against this process's. A job on a worker of other code or threads comes back unrun, and the run
+ends in one line naming the worker (WrongWorker); each job that ran records in its "where" the
+worker's address and code id.
 """
 import ctypes
 import dataclasses
@@ -26,6 +32,14 @@ PROBE_S = 5.0  # how long a scheduler has to answer the first connection
 # with a string, so that the check itself unpickles on any scheduler or worker.
 CODE_ID = ("__import__('importlib.util').util.find_spec('experiments.harness') is not None and "
            "__import__('experiments.harness.provenance').harness.provenance.code_id() or None")
+# A job as it runs on a worker, checked first: the worker's address, host, threads and code id, then
+# fn(*args) only when (code id, threads) == expect; else {WRONG: the worker's identity}, unrun. Like
+# CODE_ID an eval of a string, so that the check runs the same on a worker of any version of this code.
+WRONG = "__wrong_worker__"
+WORKER_ID = ("(__import__('distributed').get_worker().address, __import__('socket').gethostname(), "
+             f"__import__('distributed').get_worker().state.nthreads, ({CODE_ID}))")
+CHECKED_CALL = (f"(lambda me: (lambda done: (done.where.update(worker=me[0], code=me[3]), done)[1])(fn(*args)) "
+                f"if (me[3], me[2]) == expect else {{{WRONG!r}: me}})({WORKER_ID})")
 
 
 class ClusterError(RuntimeError):
@@ -37,7 +51,7 @@ def connect(address, wait_s=jobs.WAIT_S):
     from distributed import Client
     probe(address)
     try:
-        client = Client(address, timeout=f"{CONNECT_S}s")
+        client = Client(address, timeout=f"{CONNECT_S}s", security=security())
     except (OSError, TimeoutError, ValueError, TypeError) as e:
         raise ClusterError(f"cannot reach a Dask scheduler at {address!r} ({jobs.error_line(e)})") from None
     try:
@@ -58,8 +72,11 @@ def probe(address, timeout=PROBE_S):
     import threading
     from distributed.comm import connect as dask_connect
 
+    check_tls(address)
+    tls = security().get_connection_args("client")  # Dask's own TLS configuration, as the Client's
+
     async def handshake():
-        comm = await asyncio.wait_for(dask_connect(address, timeout=timeout), timeout + 0.5)
+        comm = await asyncio.wait_for(dask_connect(address, timeout=timeout, **tls), timeout + 0.5)
         await comm.close()
 
     outcome = []
@@ -81,6 +98,26 @@ def probe(address, timeout=PROBE_S):
     else:
         why = jobs.error_line(outcome[0])
     raise ClusterError(f"cannot reach a Dask scheduler at {address!r} ({why})")
+
+
+def security():
+    """distributed's Security from Dask's configuration (distributed.comm.tls.*, or the variables
+    DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT, ..._CLIENT__KEY): what the Client uses."""
+    from distributed.security import Security
+    return Security()
+
+
+def check_tls(address):
+    """A tls:// address needs the client's certificates in Dask's configuration: one line if not."""
+    if not address.startswith("tls://"):
+        return
+    import dask
+    need = {"distributed.comm.tls.ca-file": "CA_FILE", "distributed.comm.tls.client.cert": "CLIENT__CERT"}
+    missing = [f"{key} (DASK_DISTRIBUTED__COMM__TLS__{var})" for key, var in need.items() if not dask.config.get(key, None)]
+    if missing:
+        raise ClusterError(f"--scheduler {address} is a TLS address, but Dask's configuration has no {' and no '.join(missing)}; "
+                           "set them (and distributed.comm.tls.client.key if the key is a file of its own) to the "
+                           "certificates the scheduler and workers trust")
 
 
 def check(client, address, wait_s):
@@ -144,6 +181,23 @@ def run_on_worker(fn, *args):
     return jobs.call(fn, *args)
 
 
+class WrongWorker(ClusterError):
+    """A job met a worker of other code, or of more threads, than the run was checked for."""
+
+
+def wrong_worker(me, code, scheduler):
+    """The one line of a job that met the worker `me` = (address, host, threads, code id)."""
+    address, host, threads, theirs = me
+    if theirs != code:
+        what = "cannot import this repository's code" if theirs is None else f"runs code {theirs[:12]}"
+        fix = "stop it, and (re)start workers in a checkout of the same commit (package installed or PYTHONPATH=.)"
+    else:
+        what, fix = f"has {threads} threads", "stop it, and start workers with --nthreads 1 (one job per process and core)"
+    return WrongWorker(f"worker {address} (host {host}) of {scheduler}, which joined after the start, {what}; this "
+                       f"checkout is {code[:12]} with 1 thread per worker: no job ran there; {fix}; the jobs that "
+                       "finished are kept: run the same command again to go on from them")
+
+
 class Cluster(jobs.Runner):
     """Jobs as futures of `client`; a job that takes another's result gets that job's future.
     inside: this runs as a job on a worker of the cluster (a seed of a sweep); while it waits for
@@ -153,11 +207,13 @@ class Cluster(jobs.Runner):
         from distributed import as_completed
         super().__init__(cache)
         self.client, self._futures, self._done, self.inside = client, {}, as_completed(), inside
+        self.code = provenance.code_id()  # what every worker was checked for at connect
 
     def _start(self, job):
         args = [(a.result if a.done else a.future) if isinstance(a, jobs.Job) else importable(a) for a in job.args]
-        job.future = self.client.submit(run_on_worker, importable(job.fn), *args, priority=job.priority,
-                                        pure=False, key=f"{job.label}-{uuid.uuid4().hex[:8]}")
+        job.future = self.client.submit(eval, CHECKED_CALL, {"expect": (self.code, 1), "fn": run_on_worker,
+                                                             "args": [importable(job.fn), *args]},
+                                        priority=job.priority, pure=False, key=f"{job.label}-{uuid.uuid4().hex[:8]}")
         self._futures[job.future] = job
         self._done.add(job.future)
 
@@ -180,6 +236,8 @@ class Cluster(jobs.Runner):
         except CancelledError as e:  # not the job's error: the cluster lost it (scheduler gone, ...)
             raise ClusterError(f"the cluster lost job {job.label} ({jobs.error_line(e)}); the jobs that finished are kept: "
                                "run the same command again to go on from them") from None
+        if isinstance(done, dict) and WRONG in done:
+            raise wrong_worker(done[WRONG], self.code, self.client.scheduler.address)
         job.finish(done.result, done.where)
         return [job]
 

@@ -5,15 +5,22 @@ A job's key is what it computes: the settings the figure names it by (its config
 as JSON) and the code that computes it, `provenance.code_id()`: the git commit of the checkout, plus a hash of
 hypernet/ and experiments/ when they have uncommitted changes. Any change of the code, committed or
 not, therefore makes every job new; nothing is bumped by hand. The code id is read once, when a
-run starts (the checkout may move on while a long run goes on). Each finished job is one file
+run starts (the checkout may move on while a long run goes on). The versions of Python and of the
+libraries that compute (DEPENDENCIES) are in the key too: another NumPy, another job. Each finished job is one file
 <dir>/<sha256 of the key>.pkl written atomically, holding the key, the result and where it ran.
 The folder of a figure's run is <out>/.<figure>.jobs/ (experiments/harness/cli.py): the figure's lock
 (staging.FigureLock) keeps two runs out of it, and the command line removes it only once the
-figure's results are saved.
+figure's results are saved. A cache folder that is a file, a dangling symlink or not writable is
+refused when the cache is opened, before the first job; a job file that does not unpickle to an
+entry of this cache is a job to run again.
 """
+import functools
 import hashlib
+import os
 import pickle
+import platform
 import shutil
+from importlib import metadata
 from pathlib import Path
 
 from . import staging
@@ -43,17 +50,45 @@ def code_metrics():
     return {"job_commits": [code_id()]}
 
 
-class JobCache:
-    """get(key) -> (result, where) or None; put(key, result, where); clear()."""
+DEPENDENCIES = ("numpy", "autograd", "scipy", "scikit-learn", "optuna")  # what computes a job beside our code
 
-    def __init__(self, folder, code=None):
+
+@functools.lru_cache(maxsize=None)
+def dependency_versions():
+    """{"python": version, library: version or None} of DEPENDENCIES, for the key."""
+    def version(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+    return {"python": platform.python_version(), **{name: version(name) for name in DEPENDENCIES}}
+
+
+class JobCache:
+    """get(key) -> (result, where) or None; put(key, result, where); clear(). Opening one checks
+    its folder (staging.OutputError, one line)."""
+
+    def __init__(self, folder, code=None, check=True):
         self.dir, self.code = Path(folder), code or code_id()
+        if check:
+            self.check()
+
+    def check(self):
+        """The folder is a writable folder, or nothing yet (its parent then must be writable)."""
+        d = self.dir
+        if os.path.lexists(d) and not d.is_dir():
+            what = "a dangling symlink" if d.is_symlink() and not d.exists() else "a file"
+            raise staging.OutputError(f"{d} is {what}, where the finished jobs of the run are kept in a folder; "
+                                      "remove it and run again")
+        if d.is_dir() and not os.access(d, os.W_OK | os.X_OK):
+            raise staging.OutputError(f"{d} (the finished jobs of the run) cannot be written; make it writable "
+                                      "or remove it, and run again")
 
     def _path(self, text):
         return self.dir / (hashlib.sha256(text.encode()).hexdigest()[:32] + ".pkl")
 
     def _text(self, key):
-        return canonical([self.code, key])
+        return canonical([self.code, dependency_versions(), key])
 
     def get(self, key):
         text = self._text(key)
@@ -63,7 +98,9 @@ class JobCache:
             return None
         except Exception:  # damaged (e.g. a disk that filled up): a job to run again
             return None
-        return (entry["result"], entry["where"]) if entry.get("key") == text else None
+        if not isinstance(entry, dict) or entry.get("key") != text or not {"result", "where"} <= set(entry):
+            return None  # not an entry of this cache (a list, an int, another key): a job to run again
+        return entry["result"], entry["where"]
 
     def put(self, key, result, where):
         text = self._text(key)

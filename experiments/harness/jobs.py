@@ -11,9 +11,11 @@ import platform
 import socket
 import time
 
+from .provenance import code_id
+
 WAIT_S = 60.0  # default of --wait-workers: seconds to wait for the first worker of a cluster
 # The jobs that finished since the last take_log() ({"label", "reused", "host", "cpu", "pid",
-# "wall_s"}): per thread, as the seeds of a sweep on a Dask worker run their figures in threads of
+# "wall_s", "code": the code id that computed it, and on a Dask worker "worker": its address}): per thread, as the seeds of a sweep on a Dask worker run their figures in threads of
 # one process.
 _LOG = contextvars.ContextVar("log", default=None)
 
@@ -64,7 +66,7 @@ def call(fn, *args):
         t0 = time.perf_counter()
         out = fn(*args)
     return Done(out, {"host": socket.gethostname(), "cpu": cpu_model(), "pid": os.getpid(),
-                      "wall_s": time.perf_counter() - t0})
+                      "wall_s": time.perf_counter() - t0, "code": code_id()})
 
 
 class Runner:

@@ -21,12 +21,13 @@ computed too (its cached result may have come from another input). Higher priori
 equal priorities start in the order they were submitted.
 """
 import contextlib
+import os
 import contextvars
 import heapq
 import sys
 from concurrent.futures import FIRST_COMPLETED, wait
 
-from . import local_pool
+from . import bounds, local_pool
 from .jobs import WAIT_S, Done, Job, Runner, job_log, call, take_log  # noqa: F401  (the runner's API)
 
 # What `session` chose ({"client": of a checked Dask cluster or None, "cache"}): per thread, as the
@@ -63,7 +64,7 @@ class Local(Runner):
             job.finish(done.result, done.where)
             return [job]
         if self._pool is None:
-            self._pool = local_pool.pool(self.workers)
+            self._pool = local_pool.pool(bounds.processes(self.workers, os.cpu_count() or 1))  # no more than cores
         while len(self._running) < self.workers and (job := self._ready()) is not None:
             self._running[self._pool.submit(call, job.fn, *job.inputs())] = job
         finished = []

@@ -120,12 +120,13 @@ def seed_folder(out, figure, seed):
 
 
 # ---- one seed: the job ------------------------------------------------------------------------------
-def run_seed(figure, quick, seed, folder, overrides=None, parent=None):
+def run_seed(figure, quick, seed, folder, overrides=None, parent=None, force=False):
     """Run the figure with this seed into `folder` (under its lock, staged, as the figure's command
     line does); never raises. Returns {"seed", "ok", "record" or "error", "time_s", "where"}.
     Imports the figure by name here, in the worker, so that the job pickles as a reference.
     parent: the pid of the sweep, when this runs in a local worker process of it: the worker then
-    dies with the sweep (and the figure's own workers with it, experiments/harness/local_pool.py)."""
+    dies with the sweep (and the figure's own workers with it, experiments/harness/local_pool.py).
+    force: replace a PAPER result in `folder` with this run's (check_seed_replace)."""
     t0 = time.perf_counter()
     if parent is not None and parent != os.getpid():
         local_pool.die_with_parent(parent)
@@ -139,6 +140,7 @@ def run_seed(figure, quick, seed, folder, overrides=None, parent=None):
         staging.check_folder(folder, figure)
         with staging.FigureLock(folder, figure), threadpool_limits(threads), thread_env(threads):
             staging.recover(folder, figure)
+            check_seed_replace(folder, figure, results.config_name(config, module.PAPER, module.QUICK), seed, force)
             cache = job_cache.JobCache(cli.jobs_folder(folder, figure))  # the seed's own finished jobs
             with staging.Stage(folder, figure) as stage, open(folder / f"{figure}.log", "w") as log, \
                     contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), \
@@ -172,6 +174,20 @@ def thread_env(threads):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def check_seed_replace(folder, figure, name, seed, force):
+    """The figure scripts' rule (cli.check_replace) for a seed's folder: a PAPER result there is replaced
+    only by a PAPER run of the same seed, or with --force, except in the per-seed folders of the
+    committed summaries (runs/seeds/), where --force does not apply."""
+    committed = Path(os.path.realpath(folder)).parent.parent == Path(os.path.realpath(FIGURES_SEEDS))
+    try:
+        cli.check_replace(folder, figure, name, seed, force and not committed)
+    except staging.OutputError as e:
+        if committed and force:
+            raise staging.OutputError(f"{e} (--force does not apply in {FIGURES_SEEDS}: the committed summaries in "
+                                      "figures/ point to these folders)") from None
+        raise
 
 
 def seed_key(figure, config):
@@ -226,11 +242,12 @@ def summarise(figure, config_name, base_config, seeds, records, failed, *, wall_
 
 # ---- the sweep --------------------------------------------------------------------------------------
 def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, overrides=None, log=print,
-          wait_s=runner.WAIT_S, fraction=None):
+          wait_s=runner.WAIT_S, fraction=None, force=False):
     """Run `figure` once per seed (skipping those already done) and write <out>/seeds_<figure>.json.
     Returns the summary dict. overrides (--set): fields of the config to change for every seed (default
     folder runs/custom_<hash>_seeds/ unless the result is PAPER);
-    fraction: every time budget times this (--budget-fraction)."""
+    fraction: every time budget times this (--budget-fraction); force: replace PAPER results (a seed's
+    or the summary) with this sweep's (--force; never in figures/ nor runs/seeds/)."""
     if figure not in figure_names():
         raise ValueError(f"unknown figure {figure!r}; choose one of {', '.join(figure_names())}")
     if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= checks.MAX_SEED
@@ -277,7 +294,7 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
         with contextlib.ExitStack() as stack:
             client = None if scheduler is None else stack.enter_context(connect(scheduler, wait_s))
             return _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log,
-                          budget)
+                          budget, force)
     finally:  # a folder this sweep made and left empty (no cluster, say) is not left behind
         staging.remove_if_left_empty(out, made)
 
@@ -314,11 +331,21 @@ def connect(scheduler, wait_s=runner.WAIT_S):
 PROBE_S = dask_cluster.PROBE_S
 
 
-def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log, budget):
+def check_replaces(figure, seeds, module, quick, overrides, config_name, out, folders, force):
+    """Before any seed runs: neither the summary nor a seed's folder holds a PAPER result that this
+    sweep may not replace (cli.check_replace, the figure scripts' rule)."""
+    cli.check_replace(out, f"seeds_{figure}", config_name, list(seeds), force and not results.is_committed(out))
+    for s in seeds:
+        config = make_config(module, quick, s, overrides)
+        check_seed_replace(folders[s], figure, results.config_name(config, module.PAPER, module.QUICK), s, force)
+
+
+def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, client, overrides, log, budget, force):
     folders = {s: seed_folder(out, figure, s) for s in seeds}
     t0 = time.perf_counter()
     cache = job_cache.JobCache(cli.jobs_folder(out, f"seeds_{figure}"))
     with staging.FigureLock(out, f"seeds_{figure}"):
+        check_replaces(figure, seeds, module, quick, overrides, config_name, out, folders, force)
         records, failed, reused, ran_on = {}, {}, set(), {}
         for s in seeds:
             record = kept(cache, figure, make_config(module, quick, s, overrides), folders[s])
@@ -333,7 +360,7 @@ def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, cl
                 + (f", {jobs} at a time" if jobs else "") + f" ({cores} core(s) each)")
         done = 0
         try:
-            for r in _map_jobs(figure, quick, todo, folders, overrides, jobs, client):
+            for r in _map_jobs(figure, quick, todo, folders, overrides, jobs, client, force):
                 done += 1
                 s = r["seed"]
                 ran_on[s] = r["where"]
@@ -361,7 +388,7 @@ def _sweep(figure, seeds, module, base, config_name, quick, out, jobs, cores, cl
     return summary
 
 
-def _map_jobs(figure, quick, seeds, folders, overrides, jobs, client):
+def _map_jobs(figure, quick, seeds, folders, overrides, jobs, client, force=False):
     """Yield run_seed's result of every seed as it finishes, `jobs` seeds at once (None: all), as
     jobs of experiments/harness/runner.py: local worker processes, or the cluster of `client`."""
     if not seeds:
@@ -371,7 +398,7 @@ def _map_jobs(figure, quick, seeds, folders, overrides, jobs, client):
     with (runner.Local(jobs) if client is None else dask_cluster.Cluster(client)) as r:
         def submit():
             s = todo.pop(0)
-            r.submit(this.run_seed, figure, quick, s, str(folders[s]), overrides, label=f"{figure}_seed{s}")
+            r.submit(this.run_seed, figure, quick, s, str(folders[s]), overrides, None, force, label=f"{figure}_seed{s}")
         for _ in range(min(jobs or len(todo), len(todo))):
             submit()
         for job in r.as_completed():
@@ -395,6 +422,8 @@ def parser():
     p.add_argument("--seeds", type=cli.seed_type, nargs="+", required=True, metavar="N",
                    help="the seeds, non-negative integers, each once")
     p.add_argument("--quick", action="store_true", help="the small QUICK config of the figure")
+    p.add_argument("--force", action="store_true", help="replace PAPER results (a seed's, the summary) with this "
+                   "sweep's (never in figures/ nor in runs/seeds/, the folders of the committed summaries)")
     p.add_argument("--jobs", type=cli.int_type(1), default=None, metavar="N",
                    help="seeds run at once (default: locally cores // cores per job, where a job of fig4_local, fig7_hpo, "
                         "fig5_many or fig6_gp takes 2 cores and the others 1; on a cluster, all)")
@@ -443,7 +472,7 @@ def main(argv=None):
     try:
         summary = sweep(args.figure, args.seeds, quick=args.quick, out=args.out, jobs=args.jobs,
                         scheduler=scheduler, overrides=overrides, log=lambda line: print(line, flush=True),
-                        wait_s=wait_s, fraction=args.budget_fraction)
+                        wait_s=wait_s, fraction=args.budget_fraction, force=args.force)
     except (staging.OutputError, SweepError, results.CommittedError, dask_cluster.ClusterError) as e:  # a bad or committed
         sys.exit(f"experiments.harness.seeds: error: {e}")     # --out, a busy sweep, no cluster, too many jobs
     except (OSError, ValueError) as e:

@@ -120,3 +120,132 @@ def test_workers_of_other_code_or_with_more_threads_are_refused(cluster, monkeyp
     with LocalCluster(n_workers=1, threads_per_worker=2, host="127.0.0.1", dashboard_address=None) as two:
         with pytest.raises(dask_cluster.ClusterError, match="has 2 threads; start workers with --nthreads 1"):
             dask_cluster.connect(two.scheduler_address, 5)
+
+
+@pytest.fixture
+def scheduler():
+    """A scheduler on 127.0.0.1 without workers, and a way to start and stop worker processes."""
+    from distributed import LocalCluster
+    started = []
+
+    def worker(cwd, pythonpath, nthreads=1):
+        env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+        p = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", c.scheduler_address, "--nthreads",
+                              str(nthreads), "--host", "127.0.0.1", "--no-dashboard"], cwd=cwd, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(p)
+        return p
+
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as c:
+        yield c.scheduler_address, worker
+        for p in started:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(30)
+
+
+def only_worker(client, before):
+    """Wait until exactly one worker, not among `before`, is connected; its address."""
+    import time
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workers = set(client.scheduler_info(n_workers=-1)["workers"])
+        if len(workers) == 1 and not workers & before:
+            return workers.pop()
+        time.sleep(0.2)
+    raise AssertionError(f"no new worker alone: {workers}")
+
+
+def test_a_worker_that_joins_after_the_start_is_checked_by_every_job(scheduler, tmp_path, monkeypatch):
+    """A worker of this checkout passes the check at connect; then it leaves and a worker of an
+    older clone with an uncommitted change joins: the next job does not run there, and the run
+    ends in one line naming that worker. A worker of 2 threads joining later is refused the same
+    way. Each job that ran records the worker and the code id that computed it."""
+    address, worker = scheduler
+    good = worker(ROOT, ROOT)
+    client = dask_cluster.connect(address, 60)
+    try:
+        mine = dask_cluster.provenance.code_id()
+        with dask_cluster.Cluster(client) as r:
+            r.submit(len, "abc")
+            (job,) = list(r.as_completed())
+        first = only_worker(client, set())
+        assert job.result == 3 and job.where["worker"] == first and job.where["code"] == mine
+
+        clone = tmp_path / "old"  # an older clone (this commit) with an edit nobody committed
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=120)
+        optim = clone / "hypernet" / "optim.py"
+        optim.write_text(optim.read_text() + "\nEPS_EDITED = 1e-7\n")
+        good.terminate()
+        good.wait(30)
+        old = worker(clone, clone)
+        late = only_worker(client, {first})
+        with pytest.raises(dask_cluster.WrongWorker) as e, dask_cluster.Cluster(client) as r:
+            r.submit(len, "abc")
+            list(r.as_completed())
+        msg = str(e.value)
+        assert msg.startswith(f"worker {late} (host {socket.gethostname()}) of {address}, which joined after the start, "
+                              "runs code ") and f"this checkout is {mine[:12]}" in msg and "no job ran there" in msg
+        assert "\n" not in msg
+
+        # the command line: the run ends in that one line (the check at connect passed before it joined)
+        from experiments import fig4_local
+        monkeypatch.setattr(dask_cluster, "check", lambda *a: None)
+        with pytest.raises(SystemExit) as e:
+            fig4_local.main(["--quick", "--scheduler", address, "--out", str(tmp_path / "out")])
+        assert str(e.value).startswith(f"fig4_local: error: worker {late} (host ") and "\n" not in str(e.value)
+        assert not (tmp_path / "out" / "fig4_local.json").exists()
+        monkeypatch.undo()
+
+        old.terminate()  # then a worker of this code, but of 2 threads
+        old.wait(30)
+        worker(ROOT, ROOT, nthreads=2)
+        two = only_worker(client, {first, late})
+        with pytest.raises(dask_cluster.WrongWorker, match=f"worker {two} .* has 2 threads; .*--nthreads 1"), \
+                dask_cluster.Cluster(client) as r:
+            r.submit(len, "abc")
+            list(r.as_completed())
+    finally:
+        client.close()
+
+
+def self_signed(folder):
+    """A key and a self-signed certificate for 127.0.0.1 (openssl), in PEM files; None without openssl."""
+    import shutil
+    if shutil.which("openssl") is None:
+        return None
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return key, cert
+
+
+def test_a_quick_figure_runs_over_tls_with_dasks_own_configuration(tmp_path):
+    """A scheduler and a worker on 127.0.0.1 that speak TLS only (a self-signed certificate): the
+    figure's --scheduler tls://... takes its certificates from Dask's configuration (here its
+    environment variables) and runs; without them, one line saying which to set."""
+    from distributed import LocalCluster
+    from distributed.security import Security
+    pems = self_signed(tmp_path)
+    if pems is None:
+        pytest.skip("no openssl to make a certificate")
+    key, cert = map(str, pems)
+    tls = Security(tls_ca_file=cert, tls_scheduler_cert=cert, tls_scheduler_key=key, tls_worker_cert=cert,
+                   tls_worker_key=key, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
+    with LocalCluster(n_workers=2, threads_per_worker=1, protocol="tls://", host="127.0.0.1", security=tls,
+                      dashboard_address=None) as c:
+        address = c.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        fig = [sys.executable, str(ROOT / "experiments" / "fig2_global.py"), "--quick", "--scheduler", address]
+        p = subprocess.run([*fig, "--out", str(tmp_path / "plain")], capture_output=True, text=True, env=ENV,
+                           timeout=120)
+        assert p.returncode == 1 and p.stderr.count("\n") == 1 and "is a TLS address, but Dask's configuration has no " \
+            "distributed.comm.tls.ca-file (DASK_DISTRIBUTED__COMM__TLS__CA_FILE)" in p.stderr, p.stderr
+        env = {**ENV, "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": cert, "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": cert,
+               "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": key}
+        p = subprocess.run([*fig, "--out", str(tmp_path / "tls")], capture_output=True, text=True, env=env, timeout=600)
+        assert p.returncode == 0, p.stderr[-2000:]
+    record, _ = results.load_results(tmp_path / "tls", "fig2_global")
+    assert record["config_name"] == "QUICK" and record["jobs"]
+    assert all(j["worker"].startswith("tls://127.0.0.1:") and j["code"] for j in record["jobs"])

@@ -122,3 +122,53 @@ def test_predicted_wall_time_places_jobs_as_the_runner_starts_them(tmp_path):
     table = predict_wall.predict(tmp_path, [1, 2])
     assert table["fig5_many"] == [31.0, 16.0, 15.0]  # any N: hyper 10 s then its grid 5 s
     assert table["fig7_hpo"] == [17.0, 9.0, 8.0]
+
+
+def test_a_job_file_that_is_no_entry_of_the_cache_is_run_again(tmp_path, monkeypatch):
+    """A job file that unpickles to a list, an int, a dict without the result, or that holds another
+    key, is a job to compute again (no AttributeError); another NumPy (any dependency's version)
+    keys other jobs."""
+    import pickle
+    cache = job_cache.JobCache(tmp_path / "jobs")
+    cache.put("k", 42, {"host": "h"})
+    assert cache.get("k") == (42, {"host": "h"})
+    path = cache._path(cache._text("k"))
+    for junk in ([1, 2], 5, None, {"key": cache._text("k")}, {"key": "other", "result": 1, "where": {}}):
+        path.write_bytes(pickle.dumps(junk))
+        assert cache.get("k") is None, junk
+    cache.put("k", 42, {"host": "h"})
+    real = job_cache.dependency_versions()
+    monkeypatch.setattr(job_cache, "dependency_versions", lambda: {**real, "numpy": "0.1"})
+    assert cache.get("k") is None
+    monkeypatch.undo()
+    assert cache.get("k") == (42, {"host": "h"}) and job_cache.dependency_versions()["numpy"] == np_version()
+
+
+def np_version():
+    import numpy
+    return numpy.__version__
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling symlink", "read-only"])
+def test_a_jobs_folder_that_cannot_hold_jobs_is_refused_before_the_first(tmp_path, kind, monkeypatch):
+    folder, ran = tmp_path / ".tiny.jobs", []
+    if kind == "file":
+        folder.write_text("not a folder")
+    elif kind == "dangling symlink":
+        folder.symlink_to(tmp_path / "gone")
+    else:
+        folder.mkdir()
+        folder.chmod(0o500)
+        if os.access(folder, os.W_OK):
+            pytest.skip("this user writes into read-only folders (root)")
+
+    def run(config, out):
+        ran.append(1)
+        return run_with_a_job(config, out)
+    for flags in (["--check"], []):
+        with pytest.raises(SystemExit) as e:
+            cli.main("tiny", run, tiny.plot, paper=tiny.PAPER, quick=tiny.QUICK, argv=["--out", str(tmp_path), *flags])
+        assert str(e.value).startswith(f"tiny: error: {folder} ") and "\n" not in str(e.value), str(e.value)
+    assert not ran and not (tmp_path / "tiny.json").exists()
+    assert ("a dangling symlink" if kind == "dangling symlink" else "a file" if kind == "file" else
+            "cannot be written") in str(e.value)

@@ -320,3 +320,45 @@ def test_a_killed_sweep_leaves_no_process_and_a_rerun_resumes(tmp_path, sig):
     assert rerun.returncode == 0 and "another process" not in rerun.stdout + rerun.stderr, rerun.stdout + rerun.stderr
     summary = json.loads((tmp_path / "seeds_fig4_local.json").read_text())
     assert summary["completed"] == [1, 2] and summary["failed"] == {}
+
+
+# ---- PAPER results kept ---------------------------------------------------------------------------
+def test_a_quick_sweep_does_not_replace_a_paper_sweep(tmp_path, monkeypatch):
+    """The figure scripts' rule: a PAPER seed result or summary is replaced only by a PAPER sweep of
+    the same seeds, or with --force (never in runs/seeds/, the committed summaries' folders)."""
+    out = tmp_path / "d"
+    seeds.sweep(FIG3, [7], out=out, jobs=1, log=lambda line: None)
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    before = {p: p.read_bytes() for p in files}
+    summary = out / f"seeds_{FIG3}.json"
+    for argv, says in [(["--quick", "--seeds", "7"], f"{summary} holds a PAPER sweep (seeds 7); refusing to replace "
+                        "it with a QUICK sweep (seeds 7); choose another --out, or add --force"),
+                       (["--seeds", "7", "8"], "holds a PAPER sweep (seeds 7); refusing to replace it with a PAPER "
+                        "sweep (seeds 7 8)"),
+                       (["--seeds", "7", "--set", "fd_step=1e-4"], "refusing to replace it with a custom sweep"),
+                       # without the summary, each seed's folder is checked the same way
+                       (["--quick", "--seeds", "7"], f"{out}/seeds/{FIG3}/seed7/{FIG3}.json holds a PAPER result "
+                        "(seed 7); refusing to replace it with a QUICK run (seed 7)")]:
+        if "/seed7/" in says:
+            summary.unlink()
+            del before[summary]
+            files.remove(summary)
+        t0 = time.perf_counter()
+        with pytest.raises(SystemExit) as e:
+            seeds.main([FIG3, *argv, "--jobs", "1", "--out", str(out)])
+        assert str(e.value).startswith("experiments.harness.seeds: error: ") and says in str(e.value), str(e.value)
+        assert "\n" not in str(e.value) and time.perf_counter() - t0 < 10
+    assert sorted(p for p in out.rglob("*") if p.is_file()) == files
+    assert all(p.read_bytes() == b for p, b in before.items())
+    assert seeds.sweep(FIG3, [7], out=out, jobs=1, log=lambda line: None)["config_name"] == "PAPER"  # the same: fine
+    seeds.main([FIG3, "--quick", "--seeds", "7", "--jobs", "1", "--out", str(out), "--force"])
+    assert saved(out, FIG3, 7)["config_name"] == "QUICK"
+    assert json.loads((out / f"seeds_{FIG3}.json").read_text())["config_name"] == "QUICK"
+    # in the folders the committed summaries point to, --force does not replace a PAPER seed
+    monkeypatch.setattr(seeds, "FIGURES_SEEDS", tmp_path / "runs" / "seeds")
+    monkeypatch.setattr(seeds, "seed_folders", lambda out: tmp_path / "runs" / "seeds")
+    seeds.sweep(FIG3, [7], out=tmp_path / "runs", jobs=1, log=lambda line: None)
+    with pytest.raises(SystemExit) as e:
+        seeds.main([FIG3, "--quick", "--seeds", "7", "--jobs", "1", "--out", str(tmp_path / "runs"), "--force"])
+    assert "holds a PAPER result (seed 7)" in str(e.value) and "--force does not apply in" in str(e.value)
+    assert saved(tmp_path / "runs", FIG3, 7)["config_name"] == "PAPER"

@@ -140,7 +140,19 @@ ROOT = Path(__file__).resolve().parents[2]
     ("fig7_hpo", "problems=('h99',)", "problems must be among"),
     ("fig4_local", "ablations=('foo',)", "ablations among"),
     ("fig8_warmstart", "unrolled=(10, 0.05)", "unrolled takes 3 elements"),
-    ("fig7_ablations", "hpo={'evals': 5}", "hpo is a nested config")])
+    ("fig7_ablations", "hpo={'evals': 5}", "hpo is a nested config"),
+    # lists of runs with a run twice
+    ("fig7_hpo", "problems=('h10', 'h10')", "problems lists 'h10' more than once; give each once"),
+    ("fig5_many", "archs=((784, 10), (784, 10))", "archs lists (784, 10) more than once"),
+    ("fig6_gp", "ablation_samples=(10, 10)", "ablation_samples lists 10 more than once"),
+    ("fig4_local", "ablation_seeds=(8, 8)", "ablation_seeds lists 8 more than once"),
+    # sizes whose arrays cannot fit in memory: refused with the estimate
+    ("fig2_global", "hidden=100000000", "hidden=100000000 needs about 2.34e+04 GB of memory, more than the"),
+    ("fig2_global", "dense=(-2.0, 4.0, 1000000000)", "dense=(-2.0, 4.0, 1000000000) needs about"),
+    ("fig2_global", "dense=(-2.0, 4.0, 1e9)", "dense[2] takes an int"),
+    ("fig8_warmstart", "warm=((100000000, 1e-4),)", "100000000 unrolled steps (warm, unrolled) needs about"),
+    ("fig2_global", "iters=" + "9" * 400, "iters is too large (400 digits); give at most 2**63 - 1"),
+    ])
 def test_settings_that_do_not_fit_together_are_refused_by_check(tmp_path, figure, setting, says):
     """What depends on several settings (the figure's check_config) is refused by --check too, in
     one line, before any work; the --out folder is not left behind."""
@@ -175,3 +187,65 @@ def test_the_number_of_workers_does_not_make_a_config_custom():
 
 def settings_applied(config, text):
     return dataclasses.replace(config, **config_overrides.changes(config, [text]))
+
+
+def _same(a, b):
+    """Equal, with the same types at every depth (1 and 1.0 and True differ)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.mark.parametrize("figure", seeds.figure_names())
+def test_every_paper_and_quick_value_passes_through_set_unchanged(figure, tmp_path):
+    """`--set NAME=<repr of its value>` gives back the value itself, for every setting of the PAPER
+    and QUICK configs of every figure (dicts of settings such as fig7_ablations' `ablations`
+    included), and the command line's --check takes all of them at once."""
+    module = seeds.figure_module(figure)
+    for config, flag in ((module.PAPER, []), (module.QUICK, ["--quick"])):
+        texts = []
+        for f in dataclasses.fields(config):
+            value = getattr(config, f.name)
+            if f.name == "seed" or dataclasses.is_dataclass(value):
+                continue
+            texts.append(f"{f.name}={value!r}")
+            name, got = config_overrides.parse(config, texts[-1])
+            assert name == f.name and _same(got, value), (figure, texts[-1], got)
+        changed = dataclasses.replace(config, **config_overrides.changes(config, texts))
+        assert changed == config and results.config_name(changed, module.PAPER, module.QUICK) != "custom"
+        p = subprocess.run([sys.executable, str(ROOT / "experiments" / f"{figure}.py"), *flag,
+                            *(a for t in texts for a in ("--set", t)), "--check", "--out", str(tmp_path / "out")],
+                           capture_output=True, text=True, env=checkout_env(), timeout=120)
+        assert p.returncode == 0 and p.stderr == "", (figure, flag, p.stderr)
+
+
+@pytest.mark.parametrize("value", ["{'h10': ({'tangent': True, 'sigma': 0.3},)}", "{'h10': ({'sigma': 0.3},)}",
+                                   "{'h10': ({'sigma': 0.1}, {'tangent': True})}"])
+def test_a_tuple_of_dicts_checks_each_value_against_its_own_key(value):
+    """fig7_ablations' ablations: each setting against the config's value under that key (sigma a
+    float, tangent a bool), not against the first dict's first value."""
+    from experiments import fig7_ablations as fig
+    config = settings_applied(fig.QUICK, f"ablations={value}")
+    fig.check_config(config)
+    with pytest.raises(ValueError, match=r"ablations\['h10'\]\[0\]\['sigma'\] takes a float \(0.3 in the config\), "
+                                         "not a bool"):
+        config_overrides.parse(fig.QUICK, "ablations={'h10': ({'sigma': True},)}")
+    with pytest.raises(ValueError, match=r"ablations\['h10'\]\[0\] takes a dict"):
+        config_overrides.parse(fig.QUICK, "ablations={'h10': (0.3,)}")
+
+
+def test_local_workers_are_capped_at_the_cores(tmp_path):
+    """--set workers=40 on this machine starts at most one process per core (a job's result does
+    not depend on how many run at once)."""
+    import os
+    from experiments.harness import bounds, runner
+    assert bounds.processes(40, 6) == min(6, os.cpu_count()) and bounds.processes(1, 6) == 1
+    with runner.open(40) as r:
+        for i in range(3 * (os.cpu_count() or 1)):
+            r.submit(os.getpid)
+        pids = {job.result for job in r.as_completed()}
+    assert r._pool is None and 1 <= len(pids) <= (os.cpu_count() or 1)

@@ -1,0 +1,69 @@
+"""One checkout, one code: a script of a second clone run by a Python that imports this checkout's
+code (another clone's virtual environment, PYTHONPATH) refuses in one line, naming both checkouts
+and the fix, before any work; run from its own folder it runs its own code."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A real second clone, with this checkout's code (committed or not) copied over its own."""
+    b = tmp_path / "B"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(b)], check=True, timeout=120)
+    for folder in ("hypernet", "experiments", "docs"):
+        shutil.copytree(ROOT / folder, b / folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    return b
+
+
+def run(args, cwd, pythonpath):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = os.pathsep.join(map(str, pythonpath))
+    return subprocess.run([sys.executable, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_script_of_another_checkout_refuses_in_one_line(clone, tmp_path):
+    """B's figure script with A's code installed (here: on PYTHONPATH, ahead of anything else)."""
+    script = clone / "experiments" / "fig3_manifold.py"
+    p = run([script, "--quick", "--out", tmp_path / "o"], tmp_path, [ROOT])
+    assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr == (f"{script}: error: this script is in the checkout {clone}, but the Python running it imports "
+                        f"experiments from the checkout {ROOT}; run `pip install -e {clone}` to install this "
+                        f"checkout's code, or run {ROOT / 'experiments' / 'fig3_manifold.py'} from there\n")
+    assert not (tmp_path / "o").exists() and not (ROOT / "runs" / "quick" / "fig3_manifold.json.lock").exists()
+    # seeds.py as a file of B, and docs/render.py of B with A's code: the same line or B's own code
+    p = run([clone / "experiments" / "harness" / "seeds.py", "fig3_manifold", "--seeds", "1", "--quick",
+             "--out", tmp_path / "s"], tmp_path, [ROOT])
+    assert p.returncode == 1 and "this script is in the checkout" in p.stderr and p.stderr.count("\n") == 1, p.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_library_of_another_checkout_refuses(clone, tmp_path):
+    """A's script and harness, but hypernet (the method, and the data beside it) from B."""
+    (tmp_path / "only_b").mkdir()
+    (tmp_path / "only_b" / "hypernet").symlink_to(clone / "hypernet")
+    p = run([ROOT / "experiments" / "fig3_manifold.py", "--quick", "--check", "--out", tmp_path / "o"], tmp_path,
+            [tmp_path / "only_b", ROOT])
+    assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
+    assert f"imports hypernet from the checkout {clone}; run `pip install -e {ROOT}`" in p.stderr
+
+
+def test_each_checkout_runs_its_own_code(clone, tmp_path):
+    """From B's folder (`python -m`, the working folder first on sys.path) B's script runs B's code,
+    whatever else is installed; and A's script with A's code runs."""
+    p = run(["-m", "experiments.fig3_manifold", "--quick", "--out", tmp_path / "b"], clone, [ROOT])
+    assert p.returncode == 0, p.stderr
+    p = run([ROOT / "experiments" / "fig3_manifold.py", "--quick", "--check", "--out", tmp_path / "a"], tmp_path,
+            [ROOT])
+    assert p.returncode == 0, p.stderr
+    from experiments.harness import folders
+    assert folders.script_checkout(clone / "docs" / "render.py") == clone
+    assert folders.script_checkout(clone / "tests" / "conftest.py") is None  # pytest, not a script of the checkout
+    assert folders.script_checkout(tmp_path / "x.py") is None
