@@ -111,7 +111,7 @@ def check_config(config):
     hypernetwork 1 -> hidden -> N_WEIGHTS (its weights, gradient and Adam's two moments), and the
     dense curve (G weight vectors, and the logits of every evaluated point at each)."""
     fix = "lower it (--set)"
-    checks.check_count(hidden=config.hidden, samples=config.samples)
+    checks.check_count(hidden=config.hidden, n_samples=config.n_samples)
     bounds.check_memory(f"hidden={config.hidden}", 4 * F64 * config.hidden * (N_WEIGHTS + 2), fix)
     n = config.dense[2] if len(config.dense) == 3 and checks.is_count(config.dense[2]) else 0
     points = max(config.n_train, config.n_valid, config.n_test)

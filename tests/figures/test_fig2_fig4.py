@@ -110,7 +110,7 @@ def test_fig2_dense_curve_argmin_and_phase2_are_consistent(quick_run, tmp_path):
     _, a = fig2.results.load_results(out, name)
     m = record["metrics"]
     assert m["hypernet_argmin_lam"] == a["dense_lams"][np.argmin(a["dense_valid"])]
-    assert a["lam_path"][0] == fig2.QUICK.lam0 and a["lam_path"][-1] == m["alg2_final_lam"]
+    assert a["lam_path"][0] == fig2.QUICK.lam_hat0 and a["lam_path"][-1] == m["alg2_final_lam"]
     # The descended lam is no worse on the validation set than the start, lam0 = 0.
     assert m["alg2_final_valid_loss"] <= np.interp(0.0, a["dense_lams"], a["dense_valid"]) + 1e-9
 
@@ -188,7 +188,7 @@ def test_fig4_shares_the_setting_of_fig2():
         assert getattr(fig4.PAPER, field) == getattr(fig2.PAPER, field), field
     # the paper's settings: p(lam | lam_hat) = N(lam_hat, 1e-5), Adam 1e-4 on the hypernetwork and on lam_hat
     assert fig4.PAPER.lam_hat0 == -3.5 and fig4.PAPER.sigma ** 2 == pytest.approx(1e-5)
-    assert fig4.PAPER.lr == fig4.PAPER.lr_lam == fig2.PAPER.lr == 1e-4 and fig4.PAPER.samples == fig2.PAPER.samples == 2
+    assert fig4.PAPER.lr_phi == fig4.PAPER.lr_lam == fig2.PAPER.lr_phi == 1e-4 and fig4.PAPER.n_samples == fig2.PAPER.n_samples == 2
     assert fig2.PAPER.cv_grid == (-1.0, 3.0, 10)  # the original code's crosses
     assert models.n_weights((784, 10)) == 7850
 
@@ -222,7 +222,7 @@ def test_committed_fig4_with_the_papers_optimisers():
     if not path.exists():
         pytest.skip("no committed fig4_local.json")
     config = json.loads(path.read_text())["config"]
-    assert config["lr_lam"] == config["lr"] == 1e-4 and config["sigma"] ** 2 == pytest.approx(1e-5)
+    assert config["lr_lam"] == config["lr_phi"] == 1e-4 and config["sigma"] ** 2 == pytest.approx(1e-5)
     m = _committed("fig4_local")
     assert abs(m["alg3_final_lam"] - m["cv_argmin_lam"]) <= fig4.TOL
     for run in ("alg3", "alg4", "alg3_code_lr", "alg4_code_lr"):

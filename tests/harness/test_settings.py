@@ -144,7 +144,7 @@ ROOT = Path(__file__).resolve().parents[2]
     # lists of runs with a run twice
     ("fig7_hpo", "problems=('h10', 'h10')", "problems lists 'h10' more than once; give each once"),
     ("fig5_many", "archs=((784, 10), (784, 10))", "archs lists (784, 10) more than once"),
-    ("fig6_gp", "ablation_samples=(10, 10)", "ablation_samples lists 10 more than once"),
+    ("fig6_gp", "ablation_n_samples=(10, 10)", "ablation_n_samples lists 10 more than once"),
     ("fig4_local", "ablation_seeds=(8, 8)", "ablation_seeds lists 8 more than once"),
     # sizes whose arrays cannot fit in memory: refused with the estimate
     ("fig2_global", "hidden=100000000", "hidden=100000000 needs about 2.34e+04 GB of memory, more than the"),
