@@ -9,7 +9,7 @@
 #   --only fig2_global,fig4_local    only these figures;  --force  replace a PAPER result in --out
 #   --seed N                         every figure with seed N (into runs/..._seed<N>/ unless --out)
 #   --plot-only                      redraw every figure from its saved results, computing nothing
-#   --scheduler tcp://HOST:8786      every figure's jobs on that Dask cluster (README: "Seeds and clusters")
+#   --scheduler tcp://HOST:8786      every figure at once, their jobs on that Dask cluster (README: "Seeds and clusters")
 #   --wait-workers SECONDS           with --scheduler: how long to wait for the first worker
 # Checks every figure's flags and folder first (--check), then runs them, printing the time spent and
 # left at each figure; stops at the first failing script with its exit code. The driver is

@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.harness import cli, job_cache, runner
+from experiments.harness import cli, job_cache
+from experiments.harness.jobs import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^\s*([\d.]+)s (call|setup|teardown)\s+(\S+)\s*$")
@@ -45,12 +46,12 @@ def main(argv=None):
     run = subprocess.run([sys.executable, "-m", "pytest", "--durations=10", "-p", "no:cacheprovider"], cwd=ROOT,
                          capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    sys.stdout.write(run.stdout + run.stderr)  # the whole output first: what failed, if anything did
     passed = re.search(r"(\d+) passed", run.stdout)
     record = {"wall_s": wall, "passed": int(passed[1]) if passed else 0, "exit_code": run.returncode,
               "slowest": slowest(run.stdout), "workers": workers(),
-              "machine": {"host": platform.node(), "cpu": runner.cpu_model(), "cores": os.cpu_count()},
+              "machine": {"host": platform.node(), "cpu": cpu_model(), "cores": os.cpu_count()},
               "load_before": load, "commit": job_cache.code_id()}
-    print(run.stdout.strip().splitlines()[-1] if run.stdout.strip() else "(no output)")
     print(f"python -m pytest: {wall:.0f} s wall, {record['passed']} passed, exit code {run.returncode}, "
           f"load before {load:.1f} on {os.cpu_count()} cores")
     for s in record["slowest"]:

@@ -5,7 +5,9 @@ in a child process that cannot outlive this one.
                     [--force] [--scheduler ADDRESS] [--wait-workers SECONDS]
 
 Every figure's flags, folder and what it would replace are checked first (the script's --check); then
-the figures run in the order of FIGURES, stopping at the first that fails, with its exit code. At each
+the figures run in the order of FIGURES, stopping at the first that fails, with its exit code. With
+--scheduler they run at once instead, each a client of the cluster, so that the jobs of all of them
+share its workers and each figure saves when its own jobs are done (run_together). At each
 figure's start and end a line gives the time spent and the time left, predicted from the job times
 recorded in the results files (experiments/harness/wall_time.py).
 
@@ -24,6 +26,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -126,28 +129,42 @@ class Stopped(Exception):
         self.signum = signum
 
 
+def spawn(cmd, **kwargs):
+    """A figure's process, in the repository's folder, that dies with this one."""
+    return subprocess.Popen(cmd, cwd=ROOT, preexec_fn=lambda parent=os.getpid(): _die_with(parent), **kwargs)
+
+
+def stop(children):
+    """Interrupt the children as Ctrl-C does (each keeps its finished jobs), SIGKILL those still there after
+    KILL_AFTER_S. (A terminal's Ctrl-C has reached them already: a second one is harmless.)"""
+    children = [c for c in children if c.poll() is None]
+    for child in children:
+        child.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + KILL_AFTER_S
+    for child in children:
+        try:
+            child.wait(max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 def run_figure(cmd):
-    """Run the figure's command to its end; on SIGTERM/SIGHUP (Stopped) or Ctrl-C, interrupt it as Ctrl-C
-    does, SIGKILL it after KILL_AFTER_S, and re-raise."""
-    child = subprocess.Popen(cmd, cwd=ROOT, preexec_fn=lambda parent=os.getpid(): _die_with(parent))
+    """Run the figure's command to its end; on SIGTERM/SIGHUP (Stopped) or Ctrl-C, stop it and re-raise."""
+    child = spawn(cmd)
     try:
         return child.wait()
     except (Stopped, KeyboardInterrupt):
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)  # (a terminal's Ctrl-C has reached it already: a second one is harmless)
-            try:
-                child.wait(KILL_AFTER_S)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        stop([child])
         raise
 
 
 # ---- how long is left -----------------------------------------------------------------------------
-def predicted_s(names, args):
+def predicted_s(names, args, any_workers=False):
     """{figure: predicted seconds} from the job times recorded by an earlier run of the same config:
     <out>/<figure>.json, or for a PAPER run the committed figures/<figure>.json; a figure without one is
-    left out (and for --plot-only, none)."""
+    left out (and for --plot-only, none). On this machine's cores, or with `any_workers` on as many workers
+    as the jobs can use (a cluster: its longest chain of jobs)."""
     if args.plot_only:
         return {}
     try:
@@ -164,8 +181,8 @@ def predicted_s(names, args):
                 if record.get("config_name") != config:
                     continue
                 jobs, outside = wall_time.jobs_of(name, record)
-                workers = record.get("config", {}).get("workers") or os.cpu_count() or 1
-                out[name] = outside + wall_time.makespan(jobs, min(workers, os.cpu_count() or 1)) if jobs else outside
+                workers = min(record.get("config", {}).get("workers") or os.cpu_count() or 1, os.cpu_count() or 1)
+                out[name] = outside + (wall_time.makespan(jobs, None if any_workers else workers) if jobs else 0.0)
                 break
             except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
                 continue
@@ -191,6 +208,72 @@ def left(names, i, pred, in_figure_s=0.0):
     return f"about {clock(max(t, 0))} left" + (f" (+ {', '.join(unknown)}: no recorded times)" if unknown else "")
 
 
+# ---- with --scheduler: every figure at once --------------------------------------------------------
+# A figure that reads another's results in --out starts when that one has saved them.
+AFTER = {"fig7_ablations": "fig7_hpo"}
+
+
+def _prefixed(stream, name):
+    """Copy a figure's output to ours, each line prefixed with its name (several figures print at once)."""
+    for line in stream:
+        print(f"[{name}] {line}", end="", flush=True)
+
+
+def run_together(names, flags, pred, start):
+    """Every figure a client of the cluster at once, so that their jobs share its workers: the wall time is
+    that of the longest chain of jobs, not the sum of the figures. Each figure saves when its own jobs are
+    done; the first that fails stops the others (their finished jobs are kept). Returns the exit code."""
+    waiting, running, done = list(names), {}, set()
+    python, code = sys.executable, 0
+    try:
+        while waiting or running:
+            for name in [n for n in waiting if AFTER.get(n) not in names or AFTER[n] in done]:
+                if code:
+                    break
+                waiting.remove(name)
+                child = spawn([python, f"experiments/{name}.py", *flags], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+                threading.Thread(target=_prefixed, args=(child.stdout, name), daemon=True).start()
+                running[name] = (child, time.monotonic())
+                print(f"=== experiments/{name}.py {' '.join(flags)} started ({len(done)} of {len(names)} done); "
+                      f"{clock(time.monotonic() - start)} spent; {left_together(names, running, done, pred)} ===",
+                      flush=True)
+            for name, (child, t0) in list(running.items()):
+                if child.poll() is None:
+                    continue
+                del running[name]
+                if child.returncode:
+                    print(f"run_all.sh: experiments/{name}.py failed (exit code {child.returncode}); stopping the "
+                          "others", file=sys.stderr, flush=True)
+                    code = code or child.returncode
+                    stop(child for child, _ in running.values())
+                    waiting.clear()
+                    continue
+                done.add(name)
+                print(f"=== {name} done in {clock(time.monotonic() - t0)}; {clock(time.monotonic() - start)} "
+                      f"spent; {left_together(names, running, done, pred)} ===", flush=True)
+            time.sleep(0.2)
+    except (Stopped, KeyboardInterrupt):
+        stop(child for child, _ in running.values())
+        raise
+    return code
+
+
+def left_together(names, running, done, pred):
+    """'about T left': the longest of the figures still to finish, a figure that waits for another after it."""
+    now, ends = time.monotonic(), {}
+    for name in names:  # FIGURES' order: a figure's AFTER comes before it
+        if name in done:
+            ends[name] = 0.0
+        elif name not in pred:
+            return "time left unknown (no recorded job times for this config)"
+        else:
+            begun = running[name][1] if name in running else None
+            ends[name] = (ends.get(AFTER.get(name), 0.0) if begun is None else 0.0) + max(
+                pred[name] - (now - begun if begun is not None else 0.0), 0.0)
+    return f"about {clock(max(ends.values(), default=0.0))} left" if len(done) < len(names) else "nothing left"
+
+
 # ---- the run -------------------------------------------------------------------------------------
 def main(argv=None):
     args = parser().parse_args(argv)
@@ -205,7 +288,13 @@ def main(argv=None):
         code = run_figure([python, f"experiments/{name}.py", *flags, "--check"])
         if code:
             return code
-    pred, start = predicted_s(names, args), time.monotonic()
+    together = args.scheduler is not None and not args.plot_only and len(names) > 1
+    pred, start = predicted_s(names, args, any_workers=together), time.monotonic()
+    if together:
+        code = run_together(names, flags, pred, start)
+        if not code:
+            print(f"run_all.sh: all done in {clock(time.monotonic() - start)}", flush=True)
+        return code
     for i, name in enumerate(names):
         spent = time.monotonic() - start
         print(f"=== [{i + 1}/{len(names)}] experiments/{name}.py {' '.join(flags)} ===", flush=True)
