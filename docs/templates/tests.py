@@ -186,3 +186,12 @@ def TIMES(R):
             "test). `python bench/test_time.py --json figures/bench_tests.json` measures it again. The 10 slowest "
             "tests (their own time, in one worker):",
             table(("test", "time"), rows)]
+
+
+def readme_block(R):
+    """README's line on how long the tests take, from the measured run (figures/bench_tests.json)."""
+    if not R.has("bench_tests"):
+        return "`python -m pytest`: not timed yet (`python bench/test_time.py --json figures/bench_tests.json`)."
+    b = R("bench_tests")
+    return (f"`python -m pytest` took {secs(b['wall_s'])} on {b['machine']['cores']} cores, measured "
+            f"([docs/tests.md](docs/tests.md#how-long-they-take)).")
