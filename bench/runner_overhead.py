@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from experiments.harness import cli, job_cache, runner
+from experiments.harness import cli, job_cache
+from experiments.harness.jobs import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +52,7 @@ def main(argv=None):
             print(f"{kind}: {times[kind][-1]:.1f} s", flush=True)
     ratio = statistics.median(times["scheduler"]) / statistics.median(times["local"])
     record = {"local_s": times["local"], "scheduler_s": times["scheduler"], "order": order, "ratio": ratio,
-              "workers": 2, "machine": {"host": platform.node(), "cpu": runner.cpu_model(), "cores": os.cpu_count()},
+              "workers": 2, "machine": {"host": platform.node(), "cpu": cpu_model(), "cores": os.cpu_count()},
               "load_before": load, "commit": job_cache.code_id()}
     print(f"scheduler / local = {ratio:.3f} (medians)")
     if a.json:

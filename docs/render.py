@@ -131,13 +131,15 @@ def readme_blocks(R):
     first = done[0].name
     missing = [f"`{p.name}`" for p in figs if p not in done]
     paper_figs = [p for p in done if p.name.split("_")[0] in PAPER_FIGURES]
-    repro = (f"```\nbash run_all.sh      # the full reproduction, PAPER configs, into figures/ "
-             f"(about {fmt.secs(total)})\n```\n"
+    from experiments.harness.run_all import PAPER_SCOPE  # what run_all.sh runs without --all
+    scope = sum(paper_seconds(p, R) for p in done if p.name in PAPER_SCOPE)
+    repro = (f"```\nbash run_all.sh        # the paper: Figures 2-6 and the appendix, into figures/ (about "
+             f"{fmt.secs(scope)})\nbash run_all.sh --all  # and the ablations and beyond the paper (about "
+             f"{fmt.secs(total)})\n```\n"
              + (f"(Without {', '.join(missing)}: no committed results yet.) " if missing else "")
-             + f"The sum of the runs' recorded times (`timings_s` in `figures/*.json`; the paper's Figures 2-6: "
-             f"{fmt.secs(sum(paper_seconds(p, R) for p in paper_figs))}) on the machine that made the committed "
-             f"results and tested the code: {machine(R, first)}. It replaces the committed `figures/` (only a PAPER "
-             "run with the default seed writes there; `git checkout figures/` restores them).")
+             + f"Recorded times (`figures/*.json`; Figures 2-6 alone: "
+             f"{fmt.secs(sum(paper_seconds(p, R) for p in paper_figs))}) on {machine(R, first)}. Both replace the "
+             "committed `figures/` (`git checkout figures/` restores them).")
     rows = [(p.name, c) for p in PAGES if hasattr(template(p), "claims") and has_results(p, R)
             for c in template(p).claims(R)[:getattr(template(p), "README_CLAIMS", None)]]
     claims = fmt.claims_table(rows, lambda name: f"docs/{name}.md")

@@ -172,12 +172,15 @@ def plot(out=FIGURES):
         ax.view_init(**VIEW)
 
     # The minimisers of the validation loss along each: lam* (exact) and lam_phi* (approximate).
-    for key, colour, name in (("", "tab:blue", "λ^*"), ("_linear", "tab:red", "λ_φ^*")):
+    # Both may share λ, but not w: each star sits on its own curve, and its label gives both coordinates.
+    for key, colour, name, along in (("", "tab:blue", "λ^*, w^*(λ^*)", "the exact best response"),
+                                     ("_linear", "tab:red", "λ_φ^*, w_φ(λ_φ^*)", "the linear approximation")):
         axes[1].scatter([m[f"lam_star{key}"]], [m[f"w_at_lam_star{key}"]], [m[f"valid_at_lam_star{key}"]], color=colour,
                         ec="k", s=110, marker="*", zorder=6, depthshade=False,
-                        label=f"${name}$ = {m[f'lam_star{key}']:.2f}: minimum of $L_{{Valid.}}$ along it")
+                        label=f"$({name})$ = ({m[f'lam_star{key}']:.2f}, {m[f'w_at_lam_star{key}']:.2f}): "
+                              f"minimum of $L_{{Valid.}}$ along {along}")
     handles, labels = axes[1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=9, bbox_to_anchor=(0.5, -0.04))
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=9, bbox_to_anchor=(0.5, -0.08))
     fig.suptitle(f"{record['config_name']}: exact (blue) and approximate (red) optimal weights as a function of "
                  "the hyperparameter", fontsize=11)
     return plotting.save(fig, out, FIGURE)

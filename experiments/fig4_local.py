@@ -245,14 +245,21 @@ def plot_losses(ax, record, a):
     """Training (blue) and validation (red) loss against lam: crosses and Algorithm 3's lines."""
     m, lams = record["metrics"], a["dense_lams"]
     plot_crosses(ax, record, a, train=True)
-    ax.plot(lams, a["alg3_train"], "-", color="tab:blue", lw=2, label="Hypernetwork, training loss")
+    train_line, = ax.plot(lams, a["alg3_train"], "-", color="tab:blue", lw=2, label="Hypernetwork, training loss")
     ax.plot(lams, a["alg3_valid"], "-", color="tab:red", lw=2, label="Hypernetwork, validation loss")
     lam_hat, sd, y0 = m["alg3_final_lam"], record["config"]["sigma"], -1.5
     grid = lam_hat + sd * np.linspace(-4, 4, 81)
     ax.fill_between(grid, y0, y0 + 0.8 * np.exp(-0.5 * ((grid - lam_hat) / sd) ** 2), color="tab:green",
                     lw=1.5, edgecolor="tab:green", label=f"p(λ | λ̂), height scaled; λ̂ = {lam_hat:.2f}")
-    ax.set(xlim=(lams[0], lams[-1]), ylim=(y0, 3.8), xlabel=plotting.LAM, ylabel="Loss")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)  # below: no data hidden
+    top = max(3.8, 1.05 * max(np.max(a["alg3_valid"]), np.max(a["cv_valid"]), np.max(a["cv_train"])))
+    ax.set(xlim=(lams[0], lams[-1]), ylim=(y0, top), xlabel=plotting.LAM, ylabel="Loss")
+    above = np.flatnonzero(a["alg3_train"] > top)  # the linear hypernetwork's training loss away from λ̂: steep
+    if len(above):  # said where it goes rather than flattening the validation curve the panel is about
+        train_line.set_gid(plotting.LEAVES_TOP)
+        i = int(np.argmax(a["alg3_train"]))
+        ax.annotate(f"training loss:\n{a['alg3_train'][i]:.0f} at λ = {lams[i]:g}", xy=(lams[above[0]], top),
+                    xytext=(8, -2), textcoords="offset points", ha="left", va="top", fontsize=9, color="tab:blue")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)  # below: no data hidden
 
 
 def plot_paths(ax, record, a):

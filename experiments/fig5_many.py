@@ -203,7 +203,6 @@ def plot(out=FIGURES):
     ylim(top, [(a[f"{p}_t"], a[f"{p}_{c}"]) for p, _, _ in runs for c in ("valid", "test")])
     top.set_title(f"{results.unless_paper(record)}{archs[0]}, {m[archs[0]]['n_hyper']:,} hyperparameters "
                   "(grey: the unrolled settings search)")
-    top.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     for i, name in enumerate(archs):
         t, c = a[f"hyper_{name}_t"], f"C{i}"
         bottom.plot(t, a[f"hyper_{name}_valid"], color=c, label=f"{name}, {m[name]['n_hyper']:,} hyperparameters")
@@ -213,16 +212,18 @@ def plot(out=FIGURES):
     bottom.set_yscale("log")
     for axis in (bottom.yaxis.set_major_formatter, bottom.yaxis.set_minor_formatter):
         axis(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:.3g}"))
-    lows = [min(a[f"hyper_{n}_test"].min(), m[n]["handtuned_valid"]) for n in archs]
-    bottom.set_ylim(0.9 * min(lows), 1.5 * max(m[n]["handtuned_valid"] for n in archs))
+    lows = [min(a[f"hyper_{n}_valid"].min(), a[f"hyper_{n}_test"].min(), m[n]["handtuned_valid"]) for n in archs]
+    # The top: above every curve after its first quarter (each starts far above its plateau)
+    highs = [a[f"hyper_{n}_{c}"][int(np.ceil(len(a[f"hyper_{n}_t"]) / 4)):].max() for n in archs for c in ("valid", "test")]
+    bottom.set_ylim(0.9 * min(lows), max(1.5 * max(m[n]["handtuned_valid"] for n in archs), 1.05 * max(highs)))
     styles = [bottom.plot([], [], color="k", ls=ls, label=lab)[0]
               for ls, lab in (("-", "valid."), ("--", "test"), (":", "hand-tuned valid."))]
-    bottom.add_artist(bottom.legend(handles=styles, loc="upper right", ncol=3))
-    bottom.legend(handles=bottom.get_lines()[:2 * len(archs):2], loc="center right")
     bottom.set_title("Hyper-training, deeper models")
     for ax in (top, bottom):
         ax.set_xlabel("Compute time (s)")
         ax.set_ylabel("Loss (MSE)")
+    plotting.legend_below(top, ncol=2)  # below the panels: no curve hidden; the models beside the line styles
+    plotting.legend_below(bottom, handles=bottom.get_lines()[:2 * len(archs):2] + styles, ncol=2)
     return plotting.save(fig, out, FIGURE)
 
 

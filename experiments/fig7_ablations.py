@@ -358,7 +358,7 @@ def plot(out=FIGURES):
                 draw(a[f"ref_{name}_{k}_t"], a[f"ref_{name}_{k}_valid"],
                      label=f"{REF_LABEL[k]} [{ref['config_name']}, {ref['budget_s'][name]:g} s]",
                      **PEER_STYLE[k], **({} if k == "hyper" else {"where": "post"}))
-        shown = []
+        shown = [a[f"ref_{name}_hyper_valid"][1:]] if f"ref_{name}_hyper_t" in a else []
         for k, (key, r) in enumerate(runs.items()):
             style, label = run_style(key, k)
             if "diverged" in r:
@@ -378,17 +378,15 @@ def plot(out=FIGURES):
                 axes[3, j].errorbar(k, rb["mean"], yerr=rb["sd"], fmt="o", color=style["color"], capsize=3)
             shown.append(v[1:])
         vals = np.concatenate(shown + [[ref[name]["hyper_final_valid"]]])
-        lo, hi = np.nanmin(vals), np.nanquantile(vals, 0.95)
+        lo, hi = np.nanmin(vals), np.nanmax(vals)  # every curve after its first point: none leaves the panel
         ax.set_ylim(lo - 0.05 * (hi - lo + 1e-3), hi + 0.1 * (hi - lo + 1e-3))
         ax.set(title=rf"{name}: validation NLL of $w_\phi(\hat\lambda)$ ({m['budget_s'][name]:g} CPU s)",
                xlabel="Compute time (s)", ylabel="Validation NLL", xlim=(0, 1.02 * m["budget_s"][name]))
-        ax.legend(fontsize=7)
         axes[1, j].set(title=rf"{name}: spread of $\hat\lambda$ (sd across its {name[1:]} hyperparameters)",
                        xlabel="Compute time (s)", ylabel=r"sd of $\hat\lambda$")
         axes[2, j].axhline(0, color="0.8", lw=0.8)
         axes[2, j].set(title=f"{name}: cos(hypernetwork slope, best-response slope) along random u",
                        xlabel="Compute time (s)", ylabel="cosine (mean, min-max over u)", ylim=(-1.05, 1.05))
-        axes[2, j].legend(fontsize=7)
         rax, keys = axes[3, j], list(runs)
         for k in ("hyper",) + REFERENCE_PEERS:
             s = ref[name]["robust_final_valid"].get(k)
@@ -399,7 +397,8 @@ def plot(out=FIGURES):
                                           for k in keys], rotation=15, fontsize=8)
         rax.set(title=f"{name}: final validation NLL, {len(m['robust']['seeds'])} seed(s) at "
                       f"{m['robust']['budget_s']:g} s, mean ± sd", ylabel="Final validation NLL")
-        rax.legend(fontsize=7)
+    for ax in (*axes[0], *axes[2], *axes[3]):  # below the panels (after their labels are set): no curve hidden
+        plotting.legend_below(ax, ncol=2, fontsize=8)
     fig.suptitle(f"{record['config_name']}: ablations of Algorithm 3 (labelled) beside the faithful run; committed "
                  f"comparison: {REFERENCE} run {ref['run_id']} ({ref['config_name']})", fontsize=11)
     return plotting.save(fig, out, FIGURE)

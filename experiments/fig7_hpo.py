@@ -334,7 +334,8 @@ def plot(out=FIGURES):
                 draw(np.append(t, m["budget_s"][name]) if method in BLACKBOX else t,
                      np.append(a[f"{key}_test"], a[f"{key}_test"][-1]) if method in BLACKBOX else a[f"{key}_test"],
                      ls="--", lw=0.9, **style)
-                shown.append(np.concatenate([a[f"{key}_valid"], a[f"{key}_test"]]))
+                skip = max(1, len(t) // 10)  # the untrained start, far above: the curves from their first tenth on
+                shown.append(np.concatenate([a[f"{key}_valid"][skip:], a[f"{key}_test"][skip:]]))
             ablated = []
             for k, label in enumerate(m[name].get("ablations", {})):  # w_phi(lam_hat) of each ablation, valid.
                 if f"{name}_ablation{k}_t" in a:  # (a diverged ablation has no curve)
@@ -343,7 +344,7 @@ def plot(out=FIGURES):
             vals = np.concatenate(shown) if shown else np.array([])
             vals = vals[np.isfinite(vals)]
             if len(vals):
-                lo, hi = vals.min(), np.quantile(vals, 0.9)
+                lo, hi = vals.min(), vals.max()  # after their start no curve leaves the panel
                 if ablated:  # the ablations' curves are in view too
                     hi = max(hi, np.nanmax(np.concatenate(ablated)))
                 ax.set_ylim(lo - 0.05 * (hi - lo + 1e-3), hi + 0.1 * (hi - lo + 1e-3))
@@ -367,7 +368,7 @@ def plot(out=FIGURES):
     handles += [axes[0, 0].plot([], [], **ABLATION_STYLES[k % 4], label=f"{name}: Alg. 3, {label} (ablation, valid.)")[0]
                 for name in problems for k, label in enumerate(m[name].get("ablations", {}))]
     handles += [axes[0, 0].plot([], [], color="k", ls=ls, label=lab)[0] for ls, lab in (("-", "valid."), ("--", "test"))]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=9, frameon=False)
     fig.suptitle(f"{record['config_name']}: hyper-training against black-box tuning at equal compute time "
                  "(black-box: best so far; hyper-training: its current lam_hat)", fontsize=11)
     return plotting.save(fig, out, FIGURE)

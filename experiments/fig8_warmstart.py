@@ -36,7 +36,6 @@ import dataclasses
 import time
 
 import matplotlib
-import matplotlib.ticker
 import numpy as np
 
 from hypernet import checks, data, hypernets, optim, samplers
@@ -229,18 +228,18 @@ def plot(out=FIGURES):
         ax.set_xlabel("Compute time (s)")
         ax.set_ylabel(f"{'Validation' if column == 'valid' else 'Test'} loss (MSE)")
     axes[0].axhline(m["hyper_plateau_level"], color="0.5", lw=0.8, ls=":", label="hyper-training's plateau")
-    axes[0].legend(fontsize=7)
     axes[0].set_title(f"{results.unless_paper(record)}784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
     axes[1].set_title("Test loss of the same weights")
     for ax in axes[:2]:
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels overlap on short runs
+        plotting.log_ticks(ax.xaxis)  # at least three labels, also on a short run's axis
     gap = axes[2]
     gap.bar(range(len(names)), [m[n]["gap_valid_minus_test"] for n in names], color=[colors[n] for n in names],
             hatch=[None if styles[n] == "-" else "//" for n in names], edgecolor="white")
     gap.set_xticks(range(len(names)), ["hyper-training", "unrolled"] + [
-        f"K = {K}, λ step {lr:g}" for K, lr in config["warm"]], rotation=60, ha="right", fontsize=7)
+        f"K = {K}, λ step {lr:g}" for K, lr in config["warm"]], rotation=60, ha="right", fontsize=8)
     gap.axhline(0, color="k", lw=0.6)
     gap.set_title("Final validation - test loss")
+    plotting.legend_below(axes[0], handles=axes[0].get_lines(), ncol=2, fontsize=8)  # below: no curve hidden
     return plotting.save(fig, out, FIGURE)
 
 

@@ -1,6 +1,12 @@
 """A real Dask cluster on this machine for the tests that run figures through --scheduler: a
 scheduler on 127.0.0.1 and 2 worker processes of one thread each, started once per test session;
-and `folders`, a repository's figures/ and runs/ in a temporary folder."""
+`folders`, a repository's figures/ and runs/ in a temporary folder; and `quick_results`, each
+figure's QUICK run made once per test session and shared by the tests that read it."""
+import fcntl
+import importlib
+import os
+import shutil
+
 import pytest
 
 
@@ -24,3 +30,30 @@ def folders(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "FIGURES", tmp_path / "figures")
     monkeypatch.setattr(results, "RUNS", tmp_path / "runs")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def quick_results(tmp_path_factory):
+    """quick_results(name) -> (record, folder): the figure's run(QUICK, folder), made once per test session
+    (with pytest-xdist, once for all its workers: the first to ask makes it, the others wait). Tests read
+    the folder and may draw into it; a test that changes the results makes its own run."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the workers' folders sit in one folder of this session
+        shared = shared.parent
+    root = shared / "quick_results"
+    root.mkdir(exist_ok=True)
+
+    def get(name):
+        from experiments.harness import results
+        folder = root / name
+        with open(root / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / f"{name}.json").exists():
+                module = importlib.import_module(f"experiments.{name}")
+                making = root / f".{name}.making"
+                shutil.rmtree(making, ignore_errors=True)
+                making.mkdir()
+                module.run(module.QUICK, making)
+                making.rename(folder)
+        return results.load_results(folder, name)[0], folder
+    return get

@@ -6,7 +6,7 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-from docs.fmt import RenderError
+from docs.fmt import RenderError, secs, table
 
 TESTS = Path(__file__).resolve().parents[2] / "tests"
 
@@ -76,7 +76,7 @@ def page(R):
              "`requirements.txt` and then `bash run_all.sh --quick` into a temporary folder. A part of them: one "
              "file (`python -m pytest tests/method/test_algorithms.py`: Algorithms 1-4 against finite differences and "
              "ridge regression's closed form) or the tests whose names match (`python -m pytest -k closed_form`).",
-             "## What the tests check the method against", REFERENCES(),
+             *TIMES(R), "## What the tests check the method against", REFERENCES(),
              "## What a user who gets something wrong sees",
              "Each case is a test that runs real processes and signals where it matters.", FAULTS()]
     parts.append("## Every test, file by file")
@@ -168,3 +168,30 @@ def FAULTS():
         "- **Drifted pages:** a page in `docs/` or a generated block of `README.md` that differs from what the "
         "results files say fails the suite, naming the page and its first differing line "
         + cite("test_docs.py") + "."])
+
+
+def TIMES(R):
+    """How long the suite took, measured (figures/bench_tests.json, `python bench/test_time.py --json ...`),
+    and its 10 slowest tests."""
+    if not R.has("bench_tests"):
+        return []
+    b = R("bench_tests")
+    m = b["machine"]
+    rows = [(f"`{x['test']}`" + ("" if x["phase"] == "call" else f" ({x['phase']})"), f"{x['s']:.1f} s")
+            for x in b["slowest"]]
+    return ["## How long they take",
+            f"Measured: `python -m pytest` took **{secs(b['wall_s'])}** ({b['passed']} passed) on {m['cores']} cores "
+            f"({m['cpu']}), in {b['workers']} worker processes (pytest-xdist, `-n {b['workers']}` in `pytest.ini`), "
+            f"with a load average of {b['load_before']:.1f} when it began (other work on the machine slows every "
+            "test). `python bench/test_time.py --json figures/bench_tests.json` measures it again. The 10 slowest "
+            "tests (their own time, in one worker):",
+            table(("test", "time"), rows)]
+
+
+def readme_block(R):
+    """README's line on how long the tests take, from the measured run (figures/bench_tests.json)."""
+    if not R.has("bench_tests"):
+        return "`python -m pytest`: not timed yet (`python bench/test_time.py --json figures/bench_tests.json`)."
+    b = R("bench_tests")
+    return (f"`python -m pytest` took {secs(b['wall_s'])} on {b['machine']['cores']} cores, measured "
+            f"([docs/tests.md](docs/tests.md#how-long-they-take)).")

@@ -142,7 +142,7 @@ def cv_job(config, sizes, iters):
 # ---- the figures ----------------------------------------------------------------------------------
 def ylim(ax, curves, skip=0.1):
     """Fit the y-axis to the curves after their first `skip` of the time budget (the hypernetwork
-    starts far above the plateau, which would flatten everything else)."""
+    starts far above the plateau, which would flatten everything else); after it no curve leaves."""
     vals = np.concatenate([v[t >= skip * t[-1]] for t, v in curves])
-    lo, hi = vals.min(), np.quantile(vals, 0.98)
+    lo, hi = vals.min(), vals.max()
     ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))

@@ -2,7 +2,8 @@
 (cli, overrides), results files and the committed-folder rule (results), staging and locks
 (staging), the job runner on local processes or a Dask cluster (runner, local_pool, dask_cluster),
 the job cache and the one reader of git (job_cache, provenance), the CPU clock of budgeted methods
-(cpu_clock), the figure style (plotting), the repository's folders (folders) and seed sweeps (seeds).
+(cpu_clock), the figure style (plotting), the repository's folders (folders), seed sweeps (seeds),
+run_all.sh's driver (run_all) and the wall time predicted from recorded job times (wall_time).
 
 Importing it checks that the script running is of the checkout whose code is imported
 (folders.check_checkout)."""

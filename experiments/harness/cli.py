@@ -214,6 +214,13 @@ def check_matches(record, out, args, name, seed, remake, changes=None):
                                      f"seed {seed} asked for; run `{remake}` to make that one")
 
 
+def differences(config, paper):
+    """'settings that differ from PAPER: name=value (PAPER: value), ...' of a config."""
+    changed = [f"{f.name}={getattr(config, f.name)!r} (PAPER: {getattr(paper, f.name)!r})"
+               for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(paper, f.name)]
+    return "settings that differ from PAPER: " + (", ".join(changed) if changed else "none")
+
+
 def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=None):
     """The figure's command line. check(config): the figure's own check of a config (ValueError),
     called before any work, --check included (what depends on several settings, e.g. after --set)."""
@@ -232,6 +239,8 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
     name = results.config_name(config, paper, quick)
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed, changes if name == "custom" else None)
     remake, stage, made = command(figure, args), None, not os.path.exists(out)  # False for a bad name
+    if name == "custom" and not args.check:
+        print(f"{figure}: a custom run into {out}; {differences(config, paper)}", flush=True)
     try:
         if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder
             sys.exit(f"{figure}: error: no saved results for {figure} in {out} (the folder does not exist). Run "
@@ -251,6 +260,8 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
                 check_replace(out, figure, name, seed, args.force)
                 job_cache.JobCache(jobs_folder(out, figure))  # where its finished jobs go: refused before any job
             if args.check:
+                print(f"{figure}: checked: " + (f"would redraw the figure from the results in {out}" if args.plot_only else
+                                               f"would run the {name} config (seed {seed}) into {out}"))
                 return
             provenance.start_state(), provenance.code_id()  # the code of this run, read before it starts
             with staging.Stage(out, figure) as stage:

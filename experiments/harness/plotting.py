@@ -3,9 +3,12 @@ run id of the results it shows in its metadata and no date, so the same results 
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+from matplotlib.transforms import ScaledTranslation  # noqa: E402
 
 from . import results  # noqa: E402
 from .results import atomic_write  # noqa: E402
@@ -14,11 +17,35 @@ STYLE = {"font.size": 11, "axes.labelsize": 12, "axes.titlesize": 12, "legend.fo
          "xtick.labelsize": 10, "ytick.labelsize": 10, "axes.spines.top": False,
          "axes.spines.right": False, "figure.dpi": 100, "savefig.dpi": 150, "savefig.bbox": "tight"}
 LAM = "Hyperparameter λ"
+# The gid of a curve that leaves the top of its panel on purpose, with a note in the panel saying where it goes
+# (tests/legibility.py accepts such a curve only beside that note).
+LEAVES_TOP = "leaves the top, annotated"
 
 
 def figure(*args, **kwargs):
     plt.rcParams.update(STYLE)
     return plt.subplots(*args, **kwargs)
+
+
+def legend_below(ax, gap_pt=4, **kwargs):
+    """A legend under the axes, below its tick labels and x label (so it hides no curve and no text):
+    anchored that many points under the axes, which a layout engine keeps when it moves the axes."""
+    fig = ax.get_figure()
+    fig.canvas.draw()  # the text's extents (and the layout's positions) as they will be drawn
+    below_pt = (ax.get_window_extent().y0 - ax.get_tightbbox().y0) * 72 / fig.dpi
+    shift = ScaledTranslation(0, -(below_pt + gap_pt) / 72, fig.dpi_scale_trans)
+    kwargs = {"frameon": False, **kwargs}
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=ax.transAxes + shift, **kwargs)
+
+
+def log_ticks(axis, minimum=3):
+    """Label a log axis with plain numbers at 1, 2 and 5 times the powers of ten when the range holds fewer than
+    `minimum` powers (a short run's axis would show a single "10^0")."""
+    lo, hi = sorted(axis.get_view_interval())
+    subs = (1.0,) if np.floor(np.log10(hi)) - np.ceil(np.log10(lo)) + 1 >= minimum else (1.0, 2.0, 5.0)
+    axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:g}"))
+    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def metadata(ext, name, run_id):

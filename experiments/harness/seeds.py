@@ -480,10 +480,21 @@ def main(argv=None):
     except KeyboardInterrupt:
         sys.exit("experiments.harness.seeds: interrupted; the workers were stopped; seeds that finished keep their "
                  "results, and running the same command again resumes the sweep")
+    print(table(summary))
     if summary["failed"]:
         for s, why in summary["failed"].items():
             print(f"seed {s} failed: {why}", file=sys.stderr)
         sys.exit(1)
+
+
+def table(summary, rows=25):
+    """The sweep's metrics over its seeds, one line each: name, mean +- sd (n); the first `rows` of them."""
+    stats = [(k, v) for k, v in summary["metrics"].items() if v["n"]]
+    lines = [f"{'metric':44s} mean +- sd over the seeds"]
+    lines += [f"{k[:44]:44s} {v['mean']:.6g} +- {v['sd']:.2g} ({v['n']})" for k, v in stats[:rows]]
+    if len(stats) > rows:
+        lines.append(f"... and {len(stats) - rows} more metrics in the sweep's summary file")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

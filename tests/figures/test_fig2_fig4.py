@@ -32,10 +32,9 @@ def tiny(module, seed=7):
 
 
 @pytest.fixture(scope="module", params=sorted(SCRIPTS))
-def quick_run(request, tmp_path_factory):
-    name, out = request.param, tmp_path_factory.mktemp(request.param)
-    module = SCRIPTS[name]
-    return name, module, module.run(module.QUICK, out), out
+def quick_run(request, quick_results):
+    name = request.param
+    return name, SCRIPTS[name], *quick_results(name)
 
 
 def test_quick_run_has_every_metric_and_a_figure(quick_run):

@@ -15,9 +15,8 @@ KEYS = {"lam_hat", "best_response_max_abs_error", "w_grid_step", "best_response_
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fig3")
-    return fig3.run(fig3.QUICK, out), out
+def quick_run(quick_results):
+    return quick_results("fig3_manifold")
 
 
 def test_quick_run_has_every_metric_and_saves_results(quick_run):

@@ -70,9 +70,8 @@ def test_scaled_config_scales_every_time_budget_and_nothing_else():
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fig5")
-    return fig5_many.run(fig5_many.QUICK, out), out
+def quick(quick_results):
+    return quick_results("fig5_many")
 
 
 def test_hand_tuned_grid_as_one_array_is_the_grid_per_step_size():

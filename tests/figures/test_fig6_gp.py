@@ -95,9 +95,9 @@ def _fig6():
     return fig6_gp
 
 
-def test_run_quick_has_every_metric_and_plots(tmp_path):
+def test_run_quick_has_every_metric_and_plots(quick_results):
     fig6 = _fig6()
-    record = fig6.run(fig6.QUICK, tmp_path)
+    record, tmp_path = quick_results("fig6_gp")
     m = record["metrics"]
     assert record["config_name"] == "QUICK"
     assert m["n_train_tuples"] == 25 and m["n_eval_tuples"] == fig6.QUICK.n_eval_tuples

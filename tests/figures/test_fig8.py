@@ -13,8 +13,8 @@ from experiments.harness import results
 KEYS = {"valid_final", "test_final", "gap_valid_minus_test", "steps", "time_to_hyper_plateau_s", "valid_best"}
 
 
-def test_quick_run_has_every_metric_and_draws(tmp_path):
-    record = f8.run(f8.QUICK, tmp_path)
+def test_quick_run_has_every_metric_and_draws(quick_results):
+    record, tmp_path = quick_results("fig8_warmstart")
     m = record["metrics"]
     names = ["hyper", "unrolled"] + [f8.label("warm", w) for w in f8.QUICK.warm]
     for name in names:
