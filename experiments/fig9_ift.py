@@ -261,7 +261,6 @@ def robust_summary(config, robust):
         per = [robust[s][name] for s in seeds]
         out[name] = {k: results.stats([p[k] for p in per]) for k in ("valid_final", "test_final",
                                                                      "gap_valid_minus_test")}
-    out["questions"] = {q: [bool(decide(robust[s], dataclasses.asdict(config))[q]) for s in seeds] for q in QUESTIONS}
     out["lowest_valid_final"] = [robust[s]["lowest_valid_final"] for s in seeds]
     out["lowest_test_final"] = [robust[s]["lowest_test_final"] for s in seeds]
     return out
@@ -286,18 +285,45 @@ def color(name, config):
                                                     / max(len(terms) - 1, 1))
 
 
+BLOW_UP = 10.0  # a run "blew up" once its validation loss is this many times hyper-training's plateau
+
+
+def blown(metrics, name):
+    """Did run `name` blow up: a final validation loss above BLOW_UP x hyper-training's plateau?"""
+    return metrics[name]["valid_final"] > BLOW_UP * metrics["hyper_plateau_level"]
+
+
+def until_blow_up(t, values, level):
+    """(t, values) up to the last evaluation at or below `level`, and the time of the first above it
+    after that (None if the curve never leaves): a blown-up curve is drawn until it leaves the panel."""
+    above = np.nonzero(np.asarray(values) > level)[0]
+    above = above[above > 0]
+    if not len(above):
+        return t, values, None
+    k = above[0]
+    return t[:k], values[:k], float(t[k])
+
+
 def plot(out=FIGURES):
     record, a = results.load_results(out, FIGURE)
     m, config = record["metrics"], record["config"]
     names = method_names(config)
-    fig, axes = plotting.figure(1, 3, figsize=(14, 4.8), layout="constrained", width_ratios=(2, 2, 1.3))
+    level = BLOW_UP * m["hyper_plateau_level"]
+    fig, axes = plotting.figure(1, 3, figsize=(14, 5.2), layout="constrained", width_ratios=(2, 2, 1.3))
     for ax, column in zip(axes[:2], ("valid", "test")):
+        shown = []
         for i in range(len(m["search"])):
-            ax.plot(a[f"search_{i}_t"], a[f"search_{i}_{column}"], color="0.82", lw=0.8,
+            t, v, _ = until_blow_up(a[f"search_{i}_t"], a[f"search_{i}_{column}"], level)
+            ax.plot(t, v, color="0.82", lw=0.8,
                     label=f"IFT settings search ({config['search_budget_s']:g} s each)" if i == 0 else None)
         for name in names:
-            ax.plot(a[f"{name}_t"], a[f"{name}_{column}"], color=color(name, config), label=nice(name, config))
-        per_weight.ylim(ax, [(a[f"{n}_t"], a[f"{n}_{column}"]) for n in names])
+            t, v, gone = until_blow_up(a[f"{name}_t"], a[f"{name}_{column}"], level)
+            ax.plot(t, v, color=color(name, config),
+                    label=nice(name, config) + (" (blew up)" if gone is not None else ""))
+            if gone is not None and len(t):
+                ax.plot(t[-1:], v[-1:], "x", color=color(name, config), ms=8, mew=2)
+            shown.append((t, v))
+        per_weight.ylim(ax, [(t, v) for t, v in shown if len(t)])
         ax.set_xscale("log")
         ax.set_xlim(left=config["eval_every_s"] / 2)
         ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 3.0)))
@@ -306,11 +332,17 @@ def plot(out=FIGURES):
         ax.set_xlabel("Compute time (s)")
         ax.set_ylabel(f"{'Validation' if column == 'valid' else 'Test'} loss (MSE)")
     axes[0].set_title(f"{results.unless_paper(record)}784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
-    axes[1].set_title("Test loss of the same weights")
+    axes[1].set_title("Test loss of the same weights (× : blew up)")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9, frameon=False)
     gap = axes[2]
-    gap.bar(range(len(names)), [m[n]["gap_valid_minus_test"] for n in names],
-            color=[color(n, config) for n in names], edgecolor="white")
+    ok = [n for n in names if not blown(m, n)]
+    gap.bar([names.index(n) for n in ok], [m[n]["gap_valid_minus_test"] for n in ok],
+            color=[color(n, config) for n in ok], edgecolor="white")
+    for n in names:
+        if blown(m, n):
+            lo, hi = gap.get_ylim()  # inside the panel, from the zero line towards the bars' side
+            gap.text(names.index(n), 0, " blew up ", rotation=90, ha="center", va="top" if lo < 0 else "bottom",
+                     fontsize=9)
     gap.set_xticks(range(len(names)), ["hyper-training", "unrolled"] + [f"IFT, i = {i}" for i in config["terms"]],
                    rotation=45, ha="right", fontsize=9)
     gap.axhline(0, color="k", lw=0.6)
@@ -329,7 +361,7 @@ QUESTIONS = {  # key: (claim, rule)
     "hyper_gap_smallest": ("hyper-training over-fits the validation set least (Figure 5's over-fitting claim, "
                            "extended to IFT)",
                            "hyper-training's final validation - test gap is the largest (least negative) of all "
-                           "methods"),
+                           "methods that did not blow up (final validation loss above 10 x hyper-training's plateau)"),
     "neumann_helps": ("more Neumann terms end lower",
                       "the final validation loss does not rise with i: each larger i ends at or below the next smaller "
                       "one, within 1e-4"),
@@ -340,12 +372,23 @@ def decide(metrics, config):
     """The four questions' answers on one run's metrics (summarise's output)."""
     iftn = [f"ift_i{i}" for i in sorted(config["terms"])]
     best_ift = min(metrics[n]["valid_final"] for n in iftn)
-    gaps = {n: metrics[n]["gap_valid_minus_test"] for n in method_names(config)}
+    gaps = {n: metrics[n]["gap_valid_minus_test"] for n in method_names(config)
+            if metrics[n]["valid_final"] <= BLOW_UP * metrics["hyper_plateau_level"]}  # a blown-up run has no gap
     return {"ift_at_or_below_hyper": best_ift <= metrics["hyper"]["valid_final"],
             "ift_at_or_below_unrolled": best_ift <= metrics["unrolled"]["valid_final"],
             "hyper_gap_smallest": max(gaps, key=gaps.get) == "hyper",
             "neumann_helps": all(metrics[b]["valid_final"] <= metrics[a]["valid_final"] + 1e-4
                                  for a, b in zip(iftn, iftn[1:]))}
+
+
+def robust_runs(metrics, config):
+    """Per robustness seed, the numbers decide() reads, from the per-seed values in metrics["robust"]."""
+    rb, names = metrics["robust"], method_names(config)
+    out = []
+    for j in range(len(rb["seeds"])):
+        r = {n: {k: rb[n][k]["values"][j] for k in ("valid_final", "gap_valid_minus_test")} for n in names}
+        out.append(r | {"hyper_plateau_level": 1.01 * r["hyper"]["valid_final"]})
+    return out
 
 
 def claims(record, seeds_record=None):
@@ -363,7 +406,7 @@ def claims(record, seeds_record=None):
         cl = verdicts.claim("beyond (IFT)", statement, [main[key]], [f"seed {c['seed']}"], rule, seeds=[c["seed"]],
                             **numbers)
         cl["key"] = key
-        cl["robust"] = {"seeds": m["robust"]["seeds"], "holds": m["robust"]["questions"][key],
+        cl["robust"] = {"seeds": m["robust"]["seeds"], "holds": [bool(decide(r, c)[key]) for r in robust_runs(m, c)],
                         "budget_s": m["robust"]["budget_s"]}
         out.append(cl)
     return out

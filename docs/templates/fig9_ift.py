@@ -46,10 +46,14 @@ def page(R):
     names = script.method_names(c.data)
     at = [f"{t:g}" for t in c["at_s"]]
 
+    a, level = R.npz(NAME), script.BLOW_UP * m["hyper_plateau_level"]
+
     def row(n):
         r = m[n]
         t = r["time_to_hyper_plateau_s"]
-        return ((label(d, n), f"{num(r['valid_final'], 4)} / {num(r['test_final'], 4)}",
+        gone = script.until_blow_up(a[f"{n}_t"], a[f"{n}_valid"], level)[2]
+        name = label(d, n) + ("" if gone is None else f" (blew up at {num(gone, 0)} s)")
+        return ((name, f"{num(r['valid_final'], 4)} / {num(r['test_final'], 4)}",
                  num(r["gap_valid_minus_test"], 4, True))
                 + tuple("-" if r[f"valid_at.{s}"] is None else num(r[f"valid_at.{s}"], 4) for s in at)
                 + (count(r["steps"]), "never" if t is None else f"{num(t, 0)} s",
@@ -79,7 +83,8 @@ def page(R):
         f"**Lowest validation loss**: {said}.",
         f"**Seed {c['seed']}, {count(c['budget_s'])} s each** (final = mean of the evaluations in the last "
         f"{num(100 * c['final_fraction'], 0)}%; hyper-training's plateau = 1.01 × its final validation loss, "
-        f"{num(m['hyper_plateau_level'], 4)}; memory = peak bytes allocated during one hypergradient):",
+        f"{num(m['hyper_plateau_level'], 4)}; memory = peak bytes allocated during one hypergradient; a run blew "
+        f"up where its validation loss first exceeds {num(script.BLOW_UP, 0)} × that plateau):",
         table(("method", "valid. / test (final)", "valid. − test") + tuple(f"valid. at {s} s" for s in at)
               + ("steps", "time to hyper-training's plateau", "memory (MiB)", "λ̂ sd at the end"),
               [row(n) for n in names]),
