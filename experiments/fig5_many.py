@@ -176,7 +176,7 @@ def run(config=PAPER, out=FIGURES):
                          "steps": b["steps"], "lam_mean": h["lam_mean"], "lam_sd": h["lam_sd"],
                          "handtuned_valid": c["valid"], "handtuned_test": c["test"],
                          "handtuned_decay": float(np.exp(c["log_decay"])), "handtuned_log_decay": c["log_decay"],
-                         "handtuned_lr": c["lr_phi"], "handtuned_steps": c["steps"],
+                         "handtuned_lr": c["lr"], "handtuned_steps": c["steps"],
                          "handtuned_valid_by_lr": {str(lr): float(v.min())
                                                    for lr, v in zip(config.cv_lrs, c["valid_losses"])}}
     arrays = {f"hyper_{k}_{c}": v[c] for k, v in bottom.items() for c in ("t", "valid", "test")}

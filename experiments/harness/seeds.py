@@ -91,8 +91,9 @@ class SweepError(RuntimeError):
 
 
 def figure_names():
-    """The figure scripts in experiments/: fig<k>_<name>.py."""
-    return sorted(p.stem for p in EXPERIMENTS.glob("fig*_*.py"))
+    """The figure scripts in experiments/: fig<k>_<name>.py, in the order of k (fig9 before fig10)."""
+    stems = (p.stem for p in EXPERIMENTS.glob("fig*_*.py"))
+    return sorted(stems, key=lambda s: (int(s[3:s.index("_")]) if s[3:s.index("_")].isdigit() else 0, s))
 
 
 def figure_module(figure):

@@ -182,7 +182,7 @@ def test_curves_match_closed_forms():
 
 def test_fig4_shares_the_setting_of_fig2():
     """Same data, model, initialisation and cross-validation in both figures."""
-    for field in ("seed", "n_train", "n_valid", "n_test", "init_scale", "cv_grid", "optimum_grid", "cv_iters", "lr",
+    for field in ("seed", "n_train", "n_valid", "n_test", "init_scale", "cv_grid", "optimum_grid", "cv_iters", "lr_phi",
                   "dense"):
         assert getattr(fig4.PAPER, field) == getattr(fig2.PAPER, field), field
     # the paper's settings: p(lam | lam_hat) = N(lam_hat, 1e-5), Adam 1e-4 on the hypernetwork and on lam_hat

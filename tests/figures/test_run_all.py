@@ -28,7 +28,7 @@ def repo(tmp_path):
     repo = tmp_path / "repo"
     (repo / "experiments" / "harness").mkdir(parents=True)
     shutil.copy(ROOT / "run_all.sh", repo)
-    for f in ("__init__.py", "harness/__init__.py", "harness/run_all.py", "harness/wall_time.py"):
+    for f in ("__init__.py", "harness/__init__.py", "harness/folders.py", "harness/run_all.py", "harness/wall_time.py"):
         shutil.copy(ROOT / "experiments" / f, repo / "experiments" / f)
     for name in ("fig2_global", "fig4_local", "fig5_many", "fig6_gp"):
         stub(repo, name)
