@@ -233,20 +233,22 @@ def run_together(names, flags, pred, start):
                 waiting.remove(name)
                 child = spawn([python, f"experiments/{name}.py", *flags], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
-                threading.Thread(target=_prefixed, args=(child.stdout, name), daemon=True).start()
-                running[name] = (child, time.monotonic())
+                copier = threading.Thread(target=_prefixed, args=(child.stdout, name), daemon=True)
+                copier.start()
+                running[name] = (child, time.monotonic(), copier)
                 print(f"=== experiments/{name}.py {' '.join(flags)} started ({len(done)} of {len(names)} done); "
                       f"{clock(time.monotonic() - start)} spent; {left_together(names, running, done, pred)} ===",
                       flush=True)
-            for name, (child, t0) in list(running.items()):
+            for name, (child, t0, copier) in list(running.items()):
                 if child.poll() is None:
                     continue
+                copier.join()  # its last lines before the line that says it ended
                 del running[name]
                 if child.returncode:
                     print(f"run_all.sh: experiments/{name}.py failed (exit code {child.returncode}); stopping the "
                           "others", file=sys.stderr, flush=True)
                     code = code or child.returncode
-                    stop(child for child, _ in running.values())
+                    stop(child for child, _, _ in running.values())
                     waiting.clear()
                     continue
                 done.add(name)
@@ -254,7 +256,7 @@ def run_together(names, flags, pred, start):
                       f"spent; {left_together(names, running, done, pred)} ===", flush=True)
             time.sleep(0.2)
     except (Stopped, KeyboardInterrupt):
-        stop(child for child, _ in running.values())
+        stop(child for child, _, _ in running.values())
         raise
     return code
 
