@@ -151,6 +151,8 @@ def summary(r, fraction):
 def run(config=PAPER, out=FIGURES):
     check_config(config)
     ref = reference(config, out)  # before any work: the comparison needs it
+    print(f"[{FIGURE}] the faithful and fixed-sigma runs it is compared with: {ref['file']} (a {ref['config_name']} "
+          f"run, {ref['run_id']})", flush=True)
     t0 = time.perf_counter()
     done = {}
     with runner.open(config.workers) as r:
@@ -188,6 +190,8 @@ def plot(out=FIGURES):
     fig, axes = plotting.figure(2, len(problems), figsize=(5.2 * len(problems), 7.5), layout="constrained",
                                 squeeze=False)
     colors = {t: f"C{2 + i}" for i, t in enumerate(taus)}
+    kind = m["reference"]["config_name"]  # the reference runs' config, named where it is not this run's
+    tag = "" if kind == record["config_name"] else f" ({kind} runs)"
     for col, p in enumerate(problems):
         ref = m["reference"][p]
         top, bottom = axes[0, col], axes[1, col]
@@ -197,14 +201,16 @@ def plot(out=FIGURES):
             bottom.plot(a[f"{k}_t"], a[f"{k}_valid"], color=colors[tau], label=f"learned, τ = {tau:g}")
         for key, cell in ref.items():
             if key == "faithful":
-                name = f"faithful: the paper's fixed σ = {cell['sigma']:.2g} (bottom: its final)"
+                name = f"faithful: the paper's fixed σ = {cell['sigma']:.2g} (bottom: its final){tag}"
                 top.axhline(cell["sigma"], color="k", lw=1, ls="--", label=name)
                 bottom.axhline(cell["final_valid"], color="k", lw=1, ls="--", label=name)
             else:
                 top.axhline(cell["sigma"], color="0.6", lw=0.8, ls=":")
+                top.annotate(f"σ = {cell['sigma']:g}", (1.0, cell["sigma"]), xycoords=("axes fraction", "data"),
+                             ha="right", va="bottom", fontsize=8, color="0.4")
                 bottom.axhline(cell["final_valid"], color="0.6", lw=0.8, ls=":")
         if len(ref) > 1:  # one legend entry for every fixed-sigma ablation
-            top.plot([], [], color="0.6", lw=0.8, ls=":", label="fixed-σ ablations of fig7_ablations (bottom: finals)")
+            top.plot([], [], color="0.6", lw=0.8, ls=":", label=f"fixed-σ ablations of fig7_ablations (bottom: finals){tag}")
         top.set_yscale("log")
         top.set_ylabel("σ of p(λ | λ̂)")
         top.set_title(f"{results.unless_paper(record)}{p}, {m['budget_s'][p]:g} CPU s")

@@ -201,14 +201,18 @@ def run(config=PAPER, out=FIGURES):
             else:
                 runs[seed][label(kind, args)] = res
             print(f"[{FIGURE}] {j.label}: {res['wall_s']:.0f} s wall on {j.where['host']}, {res['steps']} steps, "
-                  f"valid {res['valid'][-1]:.5f} test {res['test'][-1]:.5f}" + (" (reused)" if j.reused else ""),
-                  flush=True)
+                  f"final valid {final(res, config.final_fraction):.5f} test "
+                  f"{final(res, config.final_fraction, 'test'):.5f} (mean of the last "
+                  f"{100 * config.final_fraction:g}%)" + (" (reused)" if j.reused else ""), flush=True)
     search_runs = [runs["search"][f"search_{i}"] for i in range(len(config.search))]
     metrics = summarise(config, runs[config.seed])
     metrics["search"] = [{"N": s["N"], "alpha": s["alpha"], "lr_lam": s["lr_lam"], "terms": s["terms"],
                           "diverged": s["diverged"],
                           "valid_final": final(s, config.final_fraction), "steps": s["steps"]} for s in search_runs]
     metrics["ift_setting"] = list(config.search[int(np.argmin([s["valid_final"] for s in metrics["search"]]))])
+    print(f"[{FIGURE}] the IFT runs used (N, alpha, outer step) = {tuple(metrics['ift_setting'])}, the search's lowest "
+          f"final validation loss; lowest final validation loss: {metrics['lowest_valid_final']}, test: "
+          f"{metrics['lowest_test_final']}", flush=True)
     metrics["robust"] = robust_summary(config, {c.seed: summarise(c, runs[c.seed]) for c in robust})
     arrays = {f"{name}_{c}": r[c] for name, r in runs[config.seed].items() for c in ("t", "valid", "test")}
     arrays |= {f"search_{i}_{c}": s[c] for i, s in enumerate(search_runs) for c in ("t", "valid", "test")}

@@ -9,8 +9,8 @@ computed right to left: p = [d2L_T/dw dw]^-1 v by Hessian-vector products (never
     dL_V/dlam = dL_V/dlam|direct - p^T d2L_T/dw dlam     (one reverse pass in lam).
 Two ways to p:
     "neumann": p = alpha sum_{j=0}^{terms} (I - alpha d2L_T/dw dw)^j v: `terms` Hessian-vector
-               products, terms + 1 summands, scaled by alpha (the paper's Algorithm 3 as the
-               authors' code computes it). It tends to the inverse as terms grows when the Hessian
+               products, terms + 1 summands, scaled by alpha (Algorithm 3 of the 2020 paper, as
+               its authors' code computes it). It tends to the inverse as terms grows when the Hessian
                is positive definite and 0 < alpha < 2 / its largest eigenvalue; terms=0 is p =
                alpha v, the "identity inverse" (one step of unrolled differentiation).
     "cg":      conjugate gradient on (d2L_T/dw dw) p = v, exact in D steps for a positive definite
@@ -65,18 +65,22 @@ def _losses(problem):
 
 
 def _check_solver(terms, alpha, solver):
-    check_count(terms=terms, allow_zero=True)
-    check_positive(alpha=alpha)
+    """terms and alpha are the Neumann series' (solver "cg" leaves them out: None)."""
     check_choice(SOLVERS, solver=solver)
+    if solver == "neumann" or terms is not None or alpha is not None:
+        check_count(terms=terms, allow_zero=True)
+        check_positive(alpha=alpha)
 
 
-def ift_hypergradient(problem, *, W, lam, train_data, valid_data, terms, alpha, solver="neumann", cg_iters=None,
-                      cg_tol=1e-10):
+def ift_hypergradient(problem, *, W, lam, train_data, valid_data, terms=None, alpha=None, solver="neumann",
+                      cg_iters=None, cg_tol=1e-10):
     """The IFT hypergradient at weights W (D,) and hyperparameters lam (H,): the Hessian and the mixed
     term on the fixed batch train_data = (X, T), v = dL_V/dw on valid_data = (X, T). solver
     "neumann": p = alpha sum_{j=0}^{terms} (I - alpha d2L_T/dw dw)^j v (`terms` Hessian-vector
-    products; terms=0: p = alpha v); "cg": conjugate gradient for at most cg_iters (default D)
-    steps, until ||residual|| <= cg_tol ||v|| (terms and alpha are then unused). Returns IFTGradient."""
+    products; terms=0: p = alpha v; it tends to the inverse only for 0 < alpha < 2 / the Hessian's
+    largest eigenvalue, and a larger alpha gives a wrong hypergradient without any error); "cg":
+    conjugate gradient for at most cg_iters (default D) steps, until ||residual|| <= cg_tol ||v||
+    (leave out terms and alpha). Returns IFTGradient."""
     check_problem(problem)
     lam = lam_vector(lam, problem, "lam")
     W = start_array(W, "W", (problem.n_weights,))
@@ -131,21 +135,27 @@ def _cg(hvp, v, iters, tol):
     return p
 
 
-def hypertrain_ift(problem, *, W0, lam_hat, train_batch, valid_batch, inner_steps, terms, alpha, opt,
-                   solver="neumann", opt_lam=PAPER_ADAM, iters=None, callback=None):
-    """Gradient-based hyperparameter optimisation by the IFT (the paper's Algorithm 1). Each outer
-    step: `inner_steps` steps (the paper's N) of the inner optimiser `opt` on the weights, which
+def hypertrain_ift(problem, *, W0, lam_hat, train_batch, valid_batch, inner_steps, opt, terms=None, alpha=None,
+                   solver="neumann", cg_iters=None, cg_tol=1e-10, opt_lam=PAPER_ADAM, iters=None, callback=None):
+    """Gradient-based hyperparameter optimisation by the IFT (Algorithm 1 of Lorraine, Vicol &
+    Duvenaud, 2020; not this package's Algorithm 1, cross-validation). Each outer step:
+    `inner_steps` steps (that paper's N) of the inner optimiser `opt` on the weights, which
     continue from the previous outer step with opt's state kept, on train_batch(k) for a running
     count k; then the IFT hypergradient (ift_hypergradient's solver, terms, alpha) at the current
     weights on the next training batch and on valid_batch(step); then one step of opt_lam on lam.
     The paper gives no settings of the inner optimiser, so opt is required (e.g.
     optim.sgd_momentum(lr, 0.9), as Figure 5's unrolled baseline). callback(step, State("ift",
-    valid_loss, lam, W)) may record progress; returning True stops; iters=None runs until it does."""
+    valid_loss=..., lam=..., W=...)) may record progress; returning True stops; iters=None runs
+    until it does. Neumann's alpha must be below 2 / the training Hessian's largest eigenvalue (see
+    ift_hypergradient). Returns IFTResult(lam (H,), W (D,), valid_losses per outer step, seconds)."""
     check_problem(problem)
     lam = lam_vector(lam_hat, problem)
     W = start_array(W0, "W0", (problem.n_weights,))
     check_count(inner_steps=inner_steps)
     _check_solver(terms, alpha, solver)
+    if cg_iters is not None:
+        check_count(cg_iters=cg_iters)
+    check_positive(cg_tol=cg_tol)
     check_optimizer(opt=opt, opt_lam=opt_lam)
     check_steps(iters, callback)
     t0 = time.perf_counter()
@@ -165,7 +175,7 @@ def hypertrain_ift(problem, *, W0, lam_hat, train_batch, valid_batch, inner_step
         x_valid = batch_at(valid_batch, step, "valid_batch", sizes=sizes)  # x' ~ Validation data
         k += 1
         res = _hypergradient(train, valid, W, lam, x, x_valid, terms=terms, alpha=alpha, solver=solver,
-                             cg_iters=problem.n_weights, cg_tol=1e-10)
+                             cg_iters=cg_iters or problem.n_weights, cg_tol=cg_tol)
         watch(step, res.valid_loss, res.grad, what="the validation loss")
         delta, lam_state = opt_lam.update(res.grad, lam_state)
         lam = lam - delta                                         # lam -= beta hypergradient(L_V, L_T, lam, w)
