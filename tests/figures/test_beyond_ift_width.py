@@ -27,6 +27,21 @@ def quick9(tmp_path_factory):
     return out, f9.run(f9.QUICK, out)
 
 
+def readable(monkeypatch, module, folder):
+    """tests/legibility.py's problems with the figure module.plot() draws from `folder`."""
+    import legibility
+    from experiments.harness import plotting
+    figs = []
+    monkeypatch.setattr(plotting, "save", lambda fig, out, figure: figs.append(fig) or [])
+    module.plot(folder)
+    return legibility.problems(figs[0])
+
+
+def test_ift_quick_figure_is_readable(monkeypatch, quick9):
+    problems = readable(monkeypatch, f9, quick9[0])
+    assert not problems, "\n".join(problems)
+
+
 def test_ift_quick_run_has_every_metric_claim_and_draws(quick9):
     out, record = quick9
     m = record["metrics"]
@@ -80,7 +95,7 @@ def test_ift_bad_settings_refused_before_work(tmp_path, bad, says):
     assert not list(tmp_path.iterdir())
 
 
-def test_learned_width_quick_moves_sigma_and_sits_beside_the_fixed_widths(tmp_path):
+def test_learned_width_quick_moves_sigma_and_sits_beside_the_fixed_widths(tmp_path, monkeypatch):
     config = dataclasses.replace(f10.QUICK, problems=("h10",))
     record = f10.run(config, tmp_path)  # the reference: the committed fig7_ablations (none in tmp_path)
     m = record["metrics"]
@@ -100,6 +115,8 @@ def test_learned_width_quick_moves_sigma_and_sits_beside_the_fixed_widths(tmp_pa
     sig = [v["sigma"] for k, v in ref.items() if k != "faithful"]
     assert d["in_hand_range"] == (min(sig) <= r["sigma_final"] <= max(sig))
     assert [Path(p).suffix for p in f10.plot(tmp_path)] == [".png", ".pdf"]
+    problems = readable(monkeypatch, f10, tmp_path)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("bad, says", [(dict(taus=()), "taus must list"), (dict(taus=(0.1, 0.1)), "distinct"),

@@ -11,10 +11,11 @@ import legibility
 from experiments.harness import plotting, results
 
 FIGURES = ("fig2_global", "fig3_manifold", "fig4_local", "fig5_many", "fig6_gp", "fig7_hpo", "fig7_ablations",
-           "fig8_warmstart")
+           "fig8_warmstart", "fig9_ift", "fig10_width")
 # fig7_hpo's QUICK run alone takes about 100 s on 2 cores and no other test needs it: its committed
 # PAPER figure is checked here, its QUICK one by `python tests/legibility.py DIR` after `run_all.sh --quick`.
-QUICK = tuple(f for f in FIGURES if f != "fig7_hpo")
+# fig9_ift's and fig10_width's QUICK figures are checked in tests/figures/test_beyond_ift_width.py, beside their runs.
+QUICK = tuple(f for f in FIGURES if f not in ("fig7_hpo", "fig9_ift", "fig10_width"))
 
 
 def drawn(monkeypatch, name, folder):
