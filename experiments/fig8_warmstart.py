@@ -71,10 +71,7 @@ QUICK = dataclasses.replace(PAPER, budget_s=3.0, warm=((2, 1e-4), (5, 1e-4), (5,
                             robust_budget_s=1.0)
 
 
-def fig5_config(config):
-    """Figure 5's settings with this run's seed, data sizes and evaluation interval."""
-    return dataclasses.replace(per_weight.PAPER, seed=config.seed, n_train=config.n_train, n_valid=config.n_valid,
-                               n_test=config.n_test, eval_every_s=config.eval_every_s, unrolled=(config.unrolled,))
+fig5_config = per_weight.config_for  # Figure 5's settings with this run's seed, sizes, interval
 
 
 def warm_job(config, K, lr_lam):

@@ -77,10 +77,7 @@ QUICK = dataclasses.replace(PAPER, budget_s=3.0, unrolled=(10, 0.05, 0.03), term
                             robust_budget_s=1.0)
 
 
-def fig5_config(config):
-    """Figure 5's settings with this run's seed, data sizes and evaluation interval."""
-    return dataclasses.replace(per_weight.PAPER, seed=config.seed, n_train=config.n_train, n_valid=config.n_valid,
-                               n_test=config.n_test, eval_every_s=config.eval_every_s, unrolled=(config.unrolled,))
+fig5_config = per_weight.config_for  # Figure 5's settings with this run's seed, sizes, interval
 
 
 # ---- one run of each method (each a job) ------------------------------------------------------------

@@ -58,6 +58,13 @@ PAPER = Config()
 STREAMS = {"train_batches": 1, "valid_batches": 2, "lam_noise": 3, "hypernet_init": 4, "weights_init": 5}
 
 
+def config_for(run):
+    """Figure 5's settings (PAPER) with another experiment's seed, data sizes, evaluation interval and
+    unrolled setting: `run` has seed, n_train, n_valid, n_test, eval_every_s and unrolled (one setting)."""
+    return dataclasses.replace(PAPER, seed=run.seed, n_train=run.n_train, n_valid=run.n_valid, n_test=run.n_test,
+                               eval_every_s=run.eval_every_s, unrolled=(run.unrolled,))
+
+
 def stream(config, name):
     return results.seed_of(config, STREAMS[name])
 
