@@ -49,6 +49,7 @@ REFERENCE = "fig7_ablations"
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    MAY_BE_ZERO = ("taus",)  # --set: tau 0 is the width trained on the validation loss alone
     seed: int = 7
     hpo: appendix.Config = appendix.PAPER  # the faithful settings (budgets, robustness seeds, sigma, steps)
     problems: tuple = ("h10", "h7850")

@@ -51,6 +51,7 @@ FIGURES = results.FIGURES
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    MAY_BE_ZERO = ("search_terms",)     # --set: 0 Neumann terms is the identity-inverse IFT
     seed: int = 7
     budget_s: float = 1000.0            # compute seconds of every method (Figure 5's top panel)
     unrolled: tuple = (800, 0.02, 0.1)  # (T, inner step, outer step) that Figure 5's search picked
@@ -262,6 +263,7 @@ def robust_summary(config, robust):
         per = [robust[s][name] for s in seeds]
         out[name] = {k: results.stats([p[k] for p in per]) for k in ("valid_final", "test_final",
                                                                      "gap_valid_minus_test")}
+        out[name]["diverged"] = [bool(p.get("diverged")) for p in per]
     out["lowest_valid_final"] = [robust[s]["lowest_valid_final"] for s in seeds]
     out["lowest_test_final"] = [robust[s]["lowest_test_final"] for s in seeds]
     return out
@@ -290,8 +292,9 @@ BLOW_UP = 10.0  # a run "blew up" once its validation loss is this many times hy
 
 
 def blown(metrics, name):
-    """Did run `name` blow up: a final validation loss above BLOW_UP x hyper-training's plateau?"""
-    return metrics[name]["valid_final"] > BLOW_UP * metrics["hyper_plateau_level"]
+    """Did run `name` blow up: a final validation loss above BLOW_UP x hyper-training's plateau, or a
+    run stopped by NaN or Inf before its budget (its final window is then that of a shorter run)?"""
+    return bool(metrics[name].get("diverged")) or metrics[name]["valid_final"] > BLOW_UP * metrics["hyper_plateau_level"]
 
 
 def until_blow_up(t, values, level):
@@ -319,9 +322,10 @@ def plot(out=FIGURES):
                     label=f"IFT settings search ({config['search_budget_s']:g} s each)" if i == 0 else None)
         for name in names:
             t, v, gone = until_blow_up(a[f"{name}_t"], a[f"{name}_{column}"], level)
-            ax.plot(t, v, color=color(name, config),
-                    label=nice(name, config) + (" (blew up)" if gone is not None else ""))
-            if gone is not None and len(t):
+            diverged = bool(m[name].get("diverged"))
+            ax.plot(t, v, color=color(name, config), label=nice(name, config) + (
+                " (blew up)" if gone is not None else f" (NaN after {t[-1]:.0f} s)" if diverged else ""))
+            if (gone is not None or diverged) and len(t):
                 ax.plot(t[-1:], v[-1:], "x", color=color(name, config), ms=8, mew=2)
             shown.append((t, v))
         per_weight.ylim(ax, [(t, v) for t, v in shown if len(t)])
@@ -355,31 +359,31 @@ def plot(out=FIGURES):
 QUESTIONS = {  # key: (claim, rule)
     "ift_at_or_below_hyper": ("IFT (its best i) ends at or below hyper-training's final validation loss",
                               "the lowest final validation loss (mean of the last 10% of evaluations) over the IFT "
-                              "runs is at or below hyper-training's"),
+                              "runs that did not blow up is at or below hyper-training's"),
     "ift_at_or_below_unrolled": ("IFT (its best i) ends at or below the unrolled baseline's final validation loss",
-                                 "the lowest final validation loss over the IFT runs is at or below the unrolled "
-                                 "baseline's"),
+                                 "the lowest final validation loss over the IFT runs that did not blow up is at or "
+                                 "below the unrolled baseline's"),
     "hyper_gap_smallest": ("hyper-training over-fits the validation set least (Figure 5's over-fitting claim, "
                            "extended to IFT)",
                            "hyper-training's final validation - test gap is the largest (least negative) of all "
-                           "methods that did not blow up (final validation loss above 10 x hyper-training's plateau)"),
+                           "methods that did not blow up (final validation loss above 10 x hyper-training's plateau, or "
+                           "stopped by NaN)"),
     "neumann_helps": ("more Neumann terms end lower",
                       "the final validation loss does not rise with i: each larger i ends at or below the next smaller "
-                      "one, within 1e-4"),
+                      "one, within 1e-4 (a run that blew up ends above every other)"),
 }
 
 
 def decide(metrics, config):
     """The four questions' answers on one run's metrics (summarise's output)."""
     iftn = [f"ift_i{i}" for i in sorted(config["terms"])]
-    best_ift = min(metrics[n]["valid_final"] for n in iftn)
-    gaps = {n: metrics[n]["gap_valid_minus_test"] for n in method_names(config)
-            if metrics[n]["valid_final"] <= BLOW_UP * metrics["hyper_plateau_level"]}  # a blown-up run has no gap
-    return {"ift_at_or_below_hyper": best_ift <= metrics["hyper"]["valid_final"],
-            "ift_at_or_below_unrolled": best_ift <= metrics["unrolled"]["valid_final"],
+    end = {n: np.inf if blown(metrics, n) else metrics[n]["valid_final"] for n in method_names(config)}
+    best_ift = min(end[n] for n in iftn)
+    gaps = {n: metrics[n]["gap_valid_minus_test"] for n in method_names(config) if not blown(metrics, n)}
+    return {"ift_at_or_below_hyper": best_ift <= end["hyper"],
+            "ift_at_or_below_unrolled": best_ift <= end["unrolled"],
             "hyper_gap_smallest": max(gaps, key=gaps.get) == "hyper",
-            "neumann_helps": all(metrics[b]["valid_final"] <= metrics[a]["valid_final"] + 1e-4
-                                 for a, b in zip(iftn, iftn[1:]))}
+            "neumann_helps": all(end[b] <= end[a] + 1e-4 for a, b in zip(iftn, iftn[1:]))}
 
 
 def robust_runs(metrics, config):
@@ -387,7 +391,8 @@ def robust_runs(metrics, config):
     rb, names = metrics["robust"], method_names(config)
     out = []
     for j in range(len(rb["seeds"])):
-        r = {n: {k: rb[n][k]["values"][j] for k in ("valid_final", "gap_valid_minus_test")} for n in names}
+        r = {n: {k: rb[n][k]["values"][j] for k in ("valid_final", "gap_valid_minus_test")}
+             | {"diverged": rb[n].get("diverged", [False] * len(rb["seeds"]))[j]} for n in names}
         out.append(r | {"hyper_plateau_level": 1.01 * r["hyper"]["valid_final"]})
     return out
 

@@ -9,7 +9,7 @@ from docs.fmt import num, pct, secs, table
 from experiments.harness import runner
 
 NAME = "bench_runner_overhead"
-COUNTS = (1, 2, 4, 8)
+COUNTS = (1, 2, 8, 32)
 
 HOWTO = f"""Every figure script, `run_all.sh` and `experiments/harness/seeds.py` take `--scheduler ADDRESS`: the figure's
 independent runs (its jobs, `experiments/harness/runner.py`) then go to that Dask cluster instead of worker processes of
@@ -56,42 +56,52 @@ figure is saved: a run killed mid-way and started again recomputes only what is 
 
 
 def predicted(R, counts):
-    """{figure: [seconds on each N of counts, then on any N]} from the committed job times."""
+    """{figure: [seconds on each N of counts, then on any N]} from the committed job times, and the same
+    for the paper's scope and --all run at once."""
     pred = predict_wall.predict(R.folder, counts)
-    for name in pred:
-        R(name)  # the page reads these files
-    return pred
+    recs = {name: R(name).data for name in pred}  # the page reads these files
+    scopes = {scope: predict_wall.predict_together(recs, names, counts, predict_wall.AFTER)
+              for scope, names in (("paper", predict_wall.PAPER_SCOPE), ("all", predict_wall.FIGURES))}
+    return pred, scopes
 
 
 def readme_block(R):
     """The README's lines: the predicted wall time on N workers and the measured overhead."""
-    pred = predicted(R, list(COUNTS))
-    total = [sum(col) for col in zip(*pred.values())]
-    longest = max(pred, key=lambda n: pred[n][-1])
-    text = ("The full reproduction, predicted from the recorded job times: "
-            + ", ".join(f"{secs(t)} on {n}" for n, t in zip(COUNTS, total))
-            + f" workers, {secs(total[-1])} on any number (bounded by `{longest}`).")
+    pred, scopes = predicted(R, list(COUNTS))
+    text = ("Predicted from the recorded job times, all figures at once (`--scheduler`): the paper's "
+            + ", ".join(f"{secs(t)} on {n}" for n, t in zip(COUNTS, scopes["paper"]))
+            + f" workers (its longest chain: {secs(scopes['paper'][-1])}); with `--all` "
+            + ", ".join(f"{secs(t)} on {n}" for n, t in zip(COUNTS, scopes["all"]))
+            + f" (longest chain {secs(scopes['all'][-1])}).")
     if R.has(NAME):
         b = R(NAME)
         text += (f" Measured, `run_all.sh --quick`: {secs(statistics.median(b['local_s']))} locally, "
                  f"{secs(statistics.median(b['scheduler_s']))} on a LocalCluster of {b['workers']} workers "
-                 f"({pct(b['ratio'] - 1, 1, sign=True)}; medians of {len(b['local_s'])} runs each, back to back).")
+                 f"({pct(b['ratio'] - 1, 1, sign=True)}; medians of {len(b['local_s'])} runs each, back to back)"
+                 + (f", predicted {secs(b['predicted_scheduler_s'])} on the cluster." if "predicted_scheduler_s" in b
+                    else "."))
     return text
 
 
 def page(R):
     counts = list(COUNTS)
-    pred = predicted(R, counts)
+    pred, scopes = predicted(R, counts)
     jobs = {name: len(predict_wall.jobs_of(name, R(name).data)[0]) for name in pred}
     rows = [(f"`{name}`", str(jobs[name]), *(secs(s) for s in row)) for name, row in pred.items()]
-    rows.append(("all (`run_all.sh`)", str(sum(jobs.values())), *(secs(sum(col)) for col in zip(*pred.values()))))
-    longest = max(pred, key=lambda n: pred[n][-1])
+    for scope, names, label in (("paper", predict_wall.PAPER_SCOPE, "**the paper's figures, at once**"),
+                                ("all", predict_wall.FIGURES, "**every figure (`--all`), at once**")):
+        rows.append((label, str(sum(jobs.get(n, 0) for n in names)), *(f"**{secs(s)}**" for s in scopes[scope])))
+    notes = predict_wall.load_notes({name: R(name).data for name in pred})
     parts = [HOWTO, "## How many workers, and the wall time",
-             "Predicted from the job times of the committed PAPER runs (each job had a core of its own), placing "
-             "the jobs on N workers in the order each figure sends them (`python bench/predict_wall.py`). "
-             "\"any N\" is the longest chain of jobs, below which no number of workers can go: here "
-             f"`{longest}`, {secs(pred[longest][-1])}.",
-             table(("figure", "jobs", *(f"N = {n}" for n in counts), "any N"), rows)]
+             "Predicted from the job times of the committed PAPER runs (`python bench/predict_wall.py --workers "
+             f"{' '.join(map(str, counts))}`), placing the jobs on N workers in the order each figure sends them: "
+             "each figure alone, then the figures of `run_all.sh` all at once, as `--scheduler` sends them (a "
+             "figure that reads another's results starts when that one is done: "
+             + ", ".join(f"`{a}` after `{b}`" for a, b in predict_wall.AFTER.items()) + "). A job takes the "
+             "CPU seconds of its thread where the run recorded them, else its wall seconds. \"any N\" is the "
+             "longest chain of jobs, below which no number of workers can go.",
+             table(("figure", "jobs", *(f"N = {n}" for n in counts), "any N"), rows),
+             "Which of these times may include other work on the machine:\n\n" + "\n".join(f"- {n}" for n in notes)]
     if R.has(NAME):
         b = R(NAME)
         lo, sc = b["local_s"], b["scheduler_s"]
@@ -105,4 +115,9 @@ def page(R):
                         [("local processes", ", ".join(num(x, 1) for x in lo), secs(statistics.median(lo))),
                          ("Dask cluster", ", ".join(num(x, 1) for x in sc), secs(statistics.median(sc)))]),
                   f"The cluster's median run takes **{pct(b['ratio'] - 1, 1, sign=True)}** of the local one's time."]
+        if "predicted_scheduler_s" in b:
+            parts.append(f"The same prediction as above, made from the job times of the first local run, gave "
+                         f"{secs(b['predicted_scheduler_s'])} for the `--scheduler` run; the measured median is "
+                         f"{secs(statistics.median(sc))}, **{pct(b['measured_over_predicted'] - 1, 1, sign=True)}** "
+                         "of the prediction.")
     return "\n\n".join(parts)

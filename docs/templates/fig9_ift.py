@@ -52,7 +52,9 @@ def page(R):
         r = m[n]
         t = r["time_to_hyper_plateau_s"]
         gone = script.until_blow_up(a[f"{n}_t"], a[f"{n}_valid"], level)[2]
-        name = label(d, n) + ("" if gone is None else f" (blew up at {num(gone, 0)} s)")
+        stopped = r.get("diverged") and a[f"{n}_t"][-1]  # NaN or Inf stopped it: its last evaluation
+        name = label(d, n) + (f" (blew up at {num(gone, 0)} s)" if gone is not None else
+                              f" (stopped by NaN after {num(stopped, 0)} s)" if stopped else "")
         return ((name, f"{num(r['valid_final'], 4)} / {num(r['test_final'], 4)}",
                  num(r["gap_valid_minus_test"], 4, True))
                 + tuple("-" if r[f"valid_at.{s}"] is None else num(r[f"valid_at.{s}"], 4) for s in at)
@@ -84,7 +86,8 @@ def page(R):
         f"**Seed {c['seed']}, {count(c['budget_s'])} s each** (final = mean of the evaluations in the last "
         f"{num(100 * c['final_fraction'], 0)}%; hyper-training's plateau = 1.01 × its final validation loss, "
         f"{num(m['hyper_plateau_level'], 4)}; memory = peak bytes allocated during one hypergradient; a run blew "
-        f"up where its validation loss first exceeds {num(script.BLOW_UP, 0)} × that plateau):",
+        f"up where its validation loss first exceeds {num(script.BLOW_UP, 0)} × that plateau; a run stopped by NaN "
+        "keeps the evaluations before it, and its final window is that of a shorter run):",
         table(("method", "valid. / test (final)", "valid. − test") + tuple(f"valid. at {s} s" for s in at)
               + ("steps", "time to hyper-training's plateau", "memory (MiB)", "λ̂ sd at the end"),
               [row(n) for n in names]),

@@ -4,7 +4,9 @@ plain string; it must have the shape of the value it replaces, checked down to e
 
 - the same type (an int where a float stood is taken as that float, a list as a tuple);
 - a number that is positive in the config stays positive (step sizes, iterations, budgets, sizes;
-  not the floats of a mixed tuple below, such as a grid's bounds), and every number is finite;
+  not the floats of a mixed tuple below, such as a grid's bounds), and every number is finite; a
+  setting the Config names in its MAY_BE_ZERO (a class attribute, e.g. an entropy weight tau or a
+  number of series terms, whose 0 is the method without that part) may also be 0;
 - a tuple of one kind of element (sizes, step sizes, names) may change its length, each element
   checked against the config's first; a tuple of mixed kinds (a grid (low, high, count), a schedule
   (T, lr, momentum)) keeps its length, each position checked against the config's;
@@ -48,10 +50,11 @@ def _is_number(x):
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def shaped(old, new, where, signed=True):
+def shaped(old, new, where, signed=True, zero=False):
     """`new` in the shape of `old` (ints where floats stood made floats), or ValueError saying where
     (`where`: the setting's name, with [i] or [key] for an element) what is wrong. signed=False: a
-    float of a mixed tuple (a grid's bounds, a schedule's rates), whose sign its figure checks."""
+    float of a mixed tuple (a grid's bounds, a schedule's rates), whose sign its figure checks.
+    zero: a positive number may become 0 (not negative)."""
     if dataclasses.is_dataclass(old):
         raise ValueError(f"{where} is a nested config; its fields cannot be set from the command line")
     if isinstance(old, float) and isinstance(new, str) and new.strip().lower() in ("nan", "inf", "-inf", "+inf"):
@@ -70,20 +73,20 @@ def shaped(old, new, where, signed=True):
             raise ValueError(f"{where} is too large ({len(str(abs(new)))} digits); give at most 2**63 - 1")
         if not math.isfinite(new):
             raise ValueError(f"{where} is not a finite number")
-        if signed and old > 0 and new <= 0:
-            raise ValueError(f"{where} must stay positive (it is {old!r} in the config)")
+        if signed and old > 0 and (new < 0 if zero else new <= 0):
+            raise ValueError(f"{where} must stay {'0 or above' if zero else 'positive'} (it is {old!r} in the config)")
     if isinstance(old, tuple) and old:
         if len({type(x) for x in old}) > 1:  # mixed kinds: each position keeps its meaning
             if len(new) != len(old):
                 raise ValueError(f"{where} takes {len(old)} elements, as {_short(old)} in the config; got {len(new)}")
-            return tuple(shaped(o, n, f"{where}[{i}]", signed=not isinstance(o, float))
+            return tuple(shaped(o, n, f"{where}[{i}]", signed=not isinstance(o, float), zero=zero)
                          for i, (o, n) in enumerate(zip(old, new)))
         if isinstance(old[0], dict):  # records of settings, e.g. ablations ({'tangent': True}, {'sigma': 0.3})
             return tuple(_record(old, n, f"{where}[{i}]") for i, n in enumerate(new))
-        return tuple(shaped(old[0], n, f"{where}[{i}]") for i, n in enumerate(new))
+        return tuple(shaped(old[0], n, f"{where}[{i}]", zero=zero) for i, n in enumerate(new))
     if isinstance(old, dict) and old:
         first = next(iter(old.values()))  # a map of one kind of value (budgets by problem): a new key like the first
-        return {k: shaped(old.get(k, first), v, f"{where}[{k!r}]") for k, v in new.items()}
+        return {k: shaped(old.get(k, first), v, f"{where}[{k!r}]", zero=zero) for k, v in new.items()}
     return new
 
 
@@ -116,9 +119,12 @@ def parse(config, text):
     try:
         value = tupled(ast.literal_eval(raw.strip()))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        if {"nan", "inf"} & set(raw.lower().replace("(", " ").replace(")", " ").replace(",", " ").split()) \
+                and not isinstance(getattr(config, name), str):
+            raise ValueError(f"--set {text!r}: {name} is not finite (nan or inf); give finite numbers") from None
         value = raw
     try:
-        value = shaped(getattr(config, name), value, name)
+        value = shaped(getattr(config, name), value, name, zero=name in getattr(type(config), "MAY_BE_ZERO", ()))
         check_distinct(value, name)
         return name, value
     except ValueError as e:

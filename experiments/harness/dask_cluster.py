@@ -46,9 +46,20 @@ class ClusterError(RuntimeError):
     """The cluster cannot run this command's jobs (no scheduler, no worker, other code)."""
 
 
+def quiet_tracebacks(record):
+    """A logging filter for distributed's client: its records without a traceback pass. When the
+    scheduler goes away, the client logs its failed reconnection with a traceback of some 35 lines;
+    the run then ends in one line of its own (Cluster._wait), which says what happened and what to do."""
+    return record.exc_info is None
+
+
 def connect(address, wait_s=jobs.WAIT_S):
     """A checked distributed.Client of the scheduler at `address`, or ClusterError."""
+    import logging
     from distributed import Client
+    client_log = logging.getLogger("distributed.client")
+    if quiet_tracebacks not in client_log.filters:
+        client_log.addFilter(quiet_tracebacks)
     probe(address)
     try:
         client = Client(address, timeout=f"{CONNECT_S}s", security=security())

@@ -15,8 +15,9 @@ from .provenance import code_id
 
 WAIT_S = 60.0  # default of --wait-workers: seconds to wait for the first worker of a cluster
 # The jobs that finished since the last take_log() ({"label", "reused", "host", "cpu", "pid",
-# "wall_s", "code": the code id that computed it, and on a Dask worker "worker": its address}): per thread, as the seeds of a sweep on a Dask worker run their figures in threads of
-# one process.
+# "wall_s", "cpu_s": the CPU seconds of the thread that ran it, "code": the code id that computed it, and
+# on a Dask worker "worker": its address}): per thread, as the seeds of a sweep on a Dask worker run their
+# figures in threads of one process.
 _LOG = contextvars.ContextVar("log", default=None)
 
 
@@ -59,14 +60,16 @@ def cpu_model():
 
 
 def call(fn, *args):
-    """Run one job in a worker: one BLAS thread, the results of jobs it depends on unwrapped."""
+    """Run one job in a worker: one BLAS thread, the results of jobs it depends on unwrapped. It comes
+    back with its wall seconds and the CPU seconds of its thread: on a free core the two agree, and
+    when other work shared the core the CPU seconds still say how long it takes on a core of its own."""
     from threadpoolctl import threadpool_limits
     args = [a.result if isinstance(a, Done) else a for a in args]
     with threadpool_limits(1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         out = fn(*args)
     return Done(out, {"host": socket.gethostname(), "cpu": cpu_model(), "pid": os.getpid(),
-                      "wall_s": time.perf_counter() - t0, "code": code_id()})
+                      "wall_s": time.perf_counter() - t0, "cpu_s": time.thread_time() - c0, "code": code_id()})
 
 
 class Runner:

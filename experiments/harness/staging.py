@@ -22,6 +22,7 @@ from pathlib import Path
 
 ORDER = ("npz", "png", "pdf", "json")  # the JSON, which says what the result is, goes last
 MARK = "COMMITTED"
+OWNER = "OWNER"  # in a stage folder: '<pid> <start time>' of the run that writes it
 
 
 class OutputError(RuntimeError):
@@ -130,11 +131,34 @@ class FigureLock:
         return self
 
     def __exit__(self, *exc):
-        try:
-            os.remove(self.path)  # while still locked, so nobody holds a lock on a removed file for long
+        try:  # while still locked, so nobody holds a lock on a removed file for long; but not another
+            if os.stat(self.path).st_ino == os.fstat(self.fd).st_ino:  # run's file, if ours was removed
+                os.remove(self.path)
         except FileNotFoundError:
             pass
         os.close(self.fd)
+
+
+def _me():
+    """This process as '<pid> <start time>': a pid that a later process reuses names another process."""
+    return f"{os.getpid()} {_started(os.getpid())}"
+
+
+def _started(pid):
+    try:
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, ValueError, IndexError):
+        return "?"
+
+
+def _owner_alive(stage):
+    """The pid of the live process (not this one) that owns a stage folder, or None."""
+    try:
+        pid, started = (stage / OWNER).read_text().split()
+    except (OSError, ValueError):
+        return None
+    return pid if int(pid) != os.getpid() and started != "?" and _started(pid) == started else None
 
 
 def _alive(pid):
@@ -157,6 +181,7 @@ class Stage:
 
     def __enter__(self):
         self.dir.mkdir()
+        (self.dir / OWNER).write_text(_me())  # recover() leaves a live run's folder alone
         return self
 
     def __exit__(self, *exc):
@@ -218,8 +243,12 @@ def recover(out, figure):
     """Under the figure's lock, before anything else: finish the renames of a run killed after it
     committed, remove the stages of runs killed before, and stray temporary files of this figure.
     Returns a list of what was done, one line each."""
-    done = []
-    for p in sorted(Path(out).glob(f".{figure}.*")):  # stage ids sort by time: the newest lands last
+    done, stages = [], sorted(Path(out).glob(f".{figure}.stage-*"))  # stage ids sort by time
+    live = [(p, pid) for p in stages if (pid := _owner_alive(p))]
+    if live:  # its lock file was removed under it: a live run is writing there
+        raise OutputError(f"another process (pid {live[0][1]}) is writing {figure} into {out} (its lock file "
+                          f".{figure}.lock was removed meanwhile); wait for it to finish or choose another --out")
+    for p in sorted(Path(out).glob(f".{figure}.*")):  # the newest stage lands last
         if p.is_dir() and p.name.startswith(f".{figure}.stage-"):
             if (p / MARK).exists():
                 finish(p, out)

@@ -1,22 +1,45 @@
 """The wall time of figures predicted from the job times their runs recorded (<figure>.json): each
 figure's jobs placed on N workers as experiments/harness/runner.py starts them, in the order the
 figure submits them, a job that takes other jobs' results (Figure 5's hand-tuned grids and its
-unrolled run) as soon as they are done and before the others. A job takes the time it took in the
-recorded run; what a figure computes outside its jobs is added as it is. Used by bench/predict_wall.py
-(the table of the full reproduction) and by run_all.sh (how long is left)."""
+unrolled run) as soon as they are done and before the others. A job takes the CPU seconds of its
+thread where the run recorded them (the time it takes on a core of its own, however loaded the
+machine was), else the wall seconds it took; what a figure computes outside its jobs is added as it
+is. Several figures at once (run_all.sh --scheduler) share the workers: a figure's jobs are sent when
+it starts, and a figure that reads another's results starts when that one is done (`together`).
+Used by bench/predict_wall.py (the tables of docs/cluster.md) and by run_all.sh (how long is left)."""
 import heapq
 import json
 import re
 from pathlib import Path
+
+UNDER_LOAD = 1.25  # a job whose wall seconds exceed its CPU seconds by this factor shared its core
+
+
+def seconds(job):
+    """A recorded job's time on a core of its own: its thread's CPU seconds, else its wall seconds."""
+    return job["cpu_s"] if isinstance(job.get("cpu_s"), (int, float)) else job["wall_s"]
+
+
+def under_load(record):
+    """[(label, wall_s, cpu_s)] of the recorded jobs whose wall time was stretched by other work on
+    their core (wall > UNDER_LOAD x CPU), and whether every job recorded its CPU seconds."""
+    jobs = record.get("jobs") or []
+    loaded = [(j["label"], j["wall_s"], j["cpu_s"]) for j in jobs
+              if isinstance(j.get("cpu_s"), (int, float)) and j["wall_s"] > UNDER_LOAD * j["cpu_s"]]
+    return loaded, bool(jobs) and all(isinstance(j.get("cpu_s"), (int, float)) for j in jobs)
 
 
 def jobs_of(figure, record):
     """[(name, seconds, [names it waits for], priority)] in submission order, and the seconds the
     figure spends outside its jobs."""
     t = {k: v for k, v in record["timings_s"].items() if isinstance(v, (int, float))}
-    if record.get("jobs"):  # recorded by the runner: every job with its own wall time
-        return [(j["label"], j["wall_s"], _after(figure, j["label"], record), _priority(j["label"]))
-                for j in record["jobs"]], 0.0
+    if record.get("jobs"):  # recorded by the runner: every job with its own time, and the figure's total
+        jobs = [(j["label"], seconds(j), _after(figure, j["label"], record), _priority(j["label"]))
+                for j in record["jobs"]]
+        as_run = [(j["label"], j["wall_s"], _after(figure, j["label"], record), _priority(j["label"]))
+                  for j in record["jobs"]]  # outside them: the total minus the jobs as they ran then
+        workers = record.get("config", {}).get("workers") or 1
+        return jobs, max(t.get("total", 0.0) - makespan(as_run, workers), 0.0)
     if figure in ("fig2_global", "fig3_manifold"):
         return [(figure, t["total"], [], 0)], 0.0
     if figure == "fig6_gp":  # the evaluation models ran on 2 threads: 2 x its wall in chunks of `chunk`
@@ -51,16 +74,54 @@ def _priority(name):
 
 def makespan(jobs, workers):
     """Wall time of the jobs on `workers` workers (None: as many as there are jobs)."""
-    workers = workers or len(jobs)
-    waiting, running, done, now, order = list(jobs), [], {}, 0.0, {j[0]: i for i, j in enumerate(jobs)}
+    return together({"": (jobs, 0.0)}, workers)[""]
+
+
+def together(figures, workers, after=None):
+    """{figure: the time it is done} when the figures {name: (jobs, outside seconds)}, in the order
+    they start, share `workers` workers (None: as many as there are jobs). A figure starts at 0, or
+    when the figure `after[name]` is done if that one is among them; it computes its own part (the
+    outside seconds), then sends its jobs. A free worker takes the ready job of highest priority, then
+    the one sent first."""
+    after = {k: v for k, v in (after or {}).items() if k in figures and v in figures}
+    workers = workers or max(sum(len(j) for j, _ in figures.values()), 1)
+    waiting, running, left, done, ends, order = {}, [], {}, set(), {}, iter(range(1 << 62))
+
+    def start(name, t):
+        jobs, outside = figures[name]
+        left[name] = len(jobs)
+        for label, s, deps, priority in jobs:
+            waiting[(name, label)] = (s, [(name, d) for d in deps], priority, t + outside, next(order))
+        if not jobs:
+            finish(name, t + outside)
+
+    def finish(name, t):
+        ends[name] = t
+        for later in [n for n, a in after.items() if a == name]:
+            start(later, t)
+
+    for name in figures:
+        if name not in after:
+            start(name, 0.0)
+    now = 0.0
     while waiting or running:
-        ready = sorted((j for j in waiting if all(d in done for d in j[2])), key=lambda j: (-j[3], order[j[0]]))
-        for job in ready[:workers - len(running)]:
-            waiting.remove(job)
-            heapq.heappush(running, (now + job[1], job[0]))
-        now, name = heapq.heappop(running)
-        done[name] = now
-    return now
+        ready = sorted((k for k, (_, deps, _, sent, _) in waiting.items()
+                        if sent <= now and all(d in done for d in deps)),
+                       key=lambda k: (-waiting[k][2], waiting[k][3], waiting[k][4]))
+        for key in ready[:workers - len(running)]:
+            heapq.heappush(running, (now + waiting.pop(key)[0], key))
+        later = [sent for _, _, _, sent, _ in waiting.values() if sent > now]
+        if running and (not later or running[0][0] <= min(later)):
+            now, key = heapq.heappop(running)
+            done.add(key)
+            left[key[0]] -= 1
+            if not left[key[0]]:
+                finish(key[0], now)
+        elif later:
+            now = min(later)
+        else:
+            raise ValueError(f"jobs that wait for jobs that do not exist: {sorted(waiting)}")
+    return {name: max(ends.get(name, 0.0), figures[name][1]) for name in figures}
 
 
 def records(folder):
@@ -76,6 +137,13 @@ def predict(folder, counts, recs=None):
         jobs, outside = jobs_of(figure, record)
         out[figure] = [outside + makespan(jobs, n) for n in counts] + [outside + makespan(jobs, None)]
     return out
+
+
+def predict_together(recs, names, counts, after):
+    """[seconds on each N of counts, then on any N] of the figures `names` (in run_all.sh's order) all
+    at once, as run_all.sh --scheduler runs them, from their records `recs`."""
+    figures = {n: jobs_of(n, recs[n]) for n in names if n in recs}
+    return [max(together(figures, n, after).values(), default=0.0) for n in [*counts, None]]
 
 
 def hm(s):

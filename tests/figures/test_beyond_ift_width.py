@@ -138,3 +138,20 @@ def test_both_run_on_a_dask_cluster(cluster, tmp_path):
         record, _ = results.load_results(tmp_path / name, name)
         assert record["config_name"] == "QUICK"
         assert {j["host"] for j in record["jobs"]}  # every job ran on the cluster and says where
+
+
+def test_a_run_stopped_by_nan_counts_as_blown_up_in_every_claim():
+    """An IFT run that diverged keeps the evaluations before the NaN: its low final window is that of a
+    shorter run, so it is never the best IFT, has no gap, and ends above every other run."""
+    config = {"terms": (0, 5, 20)}
+    run = lambda v, g, diverged=None: {"valid_final": v, "gap_valid_minus_test": g, "diverged": diverged}  # noqa: E731
+    m = {"hyper_plateau_level": 1.01 * 0.0417, "hyper": run(0.0417, 0.0015), "unrolled": run(0.0410, 0.0001),
+         "ift_i0": run(0.0399, 0.0050, "IFT diverged at step 802"), "ift_i5": run(0.0415, 0.0004),
+         "ift_i20": run(0.0412, 0.0002)}
+    assert f9.blown(m, "ift_i0") and not f9.blown(m, "ift_i5")
+    d = f9.decide(m, config)
+    assert d == {"ift_at_or_below_hyper": True, "ift_at_or_below_unrolled": False, "hyper_gap_smallest": True,
+                 "neumann_helps": True}
+    m["ift_i0"]["diverged"] = None  # the same numbers from a run that finished: it would be the best IFT
+    d = f9.decide(m, config)
+    assert d["ift_at_or_below_unrolled"] and not d["hyper_gap_smallest"] and not d["neumann_helps"]

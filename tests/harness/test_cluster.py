@@ -249,3 +249,32 @@ def test_a_quick_figure_runs_over_tls_with_dasks_own_configuration(tmp_path):
     record, _ = results.load_results(tmp_path / "tls", "fig2_global")
     assert record["config_name"] == "QUICK" and record["jobs"]
     assert all(j["worker"].startswith("tls://127.0.0.1:") and j["code"] for j in record["jobs"])
+
+
+def test_a_scheduler_that_dies_mid_run_ends_the_run_in_one_line(tmp_path):
+    """The scheduler SIGKILLed after the first job: one line (no traceback of distributed's reconnection
+    before it) saying the cluster lost a job and that the finished jobs are kept."""
+    import time
+    port = free_port()
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+                               str(port), "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=ENV)]
+    try:
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
+                                       "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"], cwd=ROOT, env=ENV,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        fig = subprocess.Popen([*FIG7, "--out", str(tmp_path / "out"), "--scheduler", f"tcp://127.0.0.1:{port}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        procs.append(fig)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and DONE not in fig.stdout.readline():
+            pass
+        procs[0].kill()
+        _, err = fig.communicate(timeout=120)
+        assert fig.returncode == 1 and err.count("\n") == 1, err
+        assert "fig7_hpo: error: the cluster lost job" in err and "the jobs that finished are kept" in err
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(30)

@@ -130,6 +130,38 @@ def test_a_second_run_into_the_same_folder_is_refused(done, tmp_path_factory):
     assert sorted(os.listdir(done)) == FILES
 
 
+def test_a_removed_lock_file_lets_no_second_run_touch_the_live_one(done):
+    """The lock file of a live run removed by hand: the next run gets the lock but finds the live run's
+    folder, refuses in one line and leaves it; the live run then saves, and its exit leaves the other's
+    lock file alone."""
+    before = snapshot(done)
+    first = start(done, "--seed", "8", "--force", TINY_SLEEP="60")
+    wait_for_lock(done, first)
+    deadline = time.monotonic() + 60
+    while not (stage := [p for p in Path(done).iterdir() if p.name.startswith(".tiny.stage-")]) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (Path(done) / ".tiny.lock").unlink()
+    code, _, stderr = tiny(done, "--seed", "9", "--force")
+    assert code == 1 and stderr.strip() == (
+        f"tiny: error: another process (pid {first.pid}) is writing tiny into {done} (its lock file .tiny.lock "
+        "was removed meanwhile); wait for it to finish or choose another --out")
+    assert stage and all(p.is_dir() for p in stage) and snapshot(done) == before
+    first.kill()
+    first.communicate(timeout=60)
+    code, stdout, _ = tiny(done, "--seed", "9", "--force")  # the dead run's folder is removed as before
+    assert code == 0 and "removed the unfinished files of an interrupted run" in stdout
+    assert sorted(os.listdir(done)) == FILES
+
+
+def test_a_lock_is_released_without_removing_a_lock_file_of_another_run(tmp_path):
+    from experiments.harness import staging
+    with staging.FigureLock(tmp_path, "tiny"):
+        (tmp_path / ".tiny.lock").unlink()
+        (tmp_path / ".tiny.lock").write_text("12345\n")  # another run's, since
+    assert (tmp_path / ".tiny.lock").read_text() == "12345\n"
+
+
 @pytest.mark.parametrize("k", [2, 3])
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 def test_a_signal_between_renames_waits_for_the_save_and_says_so(done, k, sig):

@@ -2,7 +2,7 @@
 --set run names its folder and the settings that differ from PAPER, a seed sweep ends with a table of
 its metrics (mean +- sd over the seeds), and run_all.sh's time left comes from the recorded job times
 (the prediction bench/predict_wall.py prints)."""
-from experiments.harness import seeds, wall_time
+from experiments.harness import run_all, seeds, wall_time
 from tiny_figure import main_in_process as main
 
 
@@ -34,5 +34,44 @@ def test_a_sweep_ends_with_a_table_of_mean_and_sd():
 def test_the_bench_predicts_with_the_harness():
     from bench import predict_wall
     assert predict_wall.predict is wall_time.predict and predict_wall.jobs_of is wall_time.jobs_of
+    assert predict_wall.predict_together is wall_time.predict_together
     jobs = [("a", 10.0, [], 0), ("b", 5.0, [], 0), ("c", 5.0, ["b"], 1)]
     assert wall_time.makespan(jobs, 1) == 20.0 and wall_time.makespan(jobs, 2) == 10.0
+
+
+def test_figures_at_once_share_the_workers_and_wait_for_the_figure_they_read():
+    """wall_time.together: a figure starts after its own part (outside seconds), one that reads another's
+    results after that one is done; on enough workers the whole is its longest chain."""
+    figures = {"x": ([("a", 10.0, [], 0)], 0.0), "y": ([("b", 3.0, [], 0)], 2.0), "z": ([("c", 4.0, [], 0)], 1.0)}
+    assert wall_time.together(figures, 1, {"z": "y"}) == {"x": 10.0, "y": 13.0, "z": 18.0}
+    assert wall_time.together(figures, None, {"z": "y"}) == {"x": 10.0, "y": 5.0, "z": 10.0}
+    assert wall_time.together(figures, 2, {}) == {"x": 10.0, "y": 5.0, "z": 5.0}
+
+
+def test_a_job_is_predicted_from_its_cpu_seconds_and_a_loaded_one_is_named():
+    record = {"timings_s": {"total": 30.0}, "config": {"workers": 1},
+              "jobs": [{"label": "a", "wall_s": 20.0, "cpu_s": 10.0}, {"label": "b", "wall_s": 10.0, "cpu_s": 9.5}]}
+    jobs, outside = wall_time.jobs_of("figX", record)
+    assert [j[1] for j in jobs] == [10.0, 9.5] and outside == 0.0
+    assert wall_time.under_load(record) == ([("a", 20.0, 10.0)], True)
+    del record["jobs"][1]["cpu_s"]
+    assert wall_time.jobs_of("figX", record)[0][1][1] == 10.0 and wall_time.under_load(record)[1] is False
+
+
+def test_a_finished_job_records_the_cpu_seconds_of_its_thread():
+    from experiments.harness.jobs import call
+    done = call(sum, range(3_000_000))
+    assert done.result == sum(range(3_000_000)) and 0 < done.where["cpu_s"] <= done.where["wall_s"] * 1.05 + 0.01
+
+
+def test_the_paper_on_32_workers_is_predicted_within_a_tenth_of_its_longest_chain():
+    """bench/predict_wall.py --workers 32 on the committed records: its last line, and the bound."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(root / "bench" / "predict_wall.py"), "--workers", "32"], cwd=root,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    seconds, workers = out[-1].removeprefix("predicted wall: ").split(" s on ")
+    chain = wall_time.predict_together(wall_time.records(root / "figures"), run_all.PAPER_SCOPE, [], {})[-1]
+    assert workers == "32 workers" and chain - 1 <= float(seconds) <= 1.1 * chain

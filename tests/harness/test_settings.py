@@ -238,13 +238,28 @@ def test_a_tuple_of_dicts_checks_each_value_against_its_own_key(value):
         config_overrides.parse(fig.QUICK, "ablations={'h10': (0.3,)}")
 
 
+def test_a_setting_whose_zero_is_a_method_may_be_zero_and_nan_is_named():
+    """MAY_BE_ZERO of a Config: tau 0 (no entropy term) and 0 Neumann terms pass, negatives do not;
+    nan inside a tuple is named as not finite (not as 'takes a tuple, not a str')."""
+    from experiments import fig9_ift, fig10_width
+    assert config_overrides.parse(fig10_width.QUICK, "taus=(0,)") == ("taus", (0.0,))
+    assert config_overrides.parse(fig9_ift.QUICK, "search_terms=0") == ("search_terms", 0)
+    with pytest.raises(ValueError, match=r"taus\[0\] must stay 0 or above"):
+        config_overrides.parse(fig10_width.QUICK, "taus=(-0.1,)")
+    with pytest.raises(ValueError, match="budget_s must stay positive"):
+        config_overrides.parse(fig9_ift.QUICK, "budget_s=0")
+    with pytest.raises(ValueError, match=r"terms is not finite \(nan or inf\); give finite numbers"):
+        config_overrides.parse(fig9_ift.QUICK, "terms=(0, nan)")
+
+
 def test_local_workers_are_capped_at_the_cores(tmp_path):
-    """--set workers=40 on this machine starts at most one process per core (a job's result does
-    not depend on how many run at once)."""
+    """--set workers=40 (or 100000, which --check lets through) on this machine starts at most one
+    process per core (a job's result does not depend on how many run at once)."""
     import os
     from experiments.harness import bounds, runner
     assert bounds.processes(40, 6) == min(6, os.cpu_count()) and bounds.processes(1, 6) == 1
-    with runner.open(40) as r:
+    assert bounds.processes(100000, 10 ** 6) == os.cpu_count()
+    with runner.open(100000) as r:
         for i in range(3 * (os.cpu_count() or 1)):
             r.submit(os.getpid)
         pids = {job.result for job in r.as_completed()}
