@@ -65,6 +65,18 @@ def predicted(R, counts):
     return pred, scopes
 
 
+def local_note(pred, scopes, n=2):
+    """Why run_all.sh without --scheduler runs the figures one after another: on n cores, at once would save
+    little (the figures' own jobs keep the cores busy)."""
+    i = COUNTS.index(n)
+    one_by_one = sum(pred[name][i] for name in predict_wall.PAPER_SCOPE if name in pred)
+    return (f"Without `--scheduler`, `run_all.sh` runs the figures one after another, each on all of this machine's "
+            f"cores. On {n} cores that is predicted at {secs(one_by_one)} for the paper's figures, against "
+            f"{secs(scopes['paper'][i])} all at once ({pct(1 - scopes['paper'][i] / one_by_one, 1)} less): each "
+            "figure's own jobs keep the cores busy, so the figures overlap only in their last jobs. Running them "
+            "at once pays on a cluster, where the workers outnumber a figure's jobs.")
+
+
 def readme_block(R):
     """The README's lines: the predicted wall time on N workers and the measured overhead."""
     pred, scopes = predicted(R, list(COUNTS))
@@ -101,7 +113,8 @@ def page(R):
              "CPU seconds of its thread where the run recorded them, else its wall seconds. \"any N\" is the "
              "longest chain of jobs, below which no number of workers can go.",
              table(("figure", "jobs", *(f"N = {n}" for n in counts), "any N"), rows),
-             "Which of these times may include other work on the machine:\n\n" + "\n".join(f"- {n}" for n in notes)]
+             "Which of these times may include other work on the machine:\n\n" + "\n".join(f"- {n}" for n in notes),
+             local_note(pred, scopes)]
     if R.has(NAME):
         b = R(NAME)
         lo, sc = b["local_s"], b["scheduler_s"]

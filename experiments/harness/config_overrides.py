@@ -120,8 +120,9 @@ def parse(config, text):
         value = tupled(ast.literal_eval(raw.strip()))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         if {"nan", "inf"} & set(raw.lower().replace("(", " ").replace(")", " ").replace(",", " ").split()) \
-                and not isinstance(getattr(config, name), str):
-            raise ValueError(f"--set {text!r}: {name} is not finite (nan or inf); give finite numbers") from None
+                and isinstance(getattr(config, name), (tuple, dict)):  # (a single nan: shaped names it)
+            raise ValueError(f"--set {text!r}: {name} holds a number that is not finite (nan or inf); "
+                             "give finite numbers") from None
         value = raw
     try:
         value = shaped(getattr(config, name), value, name, zero=name in getattr(type(config), "MAY_BE_ZERO", ()))

@@ -47,10 +47,11 @@ class ClusterError(RuntimeError):
 
 
 def quiet_tracebacks(record):
-    """A logging filter for distributed's client: its records without a traceback pass. When the
-    scheduler goes away, the client logs its failed reconnection with a traceback of some 35 lines;
-    the run then ends in one line of its own (Cluster._wait), which says what happened and what to do."""
-    return record.exc_info is None
+    """A logging filter for distributed's client: its records of a lost scheduler are dropped. When the
+    scheduler goes away, the client logs its failed reconnection (with a traceback of some 35 lines,
+    then "Failed to reconnect ..."); the run then ends in one line of its own (Cluster._wait), which
+    says what happened and what to do. Other records pass."""
+    return record.exc_info is None and "reconnect" not in record.getMessage()
 
 
 def connect(address, wait_s=jobs.WAIT_S):

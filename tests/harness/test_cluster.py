@@ -278,3 +278,17 @@ def test_a_scheduler_that_dies_mid_run_ends_the_run_in_one_line(tmp_path):
             if p.poll() is None:
                 p.kill()
                 p.wait(30)
+
+
+def test_the_client_log_of_a_lost_scheduler_is_dropped_and_other_records_pass():
+    """Both records distributed's client logs when the scheduler is gone (the timing decides which
+    appear): the traceback of the reconnection and 'Failed to reconnect'; another record passes."""
+    import logging
+    make = lambda msg, exc=None: logging.LogRecord("distributed.client", logging.ERROR, "x", 1, msg, (), exc)  # noqa: E731
+    try:
+        raise OSError("Connection refused")
+    except OSError:
+        exc = sys.exc_info()
+    assert not dask_cluster.quiet_tracebacks(make("", exc))
+    assert not dask_cluster.quiet_tracebacks(make("Failed to reconnect to scheduler after 10.00 seconds, closing client"))
+    assert dask_cluster.quiet_tracebacks(make("Restarting worker"))

@@ -45,7 +45,7 @@ def test_figures_at_once_share_the_workers_and_wait_for_the_figure_they_read():
     figures = {"x": ([("a", 10.0, [], 0)], 0.0), "y": ([("b", 3.0, [], 0)], 2.0), "z": ([("c", 4.0, [], 0)], 1.0)}
     assert wall_time.together(figures, 1, {"z": "y"}) == {"x": 10.0, "y": 13.0, "z": 18.0}
     assert wall_time.together(figures, None, {"z": "y"}) == {"x": 10.0, "y": 5.0, "z": 10.0}
-    assert wall_time.together(figures, 2, {}) == {"x": 10.0, "y": 5.0, "z": 5.0}
+    assert wall_time.together(figures, 2, {}) == {"x": 10.0, "y": 8.0, "z": 5.0}  # b waits for z's c to end
 
 
 def test_a_job_is_predicted_from_its_cpu_seconds_and_a_loaded_one_is_named():

@@ -248,7 +248,7 @@ def test_a_setting_whose_zero_is_a_method_may_be_zero_and_nan_is_named():
         config_overrides.parse(fig10_width.QUICK, "taus=(-0.1,)")
     with pytest.raises(ValueError, match="budget_s must stay positive"):
         config_overrides.parse(fig9_ift.QUICK, "budget_s=0")
-    with pytest.raises(ValueError, match=r"terms is not finite \(nan or inf\); give finite numbers"):
+    with pytest.raises(ValueError, match=r"terms holds a number that is not finite \(nan or inf\); give finite"):
         config_overrides.parse(fig9_ift.QUICK, "terms=(0, nan)")
 
 
