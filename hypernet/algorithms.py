@@ -115,11 +115,11 @@ def train_hypernet(problem, hypernet, *, phi, sample_lams, train_batch, opt_phi=
     check_optimizer(opt_phi=opt_phi)
     check_steps(iters, callback)
     train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
-    state, losses = opt_phi.init(phi), []
+    state, losses, sample = opt_phi.init(phi), [], _checked_sampler(sample_lams, problem.n_hyper)
     watch = Watch("Algorithm 2 (phase 1, hypernetwork)", "the hypernetwork's initial parameters phi")
     for step in count_up(iters):
         x = batch_at(train_batch, step, "train_batch", sizes=problem.layer_sizes)  # x ~ Training data,
-        lams = _sample(sample_lams, None, step=step, n_hyper=problem.n_hyper)  # lam ~ p(lam)
+        lams = sample(None, step)                           # lam ~ p(lam)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
         delta, state = opt_phi.update(g, state)
@@ -218,11 +218,11 @@ def hypertrain_joint(problem, hypernet, *, phi, lam_hat, sample_lams, train_batc
     train_grad = value_and_grad(hypernet_train_loss(problem, hypernet))
     hypergrad = value_and_grad(lam_objective, 1)
     phi_state, lam_state = opt_phi.init(phi), opt_lam.init(lam_hat)
-    train_losses, valid_losses, path = [], [], _Path(lam_hat)
+    train_losses, valid_losses, path, sample = [], [], _Path(lam_hat), _checked_sampler(sample_lams, H)
     watch = Watch(name, "the initial phi and lam_hat")
     for step in count_up(iters):
         x = batch_at(train_batch, step, "train_batch", sizes=problem.layer_sizes)  # x ~ Training data,
-        lams = _sample(sample_lams, lam_hat, step=step, n_hyper=H)  # lam ~ p(lam | lam_hat)
+        lams = sample(lam_hat, step)                        # lam ~ p(lam | lam_hat)
         loss, g = train_grad(phi, lams, x)
         watch(step, loss, g)
         delta, phi_state = opt_phi.update(g, phi_state)
@@ -265,13 +265,26 @@ class _Path:
         return np.array(self.lams) if self.keep else np.zeros((0, self.H))
 
 
-def _sample(sample_lams, lam_hat, *, step, n_hyper):
-    lams = sample_lams(lam_hat, step)
-    if step == 0:
-        if np.ndim(lams) != 2 or np.shape(lams)[0] < 1 or np.shape(lams)[1] != n_hyper:
-            raise ValueError(f"sample_lams returned shape {np.shape(lams)}; expected (S, {n_hyper}) with S >= 1 "
-                             f"samples of the problem's {n_hyper} hyperparameter(s) (a sampler of Algorithm 2 takes "
-                             "n_hyper=H)")
-        if not np.all(np.isfinite(lams)):
-            raise ValueError("sample_lams returned NaN or Inf at step 0: check the sampler's mean and width")
-    return lams
+def _checked_sampler(sample_lams, n_hyper):
+    """sample_lams(lam_hat, step), checked: an array at every step, of (S, H) finite values at the
+    first (step 0), and of that shape at the others (cheap: a shape each step)."""
+    first = []
+
+    def sample(lam_hat, step):
+        lams = sample_lams(lam_hat, step)
+        if not isinstance(lams, np.ndarray):
+            raise ValueError(f"sample_lams returned a {type(lams).__name__} at step {step}; it must return a NumPy "
+                             f"array (S, {n_hyper}), e.g. np.array(...)")
+        if first and lams.shape != first[0]:
+            raise ValueError(f"sample_lams returned shape {lams.shape} at step {step} but {first[0]} at step 0: "
+                             "it must return the same number S of samples of the H hyperparameters every step")
+        if not first:
+            if lams.ndim != 2 or lams.shape[0] < 1 or lams.shape[1] != n_hyper:
+                raise ValueError(f"sample_lams returned shape {lams.shape}; expected (S, {n_hyper}) with S >= 1 "
+                                 f"samples of the problem's {n_hyper} hyperparameter(s) (a sampler of Algorithm 2 "
+                                 "takes n_hyper=H)")
+            if not np.all(np.isfinite(lams)):
+                raise ValueError("sample_lams returned NaN or Inf at step 0: check the sampler's mean and width")
+            first.append(lams.shape)
+        return lams
+    return sample

@@ -2,6 +2,7 @@
 losses: each bad input stops with its own message before any work, and a run that produces NaN or
 Inf stops with one that names the algorithm, the step and the likely cause."""
 import itertools
+import math
 import numbers
 import os
 import sys
@@ -64,16 +65,29 @@ def check_seed(**kw):
             raise ValueError(f"{k} must be a non-negative integer below 2**32, got {v!r}")
 
 
+def finite_real(v):
+    """v if it is a finite real number (not a bool): a Python or NumPy number as it is, another
+    numbers.Real (e.g. fractions.Fraction, which NumPy would keep as an object) as a float; else None."""
+    try:
+        x = None if isinstance(v, bool) or not isinstance(v, numbers.Real) else float(v)
+    except (OverflowError, TypeError, ValueError):  # e.g. an int beyond float's range
+        return None
+    return None if x is None or not math.isfinite(x) else v if isinstance(v, (int, float, np.number)) else x
+
+
 def check_positive(**kw):
-    for k, v in kw.items():
-        if isinstance(v, bool) or not (isinstance(v, numbers.Real) and np.isfinite(v) and v > 0):
+    """Positive finite numbers; returns them as finite_real gives them (one argument: the value)."""
+    out = tuple(finite_real(v) for v in kw.values())
+    for (k, v), x in zip(kw.items(), out):
+        if x is None or not x > 0:
             raise ValueError(f"{k} must be a positive finite number, got {v!r}")
+    return out[0] if len(out) == 1 else out
 
 
 def check_fraction(**kw):
     """Fractions in (0, 1]."""
     for k, v in kw.items():
-        if isinstance(v, bool) or not (isinstance(v, numbers.Real) and 0 < v <= 1):
+        if finite_real(v) is None or not 0 < v <= 1:
             raise ValueError(f"{k} must be a number above 0 and at most 1, got {v!r}")
 
 

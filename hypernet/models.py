@@ -9,13 +9,12 @@ ReLU, the output is identity. Every function here takes a batch of S weight vect
 The layers, the squared error and the per-weight penalty go through the primitives of
 primitives.py: each is the formula with a hand-written gradient (fewer autograd operations).
 """
-import numbers
 from typing import Callable, NamedTuple
 
 import autograd.numpy as np
 
 from . import layout
-from .checks import check_layer_sizes
+from .checks import check_layer_sizes, check_positive
 from .primitives import affine, cols, mean_sq_err, weighted_sq_sum
 
 LOG_2PI = 1.8378770664093453
@@ -116,8 +115,7 @@ def make_problem(layer_sizes=(784, 10), loss="nll", penalty="l2_norm", noise_sd=
     if loss not in LOSSES or penalty not in PENALTIES:
         raise ValueError(f"loss must be one of {list(LOSSES)} and penalty one of {list(PENALTIES)}; "
                          f"got loss={loss!r}, penalty={penalty!r}")
-    if not (isinstance(noise_sd, numbers.Real) and np.isfinite(noise_sd) and noise_sd > 0):
-        raise ValueError(f"noise_sd must be a positive finite number, got {noise_sd!r}")
+    noise_sd = check_positive(noise_sd=noise_sd)  # (not a bool)
     sizes, D = tuple(layer_sizes), n_weights(layer_sizes)
     H = {"l2_norm": 1, "sq_l2": 1, "per_weight": D, "per_class": sizes[-1]}[penalty]
     if penalty == "per_class" and len(sizes) != 2:

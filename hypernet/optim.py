@@ -16,7 +16,7 @@ import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import isbox
 
-from .checks import check_positive
+from .checks import check_positive, finite_real
 
 
 class Optimizer(NamedTuple):
@@ -67,16 +67,17 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
 def sgd(lr):
     """Plain stochastic gradient descent: step = lr * g (the original code's optimiser of the
     hypernetwork in Figure 4). The state is the number of updates taken."""
-    check_positive(lr=lr)
+    lr = check_positive(lr=lr)
     return Optimizer(lambda x: 0, lambda g, t: (lr * g, t + 1), f"sgd(lr={lr!r})")
 
 
 def sgd_momentum(lr, momentum):
     """SGD with momentum, v = momentum * v - lr * g, x = x + v (step = -v): the inner optimiser of
     the unrolled baseline (Maclaurin et al. 2015). The state is the velocity v."""
-    check_positive(lr=lr)
-    if isinstance(momentum, bool) or not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    lr, m = check_positive(lr=lr), finite_real(momentum)
+    if m is None or not 0 <= m < 1:
+        raise ValueError(f"momentum must be a number in [0, 1), e.g. 0.9; got {momentum!r}")
+    momentum = m
 
     def update(g, v):
         v = momentum * v - lr * g
@@ -86,20 +87,19 @@ def sgd_momentum(lr, momentum):
 
 def check_step_size(lr):
     """A positive finite number, or a column (G, 1) of them (one step size per model row); the column
-    is returned as a float copy, the number as it is."""
+    is returned as a float copy, the number as finite_real gives it (a Fraction as a float)."""
     if isinstance(lr, (list, tuple, onp.ndarray)):
         try:
             a = onp.array(lr, dtype=float)
-        except (TypeError, ValueError):
-            a = onp.array([onp.nan])
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"lr as an array must be a column (G, 1) of positive finite numbers, got {lr!r}") from None
         if a.ndim != 2 or a.shape[1] != 1 or a.size == 0:
             raise ValueError(f"lr as an array must be a column of shape (G, 1), one step size per model row, e.g. "
                              f"np.array([1e-4, 1e-3])[:, None]; got shape {onp.shape(a)}")
         if not onp.all(onp.isfinite(a) & (a > 0)):
             raise ValueError(f"lr must be positive finite numbers, got {a.ravel().tolist()!r}")
         return a
-    check_positive(lr=lr)
-    return lr
+    return check_positive(lr=lr)
 
 
 def _show(lr):

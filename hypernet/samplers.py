@@ -14,7 +14,7 @@ from .checks import check_count, check_positive, check_seed, start_array
 def gaussian_sampler(mean, sd, *, n_samples, seed, n_hyper=None):
     """Algorithm 2's p(lam) = N(mean, sd^2 I) over H = n_hyper hyperparameters (default: the
     length of mean), drawn from default_rng([seed, step]); ignores lam_hat."""
-    check_positive(sd=sd)
+    sd = check_positive(sd=sd)
     check_count(n_samples=n_samples)
     check_seed(seed=seed)
     mean = start_array(np.ravel(mean), "mean", (np.size(mean),))  # a scalar or (H,)
@@ -40,18 +40,25 @@ def uniform_sampler(low, high, *, n_samples, seed, n_hyper=None):
 
 def local_sampler(sigma, *, n_samples, seed):
     """Algorithm 3's p(lam | lam_hat) = N(lam_hat, sigma^2 I)."""
-    check_positive(sigma=sigma)
+    sigma = check_positive(sigma=sigma)
     check_count(n_samples=n_samples)
     check_seed(seed=seed)
 
     def sample(lam_hat, step):
-        if lam_hat is None:
-            raise ValueError("local_sampler draws around lam_hat: use it with Algorithm 3 (hypertrain_local); "
-                             "Algorithm 2 wants gaussian_sampler or uniform_sampler")
+        _needs_lam_hat(lam_hat, "local_sampler draws around lam_hat: use it with Algorithm 3, hypertrain_local")
         return lam_hat + sigma * np.random.default_rng([seed, step]).standard_normal((n_samples, len(lam_hat)))
     return sample
 
 
 def at_lam_hat(lam_hat, step):
     """Algorithm 4's "sampler": lam_hat itself, one sample; the moving lam_hat is the only noise."""
+    _needs_lam_hat(lam_hat, "at_lam_hat returns lam_hat itself (Algorithm 4's sampler, in hypertrain_simplified): "
+                            "use it with the local/joint algorithms, hypertrain_local or hypertrain_joint")
     return np.reshape(lam_hat, (1, -1))
+
+
+def _needs_lam_hat(lam_hat, what):
+    """Algorithm 2 (train_hypernet) calls its sampler with lam_hat=None: a p(lam | lam_hat) refuses it."""
+    if lam_hat is None:
+        raise ValueError(f"{what} (they pass lam_hat); Algorithm 2 (hypertrain_global, train_hypernet) has no lam_hat: "
+                         "give it a p(lam), gaussian_sampler(mean, sd, ...) or uniform_sampler(low, high, ...)")

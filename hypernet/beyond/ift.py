@@ -65,11 +65,12 @@ def _losses(problem):
 
 
 def _check_solver(terms, alpha, solver):
-    """terms and alpha are the Neumann series' (solver "cg" leaves them out: None)."""
+    """terms and alpha are the Neumann series' (solver "cg" leaves them out: None). Returns alpha."""
     check_choice(SOLVERS, solver=solver)
     if solver == "neumann" or terms is not None or alpha is not None:
         check_count(terms=terms, allow_zero=True)
-        check_positive(alpha=alpha)
+        return check_positive(alpha=alpha)
+    return alpha
 
 
 def ift_hypergradient(problem, *, W, lam, train_data, valid_data, terms=None, alpha=None, solver="neumann",
@@ -84,10 +85,10 @@ def ift_hypergradient(problem, *, W, lam, train_data, valid_data, terms=None, al
     check_problem(problem)
     lam = lam_vector(lam, problem, "lam")
     W = start_array(W, "W", (problem.n_weights,))
-    _check_solver(terms, alpha, solver)
+    alpha = _check_solver(terms, alpha, solver)
     if cg_iters is not None:
         check_count(cg_iters=cg_iters)
-    check_positive(cg_tol=cg_tol)
+    cg_tol = check_positive(cg_tol=cg_tol)
     train_data = check_batch(train_data, "train_data", sizes=problem.layer_sizes)
     valid_data = check_batch(valid_data, "valid_data", sizes=problem.layer_sizes)
     return _hypergradient(*_losses(problem), W, lam, train_data, valid_data, terms=terms, alpha=alpha, solver=solver,
@@ -152,10 +153,10 @@ def hypertrain_ift(problem, *, W0, lam_hat, train_batch, valid_batch, inner_step
     lam = lam_vector(lam_hat, problem)
     W = start_array(W0, "W0", (problem.n_weights,))
     check_count(inner_steps=inner_steps)
-    _check_solver(terms, alpha, solver)
+    alpha = _check_solver(terms, alpha, solver)
     if cg_iters is not None:
         check_count(cg_iters=cg_iters)
-    check_positive(cg_tol=cg_tol)
+    cg_tol = check_positive(cg_tol=cg_tol)
     check_optimizer(opt=opt, opt_lam=opt_lam)
     check_steps(iters, callback)
     t0 = time.perf_counter()

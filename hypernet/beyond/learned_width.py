@@ -15,12 +15,11 @@ keeps the width from shrinking: a narrower p(lam | lam_hat) only lowers the firs
 step trains the hypernetwork at lam ~ N(lam_hat, e^{2s} I), the current width.
 """
 import itertools
-import numbers
 
 import autograd.numpy as np
 
 from ..algorithms import PAPER_ADAM, hypertrain_joint
-from ..checks import check_count, check_positive, check_seed, checked_losses, lam_vector
+from ..checks import check_count, check_positive, check_seed, checked_losses, finite_real, lam_vector
 
 HALF_LOG_2PIE = 0.5 * np.log(2 * np.pi * np.e)
 
@@ -40,7 +39,7 @@ def width_objective(problem, hypernet, *, tau, n_samples, seed):
     """The lam step's objective f(phi, lam_ext (H + 1,), batch) above. Each call draws its own
     eps (call k from default_rng([seed, k, 1])), so the k-th call of two objectives made alike
     sees the same draws."""
-    _check_tau(tau)
+    tau = _check_tau(tau)
     check_count(n_samples=n_samples)
     check_seed(seed=seed)
     H, calls = problem.n_hyper, itertools.count()
@@ -69,5 +68,7 @@ def hypertrain_learned_width(problem, hypernet, *, phi, lam_hat, sigma0, tau, n_
 
 
 def _check_tau(tau):
-    if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not np.isfinite(tau) or tau < 0:
+    x = finite_real(tau)
+    if x is None or x < 0:
         raise ValueError(f"tau (the entropy weight) must be a finite number >= 0, got {tau!r}")
+    return x

@@ -16,10 +16,13 @@ W_K(lam_hat). Two limits, both tested: K = 0 is Algorithm 3; a hypernetwork whos
 depend on lam and is not trained is the unrolled baseline started from that output with T = K.
 Memory grows as K x D, as the unrolled baseline's (peak_memory).
 """
+import os
+import warnings
+
 import autograd.numpy as np
 
 from ..algorithms import PAPER_ADAM, hypertrain_joint
-from ..checks import check_count
+from ..checks import _caller_level, check_batch, check_count
 from ..optim import sgd_momentum
 from ..baselines.unrolled import peak_bytes, train_unrolled
 
@@ -29,12 +32,46 @@ def warm_started(problem, hypernet, *, K, inner_batch, lr, momentum):
     on inner_batch(0), ..., inner_batch(K - 1), drawn once here; differentiable in phi and lam."""
     check_count(K=K, allow_zero=True)
     opt = sgd_momentum(lr, momentum) if K else None
-    batches = [inner_batch(k) for k in range(K)]
+    batches = [inner_batch(0)] if K else []  # the first alone, to size the run before drawing the others
+    if K:
+        check_memory(problem, K, check_batch(batches[0], "inner_batch(0)", sizes=problem.layer_sizes))
+    batches += [inner_batch(k) for k in range(1, K)]
 
     def weights(phi, lam):
         W0 = hypernet.apply(phi, np.reshape(lam, (1, -1)))[0]
         return train_unrolled(problem, W0=W0, lam=lam, train_batch=batches.__getitem__, T=K, opt=opt) if K else W0
     return weights
+
+
+# Memory and time grow as K: the tape of one hypergradient keeps every inner step's intermediates
+# until the backward pass, and each lam step runs K training steps forward and back. Measured per
+# inner step (peak_memory, tracemalloc): about four float vectors of the D weights (the weights,
+# the velocity, the gradient and its temporaries), the step's activations, and some 20 KB of
+# autograd's own records: 280 KB for Figure 5's 784-10 model (D = 7850: 54 MB at K = 200), 22 KB for
+# a 5-3 model. (The K minibatches, drawn once and kept, add their size when they are copies, as
+# hypernet.data.minibatcher's are.) From these, a lower estimate: a K whose estimate exceeds the
+# machine's memory could only swap or be killed, and is refused before any work (K = 100,000 on
+# MNIST: ~27 GB, where it would first spend minutes drawing ~60 GB of minibatches); one above
+# WARN_BYTES runs, with a warning that names the estimate (K = 100,000 on a toy model: ~1.7 GB,
+# and some 10 minutes per lam step).
+STEP_BYTES, WARN_BYTES = 16 * 2 ** 10, 2 ** 30
+
+
+def check_memory(problem, K, batch):
+    """Refuse (ValueError), or warn about, K inner steps on batches like `batch` (see above)."""
+    widths = sum(problem.layer_sizes[1:]) if problem.layer_sizes else 0
+    need = K * (STEP_BYTES + 8 * (4 * problem.n_weights + len(batch[0]) * widths))
+    try:
+        have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # (no sysconf, e.g. Windows: a bound of 16 GiB)
+        have = 2 ** 34
+    what = (f"Warm-started unrolling: K = {K} inner steps keep at least {need / 2 ** 30:,.1f} GiB for each hypergradient "
+            f"({need / K / 2 ** 10:.0f} KiB a step for D = {problem.n_weights} weights)")
+    if need > have:
+        raise ValueError(f"{what}, more than this machine's {have / 2 ** 30:,.1f} GiB of memory: lower K")
+    if need > WARN_BYTES:
+        warnings.warn(f"{what}, and each lam step runs K training steps forward and back: lower K unless that is "
+                      "intended", RuntimeWarning, stacklevel=_caller_level())
 
 
 def warm_start_valid_loss(problem, weights):

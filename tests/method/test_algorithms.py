@@ -300,7 +300,7 @@ def test_other_invalid_settings(tiny):
     cases = [
         (lambda: optim.adam(0.0), "lr must be a positive finite number, got 0.0"),
         (lambda: optim.sgd(-1.0), "lr must be a positive finite number, got -1.0"),
-        (lambda: optim.sgd_momentum(0.1, 1.0), r"momentum must be in \[0, 1\), got 1.0"),
+        (lambda: optim.sgd_momentum(0.1, 1.0), r"momentum must be a number in \[0, 1\), e.g. 0.9; got 1.0"),
         (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lam_iters": -2}), "lam_iters must be a non-negative integer"),
         (lambda: alg.hypertrain_global(prob, hn, **{**g2, "lam_hat": np.zeros(3)}), r"lam_hat has shape \(3,\)"),
         (lambda: alg.hypertrain_global(prob, hn, **{**g2, "sample_lams": lambda lam_hat, step: np.zeros((0, 1))}),
@@ -339,6 +339,53 @@ def test_other_invalid_settings(tiny):
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
             call()
+
+
+def test_a_sampler_of_lam_hat_is_refused_by_algorithm_2(tiny):
+    """at_lam_hat (and local_sampler) need the lam_hat that only Algorithms 3 and 4 pass: as
+    Algorithm 2's p(lam) each says so, instead of autograd's ufunc TypeError on lam_hat=None."""
+    prob, hn, phi, b = tiny
+    g2 = dict(phi=phi, train_batch=b, valid_batch=b, lam_hat=0.0, iters=3, lam_iters=3)
+    message = (r"^at_lam_hat returns lam_hat itself \(Algorithm 4's sampler, in hypertrain_simplified\): use it with "
+               r"the local/joint algorithms, hypertrain_local or hypertrain_joint \(they pass lam_hat\); Algorithm 2 "
+               r"\(hypertrain_global, train_hypernet\) has no lam_hat: give it a p\(lam\), gaussian_sampler\(mean, sd, "
+               r"\.\.\.\) or uniform_sampler\(low, high, \.\.\.\)$")
+    with pytest.raises(ValueError, match=message):
+        alg.hypertrain_global(prob, hn, sample_lams=samplers.at_lam_hat, **g2)
+    with pytest.raises(ValueError, match=message):
+        alg.train_hypernet(prob, hn, phi=phi, sample_lams=samplers.at_lam_hat, train_batch=b, iters=2)
+    with pytest.raises(ValueError, match="local_sampler draws around lam_hat: use it with Algorithm 3, hypertrain_local "
+                                         r"\(they pass lam_hat\); Algorithm 2"):
+        alg.train_hypernet(prob, hn, phi=phi, sample_lams=samplers.local_sampler(0.1, n_samples=2, seed=0),
+                           train_batch=b, iters=2)
+    # where it belongs it runs: Algorithm 3 with at_lam_hat is Algorithm 4
+    kw = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=3)
+    np.testing.assert_array_equal(alg.hypertrain_local(prob, hn, sample_lams=samplers.at_lam_hat, **kw).phi,
+                                  alg.hypertrain_simplified(prob, hn, **kw).phi)
+
+
+def _sampler(at_step0, later):
+    return lambda lam_hat, step: at_step0 if step == 0 else later
+
+
+@pytest.mark.parametrize("sampler, message", [
+    (_sampler(np.zeros((2, 1)), np.zeros((3, 1))), r"^sample_lams returned shape \(3, 1\) at step 1 but \(2, 1\) at "
+     r"step 0: it must return the same number S of samples of the H hyperparameters every step$"),
+    (_sampler(np.zeros((2, 1)), np.zeros((2, 2))), r"returned shape \(2, 2\) at step 1 but \(2, 1\) at step 0"),
+    (_sampler(np.zeros((2, 1)), np.zeros(2)), r"returned shape \(2,\) at step 1 but \(2, 1\) at step 0"),
+    (_sampler([[0.0], [0.1]], None), r"^sample_lams returned a list at step 0; it must return a NumPy array \(S, 1\), "
+     r"e.g. np.array\(...\)$"),
+    (_sampler(np.zeros((2, 1)), [[0.0], [0.1]]), r"^sample_lams returned a list at step 1; it must return a NumPy array"),
+    (_sampler(np.zeros((2, 1)), 0.5), "sample_lams returned a float at step 1"),
+])
+def test_a_sampler_that_changes_its_output_is_refused_at_that_step(tiny, sampler, message):
+    """Its output is checked fully at step 0 and for its type and shape at every later step."""
+    prob, hn, phi, b = tiny
+    kw = dict(phi=phi, lam_hat=0.0, train_batch=b, valid_batch=b, iters=4)
+    for run in (lambda: alg.hypertrain_global(prob, hn, sample_lams=sampler, lam_iters=1, **kw),
+                lambda: alg.hypertrain_joint(prob, hn, sample_lams=sampler, **kw)):
+        with pytest.raises(ValueError, match=message):
+            run()
 
 
 def test_edge_inputs_are_refused_with_their_own_message(tiny):

@@ -73,9 +73,17 @@ def test_fig2_training_set_is_the_first_ten_digits():
     assert np.bincount(s.valid.labels, minlength=10).sum() == 10000
 
 
-@pytest.mark.parametrize("sizes", [(0, 10, 10), (10, 0, 10), (10, 10, 0), (50001, 10000, 10), (10, 10, 10001)])
-def test_bad_split_sizes(sizes):
-    with pytest.raises(ValueError, match="n_train"):
+@pytest.mark.parametrize("sizes, message", [
+    ((0, 10, 10), "^n_train must be a positive integer, got 0$"), ((10, 0, 10), "n_valid must be a positive integer"),
+    ((10, 10, 0), "n_test must be a positive integer"), ((50001, 10000, 10), "n_train=50001, n_valid=10000"),
+    ((10, 10, 10001), "n_test=10001: need"), ((True, 10), "^n_train must be a positive integer, got True$"),
+    ((10, 10.0), "^n_valid must be a positive integer, got 10.0$"), ((10.5, 10), "n_train must be a positive integer"),
+    (("10", 10), "^n_train must be a positive integer, got '10'$"), ((None, 10), "n_train must be a positive integer"),
+    ((10, 10, np.float64(5)), "n_test must be a positive integer"),
+])
+def test_bad_split_sizes(sizes, message):
+    """Positive integers (not bools or floats: True once gave a one-image split, 10.0 a slice TypeError)."""
+    with pytest.raises(ValueError, match=message):
         data.mnist_splits(*sizes)
 
 
@@ -117,8 +125,36 @@ def test_minibatcher_contiguous_windows(small_split):
 def test_minibatcher_full_split_and_bad_size(small_split):
     X, T = data.minibatcher(small_split, 50, seed=0)(7)
     assert X is small_split.X and T is small_split.T
-    with pytest.raises(ValueError, match="minibatch size must be positive"):
+    with pytest.raises(ValueError, match="minibatch size must be a positive integer, got 0"):
         data.minibatcher(small_split, 0, seed=0)
+
+
+@pytest.mark.parametrize("contiguous", [False, True])
+@pytest.mark.parametrize("size, seed, message", [
+    (51, 0, "^minibatch size 51 is larger than the split's 50 rows: it cannot give 51 distinct rows; give a size of at "
+            r"most 50 \(50: the full split every step\)$"),
+    (1000, 0, "minibatch size 1000 is larger than the split's 50 rows"),
+    (2.5, 0, "^minibatch size must be a positive integer, got 2.5$"),
+    (20.0, 0, "^minibatch size must be a positive integer, got 20.0$"),
+    (True, 0, "^minibatch size must be a positive integer, got True$"),
+    ("5", 0, "^minibatch size must be a positive integer, got '5'$"),
+    (None, 0, "^minibatch size must be a positive integer, got None$"),
+    (-3, 0, "^minibatch size must be a positive integer, got -3$"),
+    (5, -1, "^seed must be a non-negative integer, got -1$"),
+    (5, 1.5, "^seed must be a non-negative integer, got 1.5$"),
+])
+def test_minibatcher_refuses_bad_sizes_and_seeds(small_split, size, seed, message, contiguous):
+    """Before any batch: a size above the split's N (once the full split, silently) or not an integer
+    (once numpy's TypeError at the first batch), a seed that default_rng would refuse."""
+    with pytest.raises(ValueError, match=message):
+        data.minibatcher(small_split, size, seed, contiguous=contiguous)
+
+
+def test_minibatcher_of_an_empty_split(small_split):
+    """A split of no rows: both sizes named, and no "size of at most 0" advice."""
+    empty = data.Split(small_split.X[:0], small_split.T[:0], small_split.labels[:0])
+    with pytest.raises(ValueError, match="^minibatch size 5 is larger than the split's 0 rows: it cannot give 5 distinct rows$"):
+        data.minibatcher(empty, 5, 0)
 
 
 # ---- a damaged data file --------------------------------------------------------------------

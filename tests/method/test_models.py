@@ -137,12 +137,30 @@ def test_train_loss_is_valid_loss_plus_penalty(loss, penalty):
     (dict(noise_sd=0.0), "noise_sd must be a positive finite number"),
     (dict(noise_sd=float("nan")), "noise_sd must be a positive finite number, got nan"),
     (dict(noise_sd=float("inf")), "noise_sd must be a positive finite number, got inf"),
+    (dict(noise_sd=True), "^noise_sd must be a positive finite number, got True$"),
+    (dict(noise_sd=False), "^noise_sd must be a positive finite number, got False$"),
+    (dict(noise_sd=-0.1), "^noise_sd must be a positive finite number, got -0.1$"),
+    (dict(noise_sd=float("-inf")), "^noise_sd must be a positive finite number, got -inf$"),
+    (dict(noise_sd="0.1"), "^noise_sd must be a positive finite number, got '0.1'$"),
+    (dict(noise_sd=None), "^noise_sd must be a positive finite number, got None$"),
+    (dict(noise_sd=10 ** 400), "^noise_sd must be a positive finite number, got 1000"),
     (dict(layer_sizes=(784, 10.0)), r"layer_sizes must be >= 2 positive integers \(not floats\)"),
     (dict(layer_sizes=(784, 100, 10), penalty="per_class"), "per-class penalty is defined for a linear model"),
 ])
 def test_make_problem_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         models.make_problem(**kwargs)
+
+
+def test_noise_sd_of_any_real_type():
+    """A bool is refused above (True once ran as sd 1); a Fraction runs as its float, a NumPy number
+    as itself."""
+    from fractions import Fraction
+    rng = np.random.default_rng(3)
+    W, X, T = rng.standard_normal((2, 18)), rng.standard_normal((4, 5)), rng.standard_normal((4, 3))
+    loss = lambda sd: models.make_problem((5, 3), noise_sd=sd).valid_loss(W, (X, T))  # noqa: E731
+    np.testing.assert_array_equal(loss(Fraction(1, 5)), loss(0.2))
+    np.testing.assert_array_equal(loss(np.float64(0.2)), loss(0.2))
 
 
 def test_init_weights():

@@ -1,5 +1,8 @@
 """hypernet/optim.py: each optimiser against its textbook update, written out here step by step on
 a tiny problem, and the checks of its arguments."""
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -100,11 +103,31 @@ def test_adam_with_a_step_size_per_row_is_adam_on_each_row():
     (lambda: optim.adam(0.0), "lr must be a positive finite number, got 0.0"),
     (lambda: optim.adam(float("nan")), "lr must be a positive finite number, got nan"),
     (lambda: optim.sgd(-1e-3), "lr must be a positive finite number, got -0.001"),
-    (lambda: optim.sgd_momentum(1e-3, 1.0), r"momentum must be in \[0, 1\), got 1.0"),
-    (lambda: optim.sgd_momentum(1e-3, -0.1), r"momentum must be in \[0, 1\), got -0.1"),
+    (lambda: optim.sgd_momentum(1e-3, 1.0), r"momentum must be a number in \[0, 1\), e.g. 0.9; got 1.0"),
+    (lambda: optim.sgd_momentum(1e-3, -0.1), r"momentum must be a number in \[0, 1\), e.g. 0.9; got -0.1"),
+    (lambda: optim.sgd_momentum(1e-3, "0.9"), r"momentum must be a number in \[0, 1\), e.g. 0.9; got '0.9'"),
+    (lambda: optim.sgd_momentum(1e-3, None), r"momentum must be a number in \[0, 1\), e.g. 0.9; got None"),
+    (lambda: optim.sgd_momentum(1e-3, True), r"momentum must be a number in \[0, 1\), e.g. 0.9; got True"),
+    (lambda: optim.sgd_momentum(1e-3, float("nan")), r"momentum must be a number in \[0, 1\), e.g. 0.9; got nan"),
+    (lambda: optim.adam(10 ** 400), "lr must be a positive finite number, got 1000"),
+    (lambda: optim.adam(Decimal("1e-3")), r"lr must be a positive finite number, got Decimal\('0.001'\)"),
+    (lambda: optim.adam([[1e-3], ["fast"]]), r"lr as an array must be a column \(G, 1\) of positive finite numbers"),
+    (lambda: optim.adam([[10 ** 400]]), r"lr as an array must be a column \(G, 1\) of positive finite numbers"),
     (lambda: optim.check_optimizer(opt_phi=1e-4), r"opt_phi must be an optimiser of hypernet.optim, e.g. "
                                                    r"opt_phi=optim.adam\(1e-4\); got 0.0001"),
 ])
 def test_bad_arguments_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_a_fraction_or_other_real_is_a_float_step_size():
+    """Any numbers.Real step size (or momentum) runs as its float: the same numbers bit for bit
+    (NumPy would keep a Fraction as an object, and autograd's isfinite would fail deep inside)."""
+    x0 = np.array([0.5, -1.0, 2.0])
+    for make in (optim.adam, optim.sgd, lambda lr: optim.sgd_momentum(lr, Fraction(9, 10))):
+        np.testing.assert_array_equal(run(make(Fraction(1, 10000)), x0)[0], run(make(1e-4), x0)[0])
+    assert optim.adam(Fraction(1, 10000)).name == "adam(lr=0.0001)"
+    assert optim.check_step_size(Fraction(1, 4)) == 0.25 and type(optim.check_step_size(Fraction(1, 4))) is float
+    for lr in (1e-4, np.float32(1e-4), 3):  # a Python or NumPy number is kept as it is
+        assert optim.check_step_size(lr) is lr

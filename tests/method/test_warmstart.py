@@ -105,6 +105,9 @@ def test_memory_grows_linearly_with_K():
 
 
 @pytest.mark.parametrize("bad, message", [(dict(K=-1), "K must be"), (dict(K=2.5), "K must be"),
+                                          (dict(K=1e5), "^K must be a non-negative integer, got 100000.0$"),
+                                          (dict(K=True), "^K must be a non-negative integer, got True$"),
+                                          (dict(momentum="0.9"), r"momentum must be a number in \[0, 1\)"),
                                           (dict(inner_lr=0.0), "lr must be"), (dict(momentum=1.0), "momentum")])
 def test_bad_arguments_refused_before_work(bad, message):
     problem, hn, phi, lam, batch, train, valid = _setup()
@@ -113,3 +116,39 @@ def test_bad_arguments_refused_before_work(bad, message):
         warmstart.hypertrain_warm_start(problem, hn, phi=phi, lam_hat=lam, sample_lams=samplers.at_lam_hat, train_batch=batch,
                                         valid_batch=lambda s: valid, inner_batch=batch,
                                         iters=1, **kw)
+
+
+def _warm(K, problem, hn, phi, lam, batch, valid, iters=1):
+    return warmstart.hypertrain_warm_start(problem, hn, phi=phi, lam_hat=lam, sample_lams=samplers.at_lam_hat,
+                                           train_batch=batch, valid_batch=lambda s: valid, K=K, inner_batch=batch,
+                                           inner_lr=0.1, momentum=0.9, iters=iters)
+
+
+def test_a_K_beyond_memory_is_refused_with_its_estimate_before_any_work():
+    """Memory grows as K (test_memory_grows_linearly_with_K): a K whose lower estimate exceeds the
+    machine's memory is refused after drawing one inner batch (it once drew all K first, then ran)."""
+    problem, hn, phi, lam, batch, train, valid = _setup()
+    drawn = []
+    counted = lambda k: drawn.append(k) or batch(k)  # noqa: E731
+    with pytest.raises(ValueError, match=r"^Warm-started unrolling: K = 1000000000000 inner steps keep at least "
+                                         r"[\d,]+\.\d GiB for each hypergradient \(16 KiB a step for D = 10 weights\), "
+                                         r"more than this machine's [\d,]+\.\d GiB of memory: lower K$"):
+        _warm(10 ** 12, problem, hn, phi, lam, counted, valid)
+    assert drawn == [0]
+    with pytest.raises(ValueError, match="K = 10000000000000 inner steps"):  # peak_memory sizes its K alike
+        warmstart.peak_memory(problem, hn, phi=phi, lam=lam, valid_batch=valid, K=10 ** 13, inner_batch=batch, lr=0.1,
+                              momentum=0.9)
+
+
+def test_a_large_K_warns_with_its_estimate(monkeypatch):
+    """Above WARN_BYTES (1 GiB; here lowered) the run goes on after a warning that names the estimate
+    and the time; K = 100,000 on this toy model (about 1.6 GiB) would otherwise run for minutes a step."""
+    problem, hn, phi, lam, batch, train, valid = _setup()
+    monkeypatch.setattr(warmstart, "WARN_BYTES", 2 ** 10)
+    with pytest.warns(RuntimeWarning, match=r"^Warm-started unrolling: K = 3 inner steps keep at least 0\.0 GiB .*and each "
+                                            "lam step runs K training steps forward and back: lower K unless") as w:
+        res = _warm(3, problem, hn, phi, lam, batch, valid)
+    assert w[0].filename == __file__   # the caller's line, not the library's
+    monkeypatch.undo()
+    np.testing.assert_array_equal(res.phi, _warm(3, problem, hn, phi, lam, batch, valid).phi)
+    assert warmstart.WARN_BYTES == 2 ** 30
