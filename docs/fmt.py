@@ -2,9 +2,10 @@
 tables and verdicts counted by a stated rule.
 
 A template never types a result: it reads a key of a results file (`R("fig2_global")["metrics.
-cv_argmin_lam"]`) and formats it here. A missing file or key stops the rendering with one line that
-names both.
+cv_argmin_lam"]`) and formats it here. A missing, unreadable or misplaced file, a missing key, or a
+string or null where the page needs a number stops the rendering with one line that names them.
 """
+import copy
 import dataclasses
 import json
 import math
@@ -13,11 +14,92 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.harness import results as harness_results
+
 MINUS = "\u2212"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class RenderError(Exception):
     """A results file or key that a page needs is missing or malformed."""
+
+
+# ---- the results files, read-only and with each string or null that is read noted -----------------
+class _Reads:
+    """What a rendering read: `odd`, the (file name, key path, value) of each string or null read, in
+    order, and `steps`, how many values were read at all (how far the rendering got)."""
+
+    def __init__(self):
+        self.odd, self.steps = [], 0
+
+    def note(self, name, path, value):
+        self.steps += 1
+        if value is None or isinstance(value, str):
+            self.odd.append((name, path, value))
+        elif isinstance(value, _List):  # a list is often taken whole (numpy): its items count as read
+            self.odd += [(name, path + (i,), v) for i, v in enumerate(list.__iter__(value))
+                         if v is None or isinstance(v, str)]
+
+
+class _Dict(dict):
+    """A JSON object that notes the values read from it (Results.wrong_value)."""
+
+    def __init__(self, items, reads, name, path):
+        super().__init__(items)
+        self._reads, self._name, self._path = reads, name, path
+
+    def __getitem__(self, key):
+        value = dict.__getitem__(self, key)
+        self._reads.note(self._name, self._path + (key,), value)
+        return value
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def values(self):
+        for key in self:
+            self[key]
+        return dict.values(self)
+
+    def items(self):
+        self.values()
+        return dict.items(self)
+
+
+class _List(list):
+    """A JSON array that notes the values read from it."""
+
+    def __init__(self, items, reads, name, path):
+        super().__init__(items)
+        self._reads, self._name, self._path = reads, name, path
+
+    def __getitem__(self, i):
+        value = list.__getitem__(self, i)
+        if isinstance(i, slice):
+            for k in range(*i.indices(len(self))):
+                self._reads.note(self._name, self._path + (k,), list.__getitem__(self, k))
+        else:
+            self._reads.note(self._name, self._path + (i % len(self) if i < 0 else i,), value)
+        return value
+
+    def __iter__(self):
+        for i, value in enumerate(list.__iter__(self)):
+            self._reads.note(self._name, self._path + (i,), value)
+            yield value
+
+
+def _noted(x, reads, name, path=()):
+    """The parsed JSON x as _Dict and _List, which note what is read from them into `reads`."""
+    if isinstance(x, dict):
+        return _Dict({k: _noted(v, reads, name, path + (k,)) for k, v in x.items()}, reads, name, path)
+    if isinstance(x, list):
+        return _List([_noted(v, reads, name, path + (i,)) for i, v in enumerate(x)], reads, name, path)
+    return x
+
+
+def dotted(path):
+    """A key path as the templates spell it: ("metrics", "h10", 2) -> 'metrics.h10.2'."""
+    return ".".join(map(str, path))
 
 
 class Doc:
@@ -60,10 +142,15 @@ class Doc:
 class Results:
     """The results folder (figures/ by default). R(name) loads <name>.json once; R.npz(name) the
     arrays beside it. `used` collects the files read, for the page's header; `pages` is the registry
-    of docs/render.py (for pages that list the others)."""
+    of docs/render.py (for pages that list the others). With paper_only (default: when the folder is
+    the committed figures/), a results file of a figure that is not the PAPER run with its default
+    seed (results.is_committed_run) is refused."""
 
-    def __init__(self, folder, pages=()):
+    def __init__(self, folder, pages=(), paper_only=None):
         self.folder, self.pages, self.used, self._docs = Path(folder), pages, [], {}
+        self.committed = harness_results.is_committed(self.folder)
+        self.paper_only = self.committed if paper_only is None else paper_only
+        self.reads, self._parsed = _Reads(), {}
 
     def _mark(self, path):
         rel = f"figures/{path.name}"
@@ -73,18 +160,69 @@ class Results:
     def has(self, name):
         return (self.folder / f"{name}.json").exists()
 
+    def shown(self, path):
+        """A file of the folder as messages name it: relative to the repository when it is in it."""
+        try:
+            return str(Path(path).resolve().relative_to(ROOT))
+        except ValueError:
+            return str(path)
+
+    def remedy(self, name):
+        """What to do about a bad <name>.json."""
+        if self.committed:
+            return f"restore it with `git checkout -- figures/{name}.json`"
+        return "replace it with the results file its script wrote, or render from the committed figures/"
+
     def __call__(self, name):
-        path = self.folder / f"{name}.json"
         if name not in self._docs:
-            try:
-                self._docs[name] = Doc(f"figures/{path.name}", json.loads(path.read_text()))
-            except FileNotFoundError:
-                raise RenderError(f"{path}: missing; the page needs it (run the figure's script, "
-                                  "or restore it with git)") from None
-            except json.JSONDecodeError as e:
-                raise RenderError(f"{path}: not valid JSON ({e}); restore it with git") from None
-        self._mark(path)
+            if name not in self._parsed:
+                self._parsed[name] = self._load(name)
+            self._docs[name] = Doc(self.shown(self.folder / f"{name}.json"),
+                                   _noted(self._parsed[name], self.reads, name))
+        self._mark(self.folder / f"{name}.json")
         return self._docs[name]
+
+    def _load(self, name):
+        """<name>.json parsed, or RenderError in one line: missing, a folder, not UTF-8, not JSON, not
+        an object, or (paper_only) not the committed PAPER run."""
+        path = self.folder / f"{name}.json"
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            raise RenderError(f"{path}: missing; the page needs it (run the figure's script, "
+                              "or restore it with git)") from None
+        except IsADirectoryError:
+            raise RenderError(f"{path}: is a folder, not a results file; {self.remedy(name)}") from None
+        except OSError as e:
+            raise RenderError(f"{path}: cannot be read ({e.strerror or e}); {self.remedy(name)}") from None
+        except UnicodeDecodeError as e:
+            raise RenderError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}), so not "
+                              f"a results file; {self.remedy(name)}") from None
+        except json.JSONDecodeError as e:
+            raise RenderError(f"{path}: not valid JSON ({e}); {self.remedy(name)}") from None
+        if not isinstance(data, dict):
+            raise RenderError(f"{path}: not a results file (a JSON {type(data).__name__}, not an object of keys); "
+                              f"{self.remedy(name)}")
+        if self.paper_only and "config_name" in data:
+            self._check_paper(path, name, data)
+        return data
+
+    def _check_paper(self, path, name, data):
+        config = data.get("config") if isinstance(data.get("config"), dict) else {}
+        sweep = isinstance(data.get("seeds"), list)
+        seed = data["seeds"] if sweep else config.get("seed")
+        if harness_results.is_committed_run(data["config_name"], seed):
+            return
+        figure = data.get("figure") if isinstance(data.get("figure"), str) else name.removeprefix("seeds_")
+        what = (f"a {data['config_name']} sweep (seeds {' '.join(map(str, seed))})" if sweep else
+                f"a {data['config_name']} result (seed {seed})")
+        rerun = (f"`python -m experiments.harness.seeds {figure} --seeds 7 8 9 10 11` (the PAPER sweep)" if sweep else
+                 f"`python experiments/{figure}.py` (the PAPER config)")
+        if self.committed:
+            raise RenderError(f"{path} holds {what}, but figures/ holds only PAPER results with the default "
+                              f"seed: move it away (e.g. into runs/) or rerun {rerun} to replace it")
+        raise RenderError(f"{path} holds {what}; the committed docs/ and README.md are rendered only from PAPER "
+                          f"results with the default seed: render it elsewhere with --out DIR, or rerun {rerun}")
 
     def npz(self, name):
         path = self.folder / f"{name}.npz"
@@ -96,11 +234,55 @@ class Results:
         self._mark(path)
         return arrays
 
+    def replaced(self, name, path, value):
+        """These results with the value at `path` of <name>.json replaced (a fresh read log)."""
+        other = Results(self.folder, self.pages, self.paper_only)
+        other._parsed = dict(self._parsed)
+        data = other._parsed[name] = copy.deepcopy(self._parsed[name])
+        for k in path[:-1]:
+            data = data[k]
+        data[path[-1]] = value
+        return other
+
+    def wrong_value(self, unit, error, start=(0, 0), tries=40):
+        """After unit(self) failed with `error` (a TypeError, ValueError, ...): the string or null it read
+        that caused it, as (file, dotted key, value), or None. `start`: (reads.steps, len(reads.odd))
+        before unit began. A value read is the cause when unit, run again with that value made a number,
+        gets past the point where it failed: it ends, or fails after more values read, or after as many
+        with another error. The most recent reads are tried first, at most `tries` of them."""
+        where = _origin(error)
+        steps, seen = self.reads.steps - start[0], set()
+        for name, path, value in reversed(self.reads.odd[start[1]:]):
+            if (name, path) in seen or len(seen) >= tries:
+                continue
+            seen.add((name, path))
+            other = self.replaced(name, path, 1.0)
+            try:
+                unit(other)
+            except Exception as e:  # noqa: BLE001 (another failure, further on, also means this value was it)
+                same = (type(e), str(e), _origin(e)) == (type(error), str(error), where)
+                if other.reads.steps < steps or (same and other.reads.steps == steps):
+                    continue
+            return self.shown(self.folder / f"{name}.json"), dotted(path), value
+        return None
+
+
+def _origin(error):
+    """Where an exception was raised: (file, line) of its innermost frame."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return (tb.tb_frame.f_code.co_filename, tb.tb_lineno) if tb is not None else None
+
 
 # ---- numbers -----------------------------------------------------------------------------------
 def num(x, d=3, sign=False):
-    """x with d decimals, thousands separators, a true minus sign; '+' in front with sign=True."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    """x with d decimals, thousands separators, a true minus sign; '+' in front with sign=True; NaN is
+    'n/a'. A string or None is a TypeError: a page that expects a missing value says so itself (as
+    mean_sd, span and values do for a metric that some seeds lack)."""
+    if isinstance(x, str) or x is None:
+        raise TypeError(f"num() needs a number, not {x!r}")
+    if isinstance(x, float) and math.isnan(x):
         return "n/a"
     s = f"{x:+,.{d}f}" if sign else f"{x:,.{d}f}"
     if float(s.replace(",", "")) == 0:  # no "-0.000"
@@ -151,17 +333,23 @@ def secs(s):
 
 def mean_sd(stats, d=3, sign=False):
     """'1.66 ± 0.14' from a summary {"mean", "sd", ...} of a seeds file."""
-    return f"{num(stats['mean'], d, sign)} ± {num(stats['sd'], d)}"
+    return f"{maybe(stats['mean'], d, sign)} ± {maybe(stats['sd'], d)}"
 
 
 def span(stats, d=3, sign=False):
     """'1.48 … 1.83': min … max of a seeds summary ('1.70 for every seed' when they agree)."""
-    lo, hi = num(stats['min'], d, sign), num(stats['max'], d, sign)
+    lo, hi = maybe(stats['min'], d, sign), maybe(stats['max'], d, sign)
     return f"{lo} for every seed" if lo == hi else f"{lo} … {hi}"
 
 
 def values(xs, d=3, sign=False, sep=" / "):
-    return sep.join(num(x, d, sign) for x in xs)
+    """Per-seed values; 'n/a' for a seed without one (None)."""
+    return sep.join(maybe(x, d, sign) for x in xs)
+
+
+def maybe(x, d=3, sign=False):
+    """num(x), or 'n/a' for None: a summary over seeds of a metric no seed has (results.stats)."""
+    return "n/a" if x is None else num(x, d, sign)
 
 
 def per_seed(S, key):
@@ -255,7 +443,7 @@ def claims_of(script, R, name, seeds=True, **kw):
     try:
         return script.claims(record, sweep, **kw)
     except KeyError as e:
-        files = f"figures/{name}.json" + (f" or figures/seeds_{name}.json" if sweep is not None else "")
+        files = R(name).path + (f" or {R(f'seeds_{name}').path}" if sweep is not None else "")
         raise RenderError(f"{files}: no key {e.args[0]!r} (needed by the claims of experiments/{name}.py)") from None
 
 

@@ -14,10 +14,18 @@ template may define
                                     rows of README's "what reproduces"
     paper_seconds(R) -> float       the PAPER run's time (figure pages; default timings_s.total)
 tests/figures/test_docs.py fails when the committed pages or README blocks differ from a fresh rendering.
+
+What cannot be rendered ends in one line and exit status 2, before any file is written: a results file
+missing, unreadable (not UTF-8, not JSON, a folder) or holding a string or null where a page needs a
+number (the file and the key named); in figures/, or for the committed docs/, a result other than the
+PAPER run with its default seed (experiments/harness/results.py's rule for figures/); an --out or
+--results that cannot serve.
 """
 import argparse
 import dataclasses
+import errno
 import importlib
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -166,13 +174,49 @@ def fill_readme(text, blocks):
 
 
 # ---- writing and checking ----------------------------------------------------------------------------
-def render_all(results=FIGURES):
-    """{file name: text} of every page, the index, and README.md with its blocks filled."""
-    R = fmt.Results(results, PAGES)
-    out = {f"{p.name}.md": render_page(p, R) for p in PAGES}
+def render_all(results=FIGURES, paper_only=None):
+    """{file name: text} of every page, the index, and README.md with its blocks filled. paper_only:
+    refuse results of a figure other than its PAPER run with the default seed (default: when
+    `results` is the committed figures/)."""
+    R = fmt.Results(results, PAGES, paper_only)
+    out = {f"{p.name}.md": checked(R, f"docs/{p.name}.md", lambda R, p=p: render_page(p, R)) for p in PAGES}
     out["index.md"] = render_index(R)
-    out["README.md"] = fill_readme(README.read_text(), readme_blocks(R))
+    out["README.md"] = fill_readme(README.read_text(), checked(R, "README.md", readme_blocks))
     return out
+
+
+def checked(R, what, unit):
+    """unit(R); a string or null in a results file where `what` needs a number (a TypeError, ValueError
+    or AttributeError it causes) becomes a RenderError naming the file and the key."""
+    start = R.reads.steps, len(R.reads.odd)
+    try:
+        return unit(R)
+    except (TypeError, ValueError, AttributeError) as e:
+        found = R.wrong_value(unit, e, start)
+        if found is None:  # not a value of a results file: a fault of the template, with its traceback
+            raise
+        file, key, value = found
+        raise fmt.RenderError(f"{file}: {key!r} is {'null' if value is None else f'the string {value!r}'} where "
+                              f"{what} needs a number; {R.remedy(Path(file).stem)}") from None
+
+
+def check_out(out):
+    """The reason `out` cannot take the pages (one line), or None: a folder, or one that can be made,
+    that can be written (a folder is made and removed to try)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        return f"--out {out}: is a file, not a folder; choose a folder (it is left as it is)"
+    there = next((d for d in (out, *out.absolute().parents) if d.exists()), None)
+    try:
+        if there is None or not there.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        os.rmdir(tempfile.mkdtemp(dir=there, prefix=".render-probe-"))
+    except OSError as e:
+        return f"--out {out}: cannot write there ({there}: {e.strerror or e}); choose a writable folder"
+    for name in ("index.md", *(f"{p.name}.md" for p in PAGES), "README.md"):
+        if (out / name).is_dir() and not (name == "README.md" and out.resolve() == DOCS.resolve()):
+            return f"--out {out}: {out / name} is a folder, where a page goes; move it away or choose another folder"
+    return None
 
 
 def write(files, out):
@@ -244,7 +288,13 @@ def main(argv=None):
     p.add_argument("--results", type=Path, default=FIGURES, help="folder of the results files (default figures/)")
     p.add_argument("--check", action="store_true", help="compare with the committed files instead of writing")
     args = p.parse_args(argv)
+    committed = not args.check and args.out.resolve() == DOCS.resolve()  # the pages of the repository
     try:
+        if not args.results.is_dir():
+            raise fmt.RenderError(f"--results {args.results}: " + ("is a file, not a folder" if args.results.exists()
+                                  else "no such folder") + "; give the folder of the results files")
+        if not args.check and (problem := check_out(args.out)):
+            raise fmt.RenderError(problem)
         if args.check:
             problems = drift(args.results)
             for line in problems:
@@ -252,7 +302,7 @@ def main(argv=None):
             if problems:
                 print("render.py: the pages differ from the results files; run `python docs/render.py`")
             return 1 if problems else 0
-        files = render_all(args.results)
+        files = render_all(args.results, paper_only=True if committed else None)
     except fmt.RenderError as e:
         print(f"render.py: {e}", file=sys.stderr)
         return 2

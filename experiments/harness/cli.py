@@ -276,7 +276,8 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
                         print(f"{figure}: {len(seen)} warning(s) during the run, kept in {figure}.json: "
                               "check the results before using them", file=sys.stderr)
                 try:
-                    paths = [out / Path(p).name for p in plot(stage.dir)]
+                    with results.figure_command():  # checked above: what may be drawn into `out`
+                        paths = [out / Path(p).name for p in plot(stage.dir)]
                 except KeyError as e:  # results of another version of the script, or hand-edited
                     raise results.ResultsInvalid(
                         f"the results of {figure} in {out} have no {e}: they were made by another version of "

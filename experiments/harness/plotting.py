@@ -56,12 +56,14 @@ def metadata(ext, name, run_id):
 
 
 def save(fig, out, name):
-    """Write <out>/<name>.png and .pdf; returns their paths. The run id is read from <out>/<name>.json,
-    and in the committed figures/ only the figure of a PAPER result with the default seed is drawn."""
+    """Write <out>/<name>.png and .pdf; returns their paths. The run id is read from <out>/<name>.json.
+    In the committed figures/ only the figure's command line draws (results.check_drawing: a PAPER run
+    with the default seed, or --plot-only), and only the figure of a PAPER result with the default seed."""
     record = results.stored_record(out, name)
     try:
         results.check_committed(out, name, config_name=record.get("config_name", f"unknown (no readable {name}.json)"),
                                 seed=record.get("config", {}).get("seed"))
+        results.check_drawing(out, name)
     except results.CommittedError:
         plt.close(fig)
         raise

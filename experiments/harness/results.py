@@ -7,6 +7,7 @@ a json and npz of different runs. The command line (experiments/harness/cli.py) 
 figure one unit (experiments/harness/staging.py).
 """
 import contextlib
+import contextvars
 import dataclasses
 import json
 import math
@@ -122,6 +123,42 @@ def is_committed(folder):
     return staging.final_folder(folder) == staging.final_folder(FIGURES)
 
 
+def is_committed_run(config_name, seed):
+    """Is this the result the committed figures/ holds: the PAPER config with its default seed, or a
+    PAPER sweep (seed = its list of seeds) over DEFAULT_SEEDS, at the paper's budgets or at a fraction
+    of them (config_name budget_name("PAPER", fraction))?"""
+    if not isinstance(config_name, str):
+        return False
+    if isinstance(seed, (list, tuple)):
+        return (config_name == "PAPER" or config_name.startswith("PAPER" + SCALED)) and list(seed) == list(DEFAULT_SEEDS)
+    return config_name == "PAPER" and seed == DEFAULT_SEED
+
+
+_FIGURE_COMMAND = contextvars.ContextVar("figure_command", default=False)
+
+
+@contextlib.contextmanager
+def figure_command():
+    """Inside: the figure's command line (cli.main) draws its figure, after it checked what it draws
+    (a PAPER run with the default seed, or --plot-only of such results). plotting.save writes the
+    committed figures/ only here; a plot() or plotting.save called from Python elsewhere is refused."""
+    token = _FIGURE_COMMAND.set(True)
+    try:
+        yield
+    finally:
+        _FIGURE_COMMAND.reset(token)
+
+
+def check_drawing(folder, name):
+    """plotting.save's rule for the committed figures/: its PNG and PDF are drawn by the figure's
+    command line only (figure_command()); CommittedError in one line otherwise."""
+    if is_committed(folder) and not _FIGURE_COMMAND.get():
+        raise CommittedError(f"{folder}: {name}.png and .pdf in the committed {FIGURES} are drawn only by the "
+                             f"figure's command line (`python experiments/{name}.py`, the PAPER run, or "
+                             f"`python experiments/{name}.py --plot-only` to redraw the committed results), not by "
+                             "plotting.save or plot() from Python; save into another folder")
+
+
 def check_committed(folder, name, *, config_name, seed):
     """The one rule for the committed figures/: only the PAPER config with its default seed writes
     there (a seed sweep's summary, seed = the list of seeds: only the PAPER sweep over DEFAULT_SEEDS,
@@ -130,11 +167,10 @@ def check_committed(folder, name, *, config_name, seed):
     if staging.final_folder(FIGURES) in staging.final_folder(folder).parents:
         raise CommittedError(f"{folder} is inside the committed {FIGURES}, which holds only the PAPER run's files; "
                              "choose a folder outside it (or leave out --out: its default under runs/ is git-ignored)")
+    if not is_committed(folder) or is_committed_run(config_name, seed):
+        return
     sweep = isinstance(seed, (list, tuple))
     want = list(DEFAULT_SEEDS) if sweep else DEFAULT_SEED
-    paper = config_name == "PAPER" or (sweep and config_name.startswith("PAPER" + SCALED))
-    if not is_committed(folder) or (paper and (list(seed) if sweep else seed) == want):
-        return
     what = f"sweep {name} (seeds {' '.join(map(str, seed))})" if sweep else f"run of {name} (seed {seed})"
     allowed = f"the seeds {' '.join(map(str, want))}" if sweep else f"the default seed {want}"
     raise CommittedError(f"only a PAPER run writes the committed results in {FIGURES}, with {allowed}; this "

@@ -198,3 +198,145 @@ def test_the_h10_ablation_verdicts_follow_their_rule(results_copy):
     files = render.render_all(results_copy)
     assert "**What the numbers support.**" in files["fig7_ablations.md"]
     assert len(files["README.md"]) <= 15000
+
+
+# ---- what render.py refuses, each in one line and before anything is written ------------------------
+def run_main(capsys, *argv):
+    """render.main(argv) in this process: (exit status, its one line on stderr). An exception (a
+    traceback on the command line) fails the test."""
+    code = render.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    return code, err.strip()
+
+
+@pytest.mark.parametrize("bad, says", [
+    (b"\xff\xfe{\x00}\x00", "not UTF-8"),
+    (b'{"figure": "fig2_global", "metrics": ', "not valid JSON"),
+    (None, "is a folder"),
+])
+def test_an_unreadable_results_file_is_named_in_one_line(results_copy, bad, says):
+    """The command line itself: exit status 2, one line naming the file, no traceback, no page written."""
+    path = results_copy / "fig2_global.json"
+    path.unlink()
+    path.mkdir() if bad is None else path.write_bytes(bad)
+    pages = results_copy.parent / "pages"
+    out = subprocess.run([sys.executable, str(ROOT / "docs" / "render.py"), "--results", str(results_copy),
+                          "--out", str(pages)], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.startswith(f"render.py: {path}: {says}") and "restore" not in out.stderr, out.stderr
+    assert "replace it" in out.stderr and not pages.exists()
+
+
+def test_a_results_file_that_is_not_an_object_is_named(results_copy, capsys, tmp_path):
+    """Valid JSON, but a list: one line, not a traceback from the first key read."""
+    (results_copy / "fig2_global.json").write_text("[1, 2]\n")
+    code, err = run_main(capsys, "--results", results_copy, "--out", tmp_path / "pages")
+    assert code == 2 and f"{results_copy / 'fig2_global.json'}: not a results file" in err, err
+    assert not (tmp_path / "pages").exists()
+
+
+@pytest.mark.parametrize("name, key, value", [
+    ("fig2_global", "metrics.alg2_final_lam", "abc"),    # formatted, and compared by the claims
+    ("fig2_global", "metrics.alg2_final_lam", None),
+    ("fig2_global", "metrics.hypernet_min_valid_loss", None),  # only formatted (num() said "n/a")
+    ("fig4_local", "metrics.alg3_final_lam", "1.5"),
+    ("fig5_many", "timings_s.total", None),             # the run's time, in the README too
+    ("seeds_fig2_global", "metrics.alg2_final_lam.mean", "x"),
+])
+def test_a_string_or_null_where_a_number_belongs_names_the_file_and_key(results_copy, capsys, tmp_path, name, key,
+                                                                         value):
+    """Wherever the number is used (formatted, compared by a claim's rule, summed for the README), the
+    one line names the file and the key that holds the string or null."""
+    path = results_copy / f"{name}.json"
+    d = json.loads(path.read_text())
+    *inner, last = key.split(".")
+    leaf = d
+    for k in inner:
+        leaf = leaf[k]
+    leaf[last] = value
+    path.write_text(json.dumps(d))
+    code, err = run_main(capsys, "--results", results_copy, "--out", tmp_path / "pages")
+    assert code == 2 and err.startswith(f"render.py: {path}: {key!r} is "), err
+    assert ("null" if value is None else repr(value)) in err and "needs a number" in err, err
+    assert not (tmp_path / "pages").exists()
+
+
+def test_null_in_a_seeds_summary_of_no_values_still_renders():
+    """A summary over seeds of a metric no seed has (results.stats: mean None) is "n/a", not an error."""
+    assert fmt.mean_sd({"mean": None, "sd": None}) == "n/a ± n/a"
+    assert fmt.span({"min": None, "max": None}) == "n/a for every seed"
+    assert fmt.values([1.0, None]) == "1.000 / n/a"
+
+
+@pytest.mark.parametrize("out, says", [
+    ("/proc/x", "cannot write there"),
+    ("a_file", "is a file, not a folder"),
+])
+def test_an_out_that_cannot_take_the_pages_fails_before_rendering(tmp_path, capsys, monkeypatch, out, says):
+    """An --out that cannot be written, or that is a file, in one line before any page is rendered;
+    the file is left as it was."""
+    if out == "a_file":
+        out = tmp_path / out
+        out.write_text("keep me\n")
+    rendered = []
+    monkeypatch.setattr(render, "render_all", lambda *a: rendered.append(a) or {})
+    code, err = run_main(capsys, "--out", out)
+    assert code == 2 and err.startswith(f"render.py: --out {out}: {says}") and "choose" in err, err
+    assert rendered == []
+    if out != "/proc/x":
+        assert out.read_text() == "keep me\n"
+
+
+def quick(path, seed=7):
+    d = json.loads(path.read_text())
+    d["config_name"], d["config"]["seed"] = "QUICK", seed
+    path.write_text(json.dumps(d))
+
+
+def test_a_quick_result_in_figures_is_refused(results_copy, capsys, monkeypatch, tmp_path):
+    """figures/ holds only PAPER results with the default seed (results.check_committed): a QUICK
+    result found there (copied by hand, or by an older version) is not rendered into the verdicts."""
+    from experiments.harness import results
+    monkeypatch.setattr(results, "FIGURES", results_copy)  # results_copy is the committed figures/
+    quick(results_copy / "fig4_local.json")
+    code, err = run_main(capsys, "--results", results_copy, "--out", tmp_path / "pages")
+    assert code == 2 and err.startswith(f"render.py: {results_copy / 'fig4_local.json'} holds a QUICK result"), err
+    assert "figures/ holds only PAPER results" in err and "move it away" in err and \
+        "python experiments/fig4_local.py" in err, err
+    assert not (tmp_path / "pages").exists()
+    quick(results_copy / "fig4_local.json", seed=8)  # PAPER with another seed: not the committed run either
+    d = json.loads((results_copy / "fig4_local.json").read_text())
+    d["config_name"] = "PAPER"
+    (results_copy / "fig4_local.json").write_text(json.dumps(d))
+    code, err = run_main(capsys, "--results", results_copy, "--out", tmp_path / "pages")
+    assert code == 2 and "holds a PAPER result (seed 8)" in err, err
+
+
+def test_a_quick_result_elsewhere_renders_but_not_into_the_committed_docs(results_copy, capsys, monkeypatch,
+                                                                          tmp_path):
+    """--results DIR of a QUICK run renders pages into --out DIR (they say "QUICK config"), but not
+    into the committed docs/ and README.md."""
+    quick(results_copy / "fig4_local.json")
+    assert render.main(["--results", str(results_copy), "--out", str(tmp_path / "pages")]) == 0
+    assert "(QUICK config, seed 7" in (tmp_path / "pages" / "fig4_local.md").read_text()
+    capsys.readouterr()
+    docs = tmp_path / "docs"  # docs/ and README.md of the repository, stand-ins
+    shutil.copytree(ROOT / "docs", docs, ignore=shutil.ignore_patterns("*.py", "templates", "__pycache__"))
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    before = {p.name: p.read_bytes() for p in [*docs.iterdir(), tmp_path / "README.md"]}
+    monkeypatch.setattr(render, "DOCS", docs)
+    monkeypatch.setattr(render, "README", tmp_path / "README.md")
+    code, err = run_main(capsys, "--results", results_copy)
+    assert code == 2 and "holds a QUICK result" in err and "docs/" in err and "--out" in err, err
+    assert {p.name: p.read_bytes() for p in [*docs.iterdir(), tmp_path / "README.md"]} == before
+
+
+@pytest.mark.parametrize("results", ["no_such_folder", "a_file"])
+def test_results_that_is_not_a_folder_is_named(tmp_path, capsys, results):
+    path = tmp_path / results
+    if results == "a_file":
+        path.write_text("{}\n")
+    code, err = run_main(capsys, "--results", path, "--out", tmp_path / "pages")
+    assert code == 2 and err.startswith(f"render.py: --results {path}: ") and "give the folder" in err, err
+    assert not (tmp_path / "pages").exists()

@@ -344,7 +344,31 @@ def test_save_results_and_plotting_refuse_the_committed_folder_from_python(folde
         tiny.plot(stage)
     assert sorted(p.name for p in stage.iterdir()) == ["tiny.json", "tiny.npz"]
     tiny.run(tiny.PAPER, committed)  # the one run that may
-    assert len(tiny.plot(committed)) == 2
+    with pytest.raises(ValueError, match="drawn only by the figure's command line"):  # CommittedError
+        tiny.plot(committed)  # its figure: only through the command line (the next test)
+
+
+def test_plotting_save_draws_into_the_committed_folder_only_for_the_figure_command(folders):
+    """plotting.save (a figure script's plot()) called from Python does not overwrite the committed
+    PNG and PDF, even of the committed PAPER result; the figure's command line does: a PAPER run with
+    the default seed, and --plot-only, which redraws the committed figure byte for byte."""
+    from experiments.harness import plotting
+    committed = folders / "figures"
+    main()  # the PAPER run with the default seed: its figure is drawn into figures/
+    before = snapshot_dir(committed)
+    assert {"tiny.png", "tiny.pdf"} <= set(before)
+    fig, ax = plotting.figure(figsize=(3, 2))
+    ax.plot([3, 1, 2])
+    for draw in (lambda: plotting.save(fig, committed, "tiny"), lambda: tiny.plot(committed),
+                 lambda: plotting.save(fig, committed / ".." / "figures", "tiny")):
+        with pytest.raises(results.CommittedError) as e:
+            draw()
+        msg = str(e.value)
+        assert "\n" not in msg and msg.startswith(f"{committed}") and "python experiments/tiny.py" in msg, msg
+        assert "--plot-only" in msg and "another folder" in msg, msg
+    assert snapshot_dir(committed) == before
+    main("--plot-only")  # the figure's own redraw of the committed result
+    assert snapshot_dir(committed) == before
 
 
 def test_every_figure_uses_the_default_seed_of_the_committed_results():
