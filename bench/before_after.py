@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from experiments.harness import cli
+from experiments.harness.staging import signals_deferred
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,14 +60,17 @@ def main(argv=None):
     times = {"base": [], "head": []}
     with tempfile.TemporaryDirectory() as tmp:
         wt = Path(tmp) / "base"
-        git("worktree", "add", "--detach", str(wt), base)
         try:
+            with signals_deferred():  # a SIGTERM during the add acts once git has registered the worktree
+                git("worktree", "add", "--detach", str(wt), base)
             for r in range(a.rounds):
                 for kind in (("base", "head") if r % 2 == 0 else ("head", "base")):
                     times[kind].append(one(wt if kind == "base" else ROOT, a.reps, Path(tmp) / f"{kind}.json"))
                     print(f"round {r + 1}/{a.rounds}: {kind} done", flush=True)
         finally:
-            git("worktree", "remove", "--force", str(wt))
+            if wt.exists():
+                git("worktree", "remove", "--force", str(wt))
+            git("worktree", "prune")
     cases = []
     for key in times["head"][0]:
         b, h = ([run[key] for run in times[k]] for k in ("base", "head"))
