@@ -268,6 +268,9 @@ class _Path:
 def _checked_sampler(sample_lams, n_hyper):
     """sample_lams(lam_hat, step), checked: an array at every step, of (S, H) finite values at the
     first (step 0), and of that shape at the others (cheap: a shape each step)."""
+    if not callable(sample_lams):
+        raise ValueError(f"sample_lams must be a function (lam_hat, step) -> (S, {n_hyper}) array, e.g. "
+                         f"gaussian_sampler(...) or local_sampler(...); got {type(sample_lams).__name__}")
     first = []
 
     def sample(lam_hat, step):

@@ -131,10 +131,15 @@ def count_up(iters):
 def lam_vector(lam, problem, name="lam_hat", extra=False):
     """A scalar or (H,) hyperparameter as a finite float vector (H,); extra: (H + K,), K >= 0
     variables of a lam objective of one's own after the H hyperparameters."""
+    check_count(**{"problem.n_hyper": problem.n_hyper})
+    given = type(lam).__name__
     try:
+        kind = np.asarray(lam).dtype.kind  # (a string such as "1.0" would pass as a float)
         lam = np.atleast_1d(np.asarray(lam, float))
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number or an array of numbers") from None
+        kind = "?"
+    if kind not in "iuf":
+        raise ValueError(f"{name} must be a number or an array of numbers, got {given}") from None
     if lam.ndim != 1 or (len(lam) < problem.n_hyper if extra else lam.shape != (problem.n_hyper,)):
         raise ValueError(f"{name} has shape {lam.shape}, expected ({problem.n_hyper}{' + K' if extra else ''},)"
                          + (" (a scalar is fine when H = 1)" if not extra else ""))

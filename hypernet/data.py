@@ -64,6 +64,10 @@ def load_mnist(path=MNIST_PATH, sha256=SHA256):
     """The raw arrays: dict of train_images (60000, 28, 28) uint8, train_labels, test_images,
     test_labels, in MNIST's canonical order. The file must have the given sha256 (None: any)."""
     path = Path(path)
+    if not path.exists() and path == MNIST_PATH and not (path.parents[1] / ".git").exists():
+        raise DataError(f"MNIST file {path}: not found. data/mnist.npz ships in the repository's checkout, not in an "
+                        "installed copy of hypernet: pass path=<checkout>/data/mnist.npz, or install the checkout "
+                        "editable (pip install -e <checkout>)")
     if not path.exists():
         _fail(path, "not found")
     try:

@@ -43,6 +43,15 @@ class Hypernet(NamedTuple):
         return phi if self.recentre is None else self.recentre(phi, lam_hat)
 
 
+
+def _generator(rng):
+    """init's random source: a numpy Generator, or a seed (an int) for np.random.default_rng."""
+    if hasattr(rng, "standard_normal"):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, (int, onp.integer)) or rng < 0:
+        raise ValueError(f"init takes np.random.default_rng(seed) or a seed (a non-negative int), got {rng!r}")
+    return onp.random.default_rng(rng)
+
 def _network(sizes, relu, kind):
     """The hypernetwork that is a dense network of layer sizes [H, D] or [H, K, D]; ReLU hidden
     units if relu, else linear ones."""
@@ -58,7 +67,7 @@ def _network(sizes, relu, kind):
         out = onp.array(phi, float)
         layout.biases(out, first)[...] += onp.asarray(d, float) @ layout.weights(out, first)  # a += d A
         return out
-    return Hypernet(lambda rng, scale: scale * rng.standard_normal(n), apply, n, sizes[0], sizes[-1],
+    return Hypernet(lambda rng, scale: scale * _generator(rng).standard_normal(n), apply, n, sizes[0], sizes[-1],
                     f"{kind} {'->'.join(map(str, sizes))}", shift)
 
 

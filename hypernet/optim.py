@@ -27,6 +27,9 @@ class Optimizer(NamedTuple):
     update: Callable  # update(g, state) -> (step, new state); apply as x = x - step
     name: str         # e.g. "adam(lr=0.0001)", for messages and records
 
+    def __repr__(self):  # its name: help() and messages show adam(lr=0.0001), not two function objects
+        return self.name
+
 
 class AdamState(NamedTuple):
     m: object  # first-moment estimate, same shape as the parameters

@@ -80,11 +80,10 @@ def local_note(pred, scopes, n=2):
 def readme_block(R):
     """The README's lines: the predicted wall time on N workers and the measured overhead."""
     pred, scopes = predicted(R, list(COUNTS))
-    text = ("Predicted from the recorded job times, all figures at once (`--scheduler`): the paper's "
-            + ", ".join(f"{secs(t)} on {n}" for n, t in zip(COUNTS, scopes["paper"]))
-            + f" workers (its longest chain: {secs(scopes['paper'][-1])}); with `--all` "
-            + ", ".join(f"{secs(t)} on {n}" for n, t in zip(COUNTS, scopes["all"]))
-            + f" (longest chain {secs(scopes['all'][-1])}).")
+    two, many = COUNTS.index(2), COUNTS.index(32)
+    text = (f"Predicted, all figures at once (`--scheduler`): the paper's in {secs(scopes['paper'][two])} on 2 and "
+            f"{secs(scopes['paper'][many])} on 32 workers (longest chain {secs(scopes['paper'][-1])}), `--all` in {secs(scopes['all'][two])} "
+            f"and {secs(scopes['all'][many])}.")
     if R.has(NAME):
         b = R(NAME)
         text += (f" Measured, `run_all.sh --quick`: {secs(statistics.median(b['local_s']))} locally, "

@@ -67,3 +67,12 @@ def test_each_checkout_runs_its_own_code(clone, tmp_path):
     assert folders.script_checkout(clone / "docs" / "render.py") == clone
     assert folders.script_checkout(clone / "tests" / "conftest.py") is None  # pytest, not a script of the checkout
     assert folders.script_checkout(tmp_path / "x.py") is None
+
+
+def test_the_harness_without_the_experiments_packages_is_one_line():
+    """hypernet alone (pip install .) does not bring matplotlib, Dask or Optuna: a figure script then
+    ends in one line saying what to install, not in a ModuleNotFoundError from the plotting module."""
+    code = "import sys; sys.modules['optuna'] = None; import experiments.fig3_manifold"
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr.startswith("optuna not installed: the figure scripts need the experiments' packages")

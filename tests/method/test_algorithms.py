@@ -610,3 +610,27 @@ def test_layer_sizes_that_do_not_make_n_weights_are_refused(tiny):
                              seed=0)
     alg.hypertrain_local(prob._replace(layer_sizes=None), hn, phi=phi, lam_hat=np.zeros(1), train_batch=b,
                          valid_batch=b, iters=3, sigma=0.1, seed=0)  # left out: not checked
+
+
+def test_what_a_new_user_passes_wrongly_is_one_line(tiny):
+    """A sampler that is no function, lam_hat given as a string, a Problem with no hyperparameter: each
+    one line naming it; init takes a seed as well as a Generator; an optimiser shows as its name."""
+    prob, hn, phi, b = tiny
+    kw = dict(phi=phi, train_batch=b, valid_batch=b, iters=2)
+    with pytest.raises(ValueError, match=r"^sample_lams must be a function \(lam_hat, step\) -> \(S, 1\) array"):
+        alg.hypertrain_global(prob, hn, sample_lams=0.5, lam_hat=0.0, lam_iters=2, **kw)
+    with pytest.raises(ValueError, match="^lam_hat must be a number or an array of numbers, got str$"):
+        alg.hypertrain_local(prob, hn, lam_hat="1.0", sigma=0.1, n_samples=2, seed=0, **kw)
+    with pytest.raises(ValueError, match=r"^problem.n_hyper must be a positive integer, got 0$"):
+        alg.hypertrain_simplified(prob._replace(n_hyper=0), hn, lam_hat=0.0, **kw)
+    np.testing.assert_array_equal(hn.init(3, 0.1), hn.init(np.random.default_rng(3), 0.1))
+    with pytest.raises(ValueError, match="init takes np.random.default_rng"):
+        hn.init(-1, 0.1)
+    assert repr(optim.adam(1e-2)) == "adam(lr=0.01)"
+
+
+def test_an_installed_copy_without_the_checkouts_data_says_where_mnist_is(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MNIST_PATH", tmp_path / "site-packages" / "data" / "mnist.npz")
+    with pytest.raises(data.DataError, match=r"ships in the repository's checkout, not in an installed copy of "
+                                             r"hypernet: pass path=<checkout>/data/mnist.npz"):
+        data.load_mnist(data.MNIST_PATH)
