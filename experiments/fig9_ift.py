@@ -97,7 +97,8 @@ def ift_job(config, terms, setting, budget):
     last = {}
 
     def keep(step, state):
-        last["lam"] = state.lam
+        if np.all(np.isfinite(state.lam)):  # a run that diverges keeps its last finite lam_hat
+            last["lam"] = state.lam
         return clock(step, state)
     try:
         ift.hypertrain_ift(problem, W0=W0, lam_hat=lam0, train_batch=batch, valid_batch=lambda step: valid,
