@@ -30,8 +30,12 @@ def source_hash():
 def git_state():
     """{"git_commit", "git_dirty"} of the checkout, or {} outside a git checkout (e.g. an archive)."""
     try:
+        # (a file marked assume-unchanged or skip-worktree hides its edits from git status: it counts as
+        # changed, so that a job cache never takes its edits for the commit; ls-files -v tags it h or S)
+        hidden = [line for line in git("ls-files", "-v", "--", *CODE, timeout=10).decode().splitlines()
+                  if line[:1].islower() or line[:1] == "S"]
         return {"git_commit": git("rev-parse", "HEAD", timeout=10).decode().strip(),
-                "git_dirty": bool(git("status", "--porcelain", "--", *CODE, timeout=10).strip())}
+                "git_dirty": bool(hidden or git("status", "--porcelain", "--", *CODE, timeout=10).strip())}
     except (OSError, subprocess.SubprocessError):
         return {}
 

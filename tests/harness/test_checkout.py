@@ -76,3 +76,28 @@ def test_the_harness_without_the_experiments_packages_is_one_line():
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
     assert p.stderr.startswith("optuna not installed: the figure scripts need the experiments' packages")
+
+
+def test_an_edit_hidden_from_git_status_still_changes_the_code_id(tmp_path):
+    """A file marked assume-unchanged (or skip-worktree) and edited: git status shows nothing, but the
+    code id is '<commit>+<hash>' and the results record git_dirty, so no cached job of the commit is
+    taken for the edited code."""
+    b = tmp_path / "B"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(b)], check=True, timeout=120)
+    for folder in ("hypernet", "experiments"):  # this checkout's code, committed or not, committed there
+        shutil.copytree(ROOT / folder, b / folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(["git", "-C", str(b), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "code",
+                    "--allow-empty"], check=True)
+    probe = ("from experiments.harness import provenance as p; s = p.git_state(); "
+             "print(s['git_dirty'], '+' in p.code_id())")
+    assert run(["-c", probe], b, [b]).stdout.split() == ["False", "False"]
+    for flag in ("--assume-unchanged", "--skip-worktree"):
+        subprocess.run(["git", "-C", str(b), "update-index", flag, "hypernet/optim.py"], check=True)
+        with open(b / "hypernet" / "optim.py", "a") as f:
+            f.write("# an edit\n")
+        assert subprocess.run(["git", "-C", str(b), "status", "--porcelain"], capture_output=True,
+                              text=True).stdout == ""
+        assert run(["-c", probe], b, [b]).stdout.split() == ["True", "True"], flag
+        subprocess.run(["git", "-C", str(b), "update-index", flag.replace("--", "--no-"), "hypernet/optim.py"],
+                       check=True)
+        subprocess.run(["git", "-C", str(b), "checkout", "-q", "--", "hypernet/optim.py"], check=True)
