@@ -42,10 +42,10 @@ class Watch:
         if not self.warned and value > 1e3 * max(first, 1.0):
             self.warned = True
             warnings.warn(f"{self.algorithm}: {what} grew from {first:.3g} to {value:.3g} by step {step} "
-                          "(finite, but blowing up: lower the step sizes)", BlowUpWarning, stacklevel=_caller_level())
+                          "(finite, but blowing up: lower the step sizes)", BlowUpWarning, stacklevel=caller_level())
 
 
-def _caller_level():
+def caller_level():
     """warnings.warn's stacklevel of the first frame outside this package: the caller's line that
     started the run, not a line of the library."""
     package = os.path.dirname(os.path.abspath(__file__))

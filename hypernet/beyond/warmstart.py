@@ -22,7 +22,7 @@ import warnings
 import autograd.numpy as np
 
 from ..algorithms import PAPER_ADAM, hypertrain_joint
-from ..checks import _caller_level, check_batch, check_count
+from ..checks import caller_level, check_batch, check_count
 from ..optim import sgd_momentum
 from ..baselines.unrolled import peak_bytes, train_unrolled
 
@@ -71,7 +71,7 @@ def check_memory(problem, K, batch):
         raise ValueError(f"{what}, more than this machine's {have / 2 ** 30:,.1f} GiB of memory: lower K")
     if need > WARN_BYTES:
         warnings.warn(f"{what}, and each lam step runs K training steps forward and back: lower K unless that is "
-                      "intended", RuntimeWarning, stacklevel=_caller_level())
+                      "intended", RuntimeWarning, stacklevel=caller_level())
 
 
 def warm_start_valid_loss(problem, weights):
