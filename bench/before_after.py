@@ -34,8 +34,13 @@ def git(*args, cwd=ROOT):
 def one(checkout, reps, out):
     """bench/step_cost.py of `checkout`, its own code imported: {(case, batch): (hyper, plain) CPU ms}."""
     env = os.environ | {"PYTHONPATH": str(checkout)}
-    subprocess.run([sys.executable, str(Path(checkout) / "bench" / "step_cost.py"), "--reps", str(reps),
-                    "--json", str(out)], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL)
+    p = subprocess.run([sys.executable, str(Path(checkout) / "bench" / "step_cost.py"), "--reps", str(reps),
+                        "--json", str(out)], cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    if p.returncode:
+        last = (p.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SystemExit(f"bench/before_after.py: bench/step_cost.py of {checkout} failed ({last}); nothing was "
+                         "written, the base commit's worktree was removed")
     cases = json.loads(Path(out).read_text())["cases"]
     return {(c["case"], c["batch"]): (c["hyper_cpu_ms"], c["plain_cpu_ms"]) for c in cases}
 

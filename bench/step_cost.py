@@ -48,7 +48,7 @@ import numpy as onp  # noqa: E402 (after the thread settings)
 import autograd.numpy as np  # noqa: E402
 from autograd import value_and_grad  # noqa: E402
 
-from experiments.harness import runner  # noqa: E402
+from experiments.harness.jobs import cpu_model  # noqa: E402
 from hypernet import algorithms, data, hypernets, layout, models, optim, primitives  # noqa: E402
 from experiments.harness import cli, results
 
@@ -230,7 +230,7 @@ def main(argv=None):
         cli.write_json(args.json, {"benchmark": "step_cost", "config": {"reps": args.reps, "steps": args.steps,
                                                               "reference": args.reference, "threads": threads},
                          "cases": rows, "max_ratio": max_ratio,
-                         "machine": {"cpu": runner.cpu_model(), "cores": os.cpu_count(),
+                         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                                      "load_average_start": load[0],
                                      "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None},
                          "timings_s": {"total": time.perf_counter() - t0}, "versions": results.versions()})

@@ -442,3 +442,14 @@ def test_plot_only_advice_keeps_the_seed_and_the_folder_must_hold_that_seed(fold
     with pytest.raises(SystemExit, match="holds a PAPER result with seed 3, not the QUICK run with seed 3"):
         main("--plot-only", "--quick", "--seed", "3", "--out", str(folders / "runs" / "paper_seed3"))
     main("--plot-only", "--out", str(folders / "runs" / "paper_seed3"))  # --out alone draws what is there
+
+
+def test_the_step_cost_bench_runs_and_writes_its_record(tmp_path):
+    """bench/step_cost.py end to end, at its smallest (bench/before_after.py runs it in two checkouts)."""
+    import json
+    out = tmp_path / "cost.json"
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "step_cost.py"), "--reps", "1", "--steps", "2", "--json",
+                        str(out)], capture_output=True, text=True, env=checkout_env(), timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    record = json.loads(out.read_text())
+    assert [c["case"] for c in record["cases"]] and record["machine"]["cpu"]
