@@ -145,9 +145,12 @@ def _me():
 
 
 def _started(pid):
+    """The start time of process `pid`, or "?" when it has ended (a zombie, whose parent died without
+    reaping it, keeps its entry in /proc: it counts as ended)."""
     try:
         with open(f"/proc/{int(pid)}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
+            fields = f.read().rsplit(")", 1)[1].split()
+        return "?" if fields[0] in ("Z", "X") else fields[19]
     except (OSError, ValueError, IndexError):
         return "?"
 

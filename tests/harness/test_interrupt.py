@@ -196,3 +196,25 @@ def test_a_full_disk_is_one_line_and_keeps_the_old_files(done):
     assert stderr.startswith(f"tiny: error: {done}") and "File too large" in stderr
     assert stderr.rstrip().endswith(f"nothing was saved, and the results in {done} are as they were")
     assert snapshot(done) == before
+
+
+def test_a_stage_of_a_run_that_ended_unreaped_is_cleaned_up(tmp_path):
+    """The owner of a stage folder died and nobody has reaped it yet (a zombie: its parent was killed, as
+    run_all.sh's driver by SIGKILL): it has ended, so the next run removes its folder instead of waiting."""
+    from experiments.harness import staging
+    stage = tmp_path / ".tiny.stage-20260101T000000Z-abcdef"
+    stage.mkdir()
+    pid = os.fork()
+    if pid == 0:  # the run: writes who it is into its folder, then ends
+        (stage / staging.OWNER).write_text(staging._me())
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (stage / staging.OWNER).exists():
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"  # ended, not reaped
+        assert staging.recover(tmp_path, "tiny") == [f"removed the unfinished files of an interrupted run ({stage.name})"]
+        assert not stage.exists()
+    finally:
+        os.waitpid(pid, 0)
