@@ -223,6 +223,8 @@ def plot(out=FIGURES):
             lo, hi = ax.get_ylim()  # minor labels only where a decade holds few of them
             ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g") if hi / lo < 10
                                          else matplotlib.ticker.NullFormatter())
+            if 10 <= hi / lo < 1000:  # one to three decades: 1, 2, 5 of each, at least three labels
+                ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
     handles = {}
     for ax in axes.ravel():
         handles |= dict(zip(*reversed(ax.get_legend_handles_labels())))
