@@ -144,15 +144,20 @@ def _me():
     return f"{os.getpid()} {_started(os.getpid())}"
 
 
+def _stat(pid):
+    """The fields of /proc/<pid>/stat after the command name (state first), or None where unreadable."""
+    try:
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split() or None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _started(pid):
     """The start time of process `pid`, or "?" when it has ended (a zombie, whose parent died without
     reaping it, keeps its entry in /proc: it counts as ended)."""
-    try:
-        with open(f"/proc/{int(pid)}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return "?" if fields[0] in ("Z", "X") else fields[19]
-    except (OSError, ValueError, IndexError):
-        return "?"
+    fields = _stat(pid)
+    return "?" if fields is None or len(fields) < 20 or fields[0] in ("Z", "X") else fields[19]
 
 
 def _owner_alive(stage):
@@ -166,11 +171,10 @@ def _owner_alive(stage):
 
 def _alive(pid):
     """Whether the process `pid` (a string read from a lock file) exists and is not a zombie."""
-    try:
-        with open(f"/proc/{int(pid)}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, ValueError, IndexError):
+    fields = _stat(pid)
+    if fields is None:
         return not pid.strip().isdigit() or not os.path.isdir("/proc")  # unknown: assume it lives
+    return fields[0] != "Z"
 
 
 class Stage:

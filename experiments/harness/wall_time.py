@@ -8,6 +8,7 @@ is. Several figures at once (run_all.sh --scheduler) share the workers: a figure
 it starts, and a figure that reads another's results starts when that one is done (`together`).
 Used by bench/predict_wall.py (the tables of docs/cluster.md) and by run_all.sh (how long is left)."""
 import heapq
+import itertools
 import json
 import re
 from pathlib import Path
@@ -85,7 +86,7 @@ def together(figures, workers, after=None):
     the one sent first."""
     after = {k: v for k, v in (after or {}).items() if k in figures and v in figures}
     workers = workers or max(sum(len(j) for j, _ in figures.values()), 1)
-    waiting, running, left, done, ends, order = {}, [], {}, set(), {}, iter(range(1 << 62))
+    waiting, running, left, done, ends, order = {}, [], {}, set(), {}, itertools.count()
 
     def start(name, t):
         jobs, outside = figures[name]
