@@ -3,7 +3,7 @@ tables and verdicts counted by a stated rule.
 
 A template never types a result: it reads a key of a results file (`R("fig2_global")["metrics.
 cv_argmin_lam"]`) and formats it here. A missing, unreadable or misplaced file, a missing key, or a
-string or null where the page needs a number stops the rendering with one line that names them.
+value that is not a number where the page needs one stops the rendering with one line that names them.
 """
 import copy
 import dataclasses
@@ -24,21 +24,40 @@ class RenderError(Exception):
     """A results file or key that a page needs is missing or malformed."""
 
 
-# ---- the results files, read-only and with each string or null that is read noted -----------------
+# ---- the results files, read-only and with each value read that is not a number noted -----------------
 class _Reads:
-    """What a rendering read: `odd`, the (file name, key path, value) of each string or null read, in
-    order, and `steps`, how many values were read at all (how far the rendering got)."""
+    """What a rendering read: `odd`, the (file name, key path, value) of each value read that is not a
+    number (a string, null, true or false, an array or an object), in order, and `steps`, how many
+    values were read at all (how far the rendering got)."""
 
     def __init__(self):
         self.odd, self.steps = [], 0
 
     def note(self, name, path, value):
         self.steps += 1
-        if value is None or isinstance(value, str):
+        if not _is_number(value):  # arrays and objects too: a page may need a number where one stands
             self.odd.append((name, path, value))
-        elif isinstance(value, _List):  # a list is often taken whole (numpy): its items count as read
+        if isinstance(value, _List):  # a list is often taken whole (numpy): its items count as read
             self.odd += [(name, path + (i,), v) for i, v in enumerate(list.__iter__(value))
-                         if v is None or isinstance(v, str)]
+                         if not _is_number(v) and not isinstance(v, (list, dict))]
+
+
+def _is_number(x):
+    """A JSON number (not true or false, which Python would take as 1 and 0)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def describe(value):
+    """A JSON value that is not a number, as a line names it: null, the string 'x', true, an array of 3."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return f"an array of {len(value)}"
+    return f"an object of {len(value)} key{'s' * (len(value) != 1)}" if isinstance(value, dict) else repr(value)
 
 
 class _Dict(dict):
@@ -245,7 +264,7 @@ class Results:
         return other
 
     def wrong_value(self, unit, error, start=(0, 0), tries=40):
-        """After unit(self) failed with `error` (a TypeError, ValueError, ...): the string or null it read
+        """After unit(self) failed with `error` (a TypeError, ValueError, ...): the value, not a number, it read
         that caused it, as (file, dotted key, value), or None. `start`: (reads.steps, len(reads.odd))
         before unit began. A value read is the cause when unit, run again with that value made a number,
         gets past the point where it failed: it ends, or fails after more values read, or after as many
@@ -280,7 +299,7 @@ def num(x, d=3, sign=False):
     """x with d decimals, thousands separators, a true minus sign; '+' in front with sign=True; NaN is
     'n/a'. A string or None is a TypeError: a page that expects a missing value says so itself (as
     mean_sd, span and values do for a metric that some seeds lack)."""
-    if isinstance(x, str) or x is None:
+    if not isinstance(x, (int, float, np.number)) or isinstance(x, (bool, np.bool_)):
         raise TypeError(f"num() needs a number, not {x!r}")
     if isinstance(x, float) and math.isnan(x):
         return "n/a"

@@ -16,8 +16,8 @@ template may define
 tests/figures/test_docs.py fails when the committed pages or README blocks differ from a fresh rendering.
 
 What cannot be rendered ends in one line and exit status 2, before any file is written: a results file
-missing, unreadable (not UTF-8, not JSON, a folder) or holding a string or null where a page needs a
-number (the file and the key named); in figures/, or for the committed docs/, a result other than the
+missing, unreadable (not UTF-8, not JSON, a folder) or holding a string, null, true/false, array or object
+where a page needs a number (the file and the key named); in figures/, or for the committed docs/, a result other than the
 PAPER run with its default seed (experiments/harness/results.py's rule for figures/); an --out or
 --results that cannot serve.
 """
@@ -186,8 +186,8 @@ def render_all(results=FIGURES, paper_only=None):
 
 
 def checked(R, what, unit):
-    """unit(R); a string or null in a results file where `what` needs a number (a TypeError, ValueError
-    or AttributeError it causes) becomes a RenderError naming the file and the key."""
+    """unit(R); a string, null, true/false, array or object in a results file where `what` needs a number
+    (a TypeError, ValueError or AttributeError it causes) becomes a RenderError naming the file and the key."""
     start = R.reads.steps, len(R.reads.odd)
     try:
         return unit(R)
@@ -196,7 +196,7 @@ def checked(R, what, unit):
         if found is None:  # not a value of a results file: a fault of the template, with its traceback
             raise
         file, key, value = found
-        raise fmt.RenderError(f"{file}: {key!r} is {'null' if value is None else f'the string {value!r}'} where "
+        raise fmt.RenderError(f"{file}: {key!r} is {fmt.describe(value)} where "
                               f"{what} needs a number; {R.remedy(Path(file).stem)}") from None
 
 

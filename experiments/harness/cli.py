@@ -118,9 +118,14 @@ def write_json(path, record):
 
 def scheduler_of(args):
     """(scheduler address or None, seconds to wait for a worker) of add_scheduler's flags; ValueError
-    (one line) for an empty address, or --wait-workers without --scheduler (it would do nothing)."""
+    (one line) for an empty address, one that is not [PROTOCOL://]HOST:PORT (checked before any
+    connection, so --check catches it), or --wait-workers without --scheduler (it would do nothing)."""
     if args.scheduler is not None and not args.scheduler.strip():
         raise ValueError("--scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
+    address = args.scheduler and re.fullmatch(r"(?:([a-z]+)://)?(\[[0-9a-fA-F:.]+\]|[^/:\s\[\]]+):(\d+)/?", args.scheduler)
+    if args.scheduler is not None and (not address or address.group(1) not in (None, "tcp", "tls", "ws", "wss", "ucx")):
+        raise ValueError(f"--scheduler {args.scheduler}: not a scheduler's address [PROTOCOL://]HOST:PORT (a Dask "
+                         "scheduler prints it as it starts); give e.g. tcp://host:8786")
     port = re.search(r":(\d+)/?$", args.scheduler or "")
     if port and not 0 < int(port.group(1)) < 65536:
         raise ValueError(f"--scheduler {args.scheduler}: port {port.group(1)} is not a TCP port (1 to 65535); "
@@ -238,7 +243,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
     config = dataclasses.replace(config, **changes)
     name = results.config_name(config, paper, quick)
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed, changes if name == "custom" else None)
-    remake, stage, made = command(figure, args), None, not os.path.exists(out)  # False for a bad name
+    remake, stage, made = command(figure, args), None, staging.new_folder(out)
     if name == "custom" and not args.check:
         print(f"{figure}: a custom run into {out}; {differences(config, paper)}", flush=True)
     try:

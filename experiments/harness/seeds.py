@@ -281,6 +281,8 @@ def sweep(figure, seeds, *, quick=False, out=None, jobs=None, scheduler=None, ov
     cores = cores_per_job(base)
     if jobs is None and scheduler is None:
         jobs = max(1, (os.cpu_count() or 1) // cores)
+    if jobs is not None:  # more at once than there are seeds would only be recorded, not used
+        jobs = min(jobs, len(seeds))
     if scheduler is None and jobs * cores > (os.cpu_count() or 1):
         msg = (f"--jobs {jobs} x {cores} core(s) per {figure} run needs {jobs * cores} cores; this machine has "
                f"{os.cpu_count()}")

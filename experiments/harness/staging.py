@@ -59,15 +59,32 @@ def final_folder(folder):
 
 
 def new_folder(out):
-    """Whether `out` does not exist yet (so a run that makes it and leaves it empty removes it);
-    False also for a path the system cannot even look up (a name too long)."""
-    return not os.path.exists(out)
+    """The outermost folder of `out` that does not exist yet (`out` itself, or a parent that a run
+    making `out` creates too), so that a run that leaves it empty removes all it made; None when `out`
+    exists, or for a path the system cannot even look up (a name too long)."""
+    out = Path(os.path.abspath(out))
+    try:
+        if out.exists():
+            return None
+    except OSError:
+        return None
+    top = out
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    return top
 
 
 def remove_if_left_empty(out, made):
-    """Remove `out` if this run made it (`made`: new_folder before) and nothing is in it."""
-    if made and os.path.isdir(out) and not any(Path(out).iterdir()):
-        os.rmdir(out)
+    """Remove `out`, and each parent up to `made` (new_folder before the run), that this run made and
+    left empty."""
+    if not made:
+        return
+    folder, made = Path(os.path.abspath(out)), Path(made)
+    while folder.is_dir() and not any(folder.iterdir()):
+        os.rmdir(folder)
+        if folder == made:
+            break
+        folder = folder.parent
 
 
 def check_folder(out, figure):

@@ -48,10 +48,11 @@ def warm_started(problem, hypernet, *, K, inner_batch, lr, momentum):
 # inner step (peak_memory, tracemalloc): about four float vectors of the D weights (the weights,
 # the velocity, the gradient and its temporaries), the step's activations, and some 20 KB of
 # autograd's own records: 280 KB for Figure 5's 784-10 model (D = 7850: 54 MB at K = 200), 22 KB for
-# a 5-3 model. (The K minibatches, drawn once and kept, add their size when they are copies, as
-# hypernet.data.minibatcher's are.) From these, a lower estimate: a K whose estimate exceeds the
-# machine's memory could only swap or be killed, and is refused before any work (K = 100,000 on
-# MNIST: ~27 GB, where it would first spend minutes drawing ~60 GB of minibatches); one above
+# a 5-3 model. The K minibatches, drawn once and kept, add their size when they are copies (as
+# hypernet.data.minibatcher's are: 627 KB each for 100 MNIST images), not when they are views of one
+# array. From these, a lower estimate: a K whose estimate exceeds the machine's memory could only
+# swap or be killed, and is refused before any work (K = 40,000 on MNIST: ~36 GB, of which 25 GB
+# are the minibatches it would first spend minutes drawing); one above
 # WARN_BYTES runs, with a warning that names the estimate (K = 100,000 on a toy model: ~1.7 GB,
 # and some 10 minutes per lam step).
 STEP_BYTES, WARN_BYTES = 16 * 2 ** 10, 2 ** 30
@@ -60,7 +61,8 @@ STEP_BYTES, WARN_BYTES = 16 * 2 ** 10, 2 ** 30
 def check_memory(problem, K, batch):
     """Refuse (ValueError), or warn about, K inner steps on batches like `batch` (see above)."""
     widths = sum(problem.layer_sizes[1:]) if problem.layer_sizes else 0
-    need = K * (STEP_BYTES + 8 * (4 * problem.n_weights + len(batch[0]) * widths))
+    kept = sum(a.nbytes for a in map(np.asarray, batch) if a.base is None)  # a copy, kept K times; not a view
+    need = K * (STEP_BYTES + 8 * (4 * problem.n_weights + len(batch[0]) * widths) + kept)
     try:
         have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):  # (no sysconf, e.g. Windows: a bound of 16 GiB)

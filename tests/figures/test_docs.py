@@ -243,11 +243,15 @@ def test_a_results_file_that_is_not_an_object_is_named(results_copy, capsys, tmp
     ("fig4_local", "metrics.alg3_final_lam", "1.5"),
     ("fig5_many", "timings_s.total", None),             # the run's time, in the README too
     ("seeds_fig2_global", "metrics.alg2_final_lam.mean", "x"),
+    ("fig2_global", "metrics.alg2_final_lam", True),     # Python would take it as 1
+    ("fig2_global", "metrics.alg2_final_lam", [1.0, 2.0]),
+    ("fig2_global", "metrics.alg2_final_lam", {"a": 1.0}),
+    ("fig5_many", "timings_s.total", False),
 ])
 def test_a_string_or_null_where_a_number_belongs_names_the_file_and_key(results_copy, capsys, tmp_path, name, key,
                                                                          value):
     """Wherever the number is used (formatted, compared by a claim's rule, summed for the README), the
-    one line names the file and the key that holds the string or null."""
+    one line names the file and the key that holds the string, null, true/false, array or object."""
     path = results_copy / f"{name}.json"
     d = json.loads(path.read_text())
     *inner, last = key.split(".")
@@ -258,7 +262,10 @@ def test_a_string_or_null_where_a_number_belongs_names_the_file_and_key(results_
     path.write_text(json.dumps(d))
     code, err = run_main(capsys, "--results", results_copy, "--out", tmp_path / "pages")
     assert code == 2 and err.startswith(f"render.py: {path}: {key!r} is "), err
-    assert ("null" if value is None else repr(value)) in err and "needs a number" in err, err
+    said = {None: "null", True: "true", False: "false"}.get(value) if not isinstance(value, (str, list, dict)) else (
+        repr(value) if isinstance(value, str) else f"an {'array' if isinstance(value, list) else 'object'} of ")
+    assert said in err and "needs a number" in err, err
+    assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "pages").exists()
 
 

@@ -283,6 +283,9 @@ def test_check_runs_nothing_and_refuses_what_the_run_would(folders):
     runs = []
     main("--quick", "--out", str(folders / "q"), "--check", runs=runs)
     assert runs == [] and not (folders / "q" / "tiny.json").exists()
+    (folders / "keep").mkdir()
+    main("--quick", "--out", str(folders / "keep" / "new" / "deeper"), "--check", runs=runs)
+    assert list((folders / "keep").iterdir()) == []  # the folders it made for the probe are removed, parents too
     main("--out", str(folders / "p"), runs=runs)  # a PAPER result there
     with pytest.raises(SystemExit) as e:
         main("--quick", "--out", str(folders / "p"), "--check", runs=runs)

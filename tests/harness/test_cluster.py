@@ -1,8 +1,10 @@
 """Figures on a real Dask cluster (a LocalCluster on 127.0.0.1, tests/conftest.py): the appendix
 comparison through --scheduler, killed mid-way and started again, against a local run; and the one
 line a command gives when the cluster cannot run its jobs."""
+import argparse
 import dataclasses
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -104,6 +106,14 @@ def test_no_scheduler_or_no_worker_is_one_line_before_any_work(tmp_path):
     assert code == 1 and "--scheduler is empty" in err
     code, err = fig4(tmp_path, "--scheduler", "127.0.0.1:0")
     assert code == 1 and err.count("\n") == 1 and "port 0 is not a TCP port" in err
+    code, err = fig4(tmp_path, "--scheduler", "bogus", "--check")  # --check catches it, without connecting
+    assert code == 1 and err.count("\n") == 1 and "--scheduler bogus: not a scheduler's address" in err, err
+    from experiments.harness import cli
+    for bad in ("tcp://bogus", "http://host:8786", "host:port", "tcp://host:8786/x", "[::1:8786"):
+        with pytest.raises(ValueError, match=f"^--scheduler {re.escape(bad)}: not a scheduler's address"):
+            cli.scheduler_of(argparse.Namespace(scheduler=bad, wait_workers=None))
+    for good in ("tcp://127.0.0.1:8786", "host:8786", "tls://host.example.org:8786/", "tcp://[::1]:8786"):
+        assert cli.scheduler_of(argparse.Namespace(scheduler=good, wait_workers=None))[0] == good
     code, err = fig4(tmp_path, "--wait-workers", "5")  # it would do nothing
     assert code == 1 and err.count("\n") == 1 and "--wait-workers applies only with --scheduler" in err
     code, err = fig4(tmp_path, "--scheduler", "tcp://x", "--wait-workers", "-1")
