@@ -224,14 +224,21 @@ def run(config=PAPER, out=FIGURES):
 
 
 def value_at(curve, t):
-    """The validation loss of the last evaluation at or before compute time t (None before the first)."""
-    i = np.searchsorted(np.asarray(curve["t"]), t, side="right") - 1
-    return float(curve["valid"][i]) if i >= 0 else None
+    """The validation loss at compute time t: of the evaluation made as the clock passed t (the first at or
+    after t, within one step of it: where first_time finds a level reached), or the run's last evaluation if
+    it ended before t (None without evaluations). With evaluations every eval_every_s and t on that grid,
+    "the last evaluation before t" would read one period late: at 10 s, the evaluation at the start."""
+    times = np.asarray(curve["t"])
+    if not len(times):
+        return None
+    i = min(np.searchsorted(times, t, side="left"), len(times) - 1)
+    return float(curve["valid"][i])
 
 
 def summarise(config, runs):
     """Per method: final losses, the gap, losses at at_s, time to hyper-training's plateau, memory and
-    lam_hat's spread; which method is lowest at each at_s and on the final test loss."""
+    lam_hat's spread; which method is lowest at each at_s and at the end (validation and test; of the runs
+    that did not blow up or stop by NaN)."""
     fin = lambda r, c="valid": final(r, config.final_fraction, c)  # noqa: E731
     plateau = 1.01 * fin(runs["hyper"])
     metrics = {"hyper_plateau_level": plateau, "budget_s": config.budget_s}
@@ -239,7 +246,8 @@ def summarise(config, runs):
         metrics[name] = {"valid_final": fin(r), "test_final": fin(r, "test"),
                          "gap_valid_minus_test": fin(r) - fin(r, "test"), "steps": r["steps"],
                          "time_to_hyper_plateau_s": first_time(r["t"], r["valid"], plateau),
-                         "valid_at": {f"{t:g}": value_at(r, t) for t in config.at_s if t <= config.budget_s},
+                         "valid_at": {f"{t:g}": None if r.get("diverged") and t > r["t"][-1] else value_at(r, t)
+                                      for t in config.at_s if t <= config.budget_s},  # (none after a NaN stopped it)
                          **{k: r[k] for k in ("lam_mean", "lam_sd", "peak_memory_mb", "N", "alpha", "lr_lam",
                                               "diverged")
                             if k in r}}
@@ -250,8 +258,9 @@ def summarise(config, runs):
             vals = {n: metrics[n]["valid_at"][f"{t:g}"] for n in names if metrics[n]["valid_at"][f"{t:g}"] is not None}
             lowest[f"{t:g}"] = min(vals, key=vals.get) if vals else None
     metrics["lowest_valid_at"] = lowest
-    metrics["lowest_valid_final"] = min(names, key=lambda n: metrics[n]["valid_final"])
-    metrics["lowest_test_final"] = min(names, key=lambda n: metrics[n]["test_final"])
+    ok = [n for n in names if not blown(metrics, n)] or names  # a run stopped by NaN ends a shorter run
+    metrics["lowest_valid_final"] = min(ok, key=lambda n: metrics[n]["valid_final"])
+    metrics["lowest_test_final"] = min(ok, key=lambda n: metrics[n]["test_final"])
     return metrics
 
 
@@ -338,7 +347,7 @@ def plot(out=FIGURES):
         ax.set_xlabel("Compute time (s)")
         ax.set_ylabel(f"{'Validation' if column == 'valid' else 'Test'} loss (MSE)")
     axes[0].set_title(f"{results.unless_paper(record)}784-10, 7,850 hyperparameters, {config['budget_s']:g} s each")
-    axes[1].set_title("Test loss of the same weights (× : blew up)")
+    axes[1].set_title("Test loss of the same weights (×: blew up or NaN)")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9, frameon=False)
     gap = axes[2]
     ok = [n for n in names if not blown(m, n)]
@@ -346,8 +355,8 @@ def plot(out=FIGURES):
             color=[color(n, config) for n in ok], edgecolor="white")
     for n in names:
         if blown(m, n):
-            lo, hi = gap.get_ylim()  # inside the panel, from the zero line towards the bars' side
-            gap.text(names.index(n), 0, " blew up ", rotation=90, ha="center", va="top" if lo < 0 else "bottom",
+            lo, hi = gap.get_ylim()  # inside the panel, from the zero line into its larger side
+            gap.text(names.index(n), 0, " NaN " if m[n].get("diverged") else " blew up ", rotation=90, ha="center", va="bottom" if hi >= -lo else "top",
                      fontsize=9)
     gap.set_xticks(range(len(names)), ["hyper-training", "unrolled"] + [f"IFT, i = {i}" for i in config["terms"]],
                    rotation=45, ha="right", fontsize=9)

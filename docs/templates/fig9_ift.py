@@ -1,7 +1,7 @@
 """Page of the experiment beyond the paper: which method for thousands of hyperparameters (hyper-training,
 unrolled, the IFT hypergradient with i Neumann terms), from figures/fig9_ift.json. The IFT runs are read
 from config.terms, so another i gets its row without an edit here."""
-from docs.fmt import Claim, Verdict, claims_of, count, mean_sd, num, seed_list, table
+from docs.fmt import Claim, Verdict, claims_of, count, mean_sd, num, seed_list, sig, table
 from experiments import fig9_ift as script  # the questions' rules (script.claims, script.QUESTIONS)
 
 NAME = "fig9_ift"
@@ -14,6 +14,11 @@ def label(d, n):
     if n == "unrolled":
         return f"unrolled, T = {count(d['config.unrolled.0'])}"
     return f"IFT, i = {n[len('ift_i'):]}"
+
+
+def loss(x, sign=False):
+    """A loss with 4 decimals; a blown-up one (1e24, say) with 2 significant digits."""
+    return num(x, 4, sign) if abs(x) < 1e3 else ("+" if sign and x > 0 else "") + sig(x, 2)
 
 
 def short(n):
@@ -55,9 +60,8 @@ def page(R):
         stopped = r.get("diverged") and a[f"{n}_t"][-1]  # NaN or Inf stopped it: its last evaluation
         name = label(d, n) + (f" (blew up at {num(gone, 0)} s)" if gone is not None else
                               f" (stopped by NaN after {num(stopped, 0)} s)" if stopped else "")
-        return ((name, f"{num(r['valid_final'], 4)} / {num(r['test_final'], 4)}",
-                 num(r["gap_valid_minus_test"], 4, True))
-                + tuple("-" if r[f"valid_at.{s}"] is None else num(r[f"valid_at.{s}"], 4) for s in at)
+        return ((name, f"{loss(r['valid_final'])} / {loss(r['test_final'])}", loss(r["gap_valid_minus_test"], True))
+                + tuple("-" if r[f"valid_at.{s}"] is None else loss(r[f"valid_at.{s}"]) for s in at)
                 + (count(r["steps"]), "never" if t is None else f"{num(t, 0)} s",
                    num(r["peak_memory_mb"], 2), num(r["lam_sd"], 3) if "lam_sd" in r else "-"))
     lowest = m["lowest_valid_at"]
@@ -87,7 +91,9 @@ def page(R):
         f"{num(100 * c['final_fraction'], 0)}%; hyper-training's plateau = 1.01 × its final validation loss, "
         f"{num(m['hyper_plateau_level'], 4)}; memory = peak bytes allocated during one hypergradient; a run blew "
         f"up where its validation loss first exceeds {num(script.BLOW_UP, 0)} × that plateau; a run stopped by NaN "
-        "keeps the evaluations before it, and its final window is that of a shorter run):",
+        "keeps the evaluations before it, and its final window is that of a shorter run; valid. at t s = the "
+        f"evaluation made as the clock passed t, evaluations being every {num(c['eval_every_s'], 0)} s of compute, "
+        "none after a NaN):",
         table(("method", "valid. / test (final)", "valid. − test") + tuple(f"valid. at {s} s" for s in at)
               + ("steps", "time to hyper-training's plateau", "memory (MiB)", "λ̂ sd at the end"),
               [row(n) for n in names]),
@@ -95,5 +101,5 @@ def page(R):
         table(("N", "α", "outer step", "valid. (final)", "outer steps"), search),
         f"**Robustness** (seeds {seed_list(rb['seeds'])} at {num(rb['budget_s'], 0)} s each, the settings of seed "
         f"{c['seed']}; lowest final validation loss per seed: "
-        + ", ".join(label(d, x) for x in rb["lowest_valid_final"]) + "):",
+        + "; ".join(f"seed {s}: {label(d, x)}" for s, x in zip(rb["seeds"], rb["lowest_valid_final"])) + "):",
         table(("method", "valid. (final), mean ± sd", "test (final), mean ± sd", "valid. − test, mean ± sd"), rrows)])

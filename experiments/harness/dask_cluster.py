@@ -145,16 +145,23 @@ def check(client, address, wait_s):
     wrong = {k: c for k, c in theirs.items() if c != mine}
     if wrong:
         who, code = next(iter(wrong.items()))
-        what = "cannot import this repository's code" if code is None else f"runs code {code[:12]}"
-        raise ClusterError(f"{who} of {address} {what}, this checkout is {mine[:12]}"
+        what = "cannot import this repository's code" if code is None else f"runs code {short_id(code)}"
+        raise ClusterError(f"{who} of {address} {what}, this checkout is {short_id(mine)}"
                            + (f" ({len(wrong) - 1} more like it)" if len(wrong) > 1 else "")
-                           + "; (re)start the scheduler and workers in a checkout of the same commit (package installed "
-                             "or PYTHONPATH=.)")
+                           + "; (re)start the scheduler and workers in a checkout of the same commit and changes "
+                             "(package installed or PYTHONPATH=.)")
     many = {w: n for w, n in client.nthreads().items() if n != 1}
     if many:
         w, n = next(iter(many.items()))
         raise ClusterError(f"worker {w} of {address} has {n} threads; start workers with --nthreads 1 (one job per "
                            "process and core)")
+
+
+def short_id(code):
+    """A code id as a line shows it: the commit's first 12 digits, and the uncommitted changes' hash when
+    there are some (two ids of one commit differ only there)."""
+    commit, _, changes = code.partition("+")
+    return commit[:12] + (f" with uncommitted changes {changes[:8]}" if changes else "")
 
 
 def importable(x):
@@ -201,12 +208,13 @@ def wrong_worker(me, code, scheduler):
     """The one line of a job that met the worker `me` = (address, host, threads, code id)."""
     address, host, threads, theirs = me
     if theirs != code:
-        what = "cannot import this repository's code" if theirs is None else f"runs code {theirs[:12]}"
-        fix = "stop it, and (re)start workers in a checkout of the same commit (package installed or PYTHONPATH=.)"
+        what = "cannot import this repository's code" if theirs is None else f"runs code {short_id(theirs)}"
+        fix = ("stop it, and (re)start workers in a checkout of the same commit and changes (package installed or "
+               "PYTHONPATH=.)")
     else:
         what, fix = f"has {threads} threads", "stop it, and start workers with --nthreads 1 (one job per process and core)"
     return WrongWorker(f"worker {address} (host {host}) of {scheduler}, which joined after the start, {what}; this "
-                       f"checkout is {code[:12]} with 1 thread per worker: no job ran there; {fix}; the jobs that "
+                       f"checkout is {short_id(code)} with 1 thread per worker: no job ran there; {fix}; the jobs that "
                        "finished are kept: run the same command again to go on from them")
 
 

@@ -79,9 +79,14 @@ def test_ift_hyper_and_unrolled_are_figure_5s_jobs():
     assert f9.PAPER.unrolled == (m5["unrolled_T"], m5["unrolled_lr"], m5["unrolled_lr_lam"])
 
 
-def test_value_at_reads_the_last_evaluation_before_t():
-    curve = {"t": np.array([1.0, 2.0, 4.0]), "valid": np.array([3.0, 2.0, 1.0])}
-    assert [f9.value_at(curve, t) for t in (0.5, 1.0, 3.9, 4.0, 9.0)] == [None, 3.0, 2.0, 1.0, 1.0]
+def test_value_at_reads_the_evaluation_made_as_the_clock_passed_t():
+    """As first_time reads a curve: at t, the first evaluation at or after t; after the run's end, its last.
+    (The last evaluation before t read the PAPER run's values at 10 s from its evaluations at 0.02-2.3 s, while
+    the time to hyper-training's plateau, from the evaluations at 10.0-10.4 s, was 10 s.)"""
+    curve = {"t": np.array([0.1, 2.0, 4.0]), "valid": np.array([3.0, 2.0, 1.0])}
+    assert [f9.value_at(curve, t) for t in (0.05, 1.0, 2.0, 3.9, 4.0, 9.0)] == [3.0, 2.0, 2.0, 1.0, 1.0, 1.0]
+    assert f9.value_at({"t": np.array([]), "valid": np.array([])}, 1.0) is None
+    assert f9.first_time(curve["t"], curve["valid"], 2.0) == 2.0 and f9.value_at(curve, 2.0) == 2.0
 
 
 @pytest.mark.parametrize("bad, says", [
@@ -157,3 +162,13 @@ def test_a_run_stopped_by_nan_counts_as_blown_up_in_every_claim():
     m["ift_i0"]["diverged"] = None  # the same numbers from a run that finished: it would be the best IFT
     d = f9.decide(m, config)
     assert d["ift_at_or_below_unrolled"] and not d["hyper_gap_smallest"] and not d["neumann_helps"]
+    # in the summary: no value after the NaN, never the lowest at a later time nor at the end
+    t = np.arange(0.0, 101.0, 10.0)
+    curve = lambda level, n=len(t), **extra: {"t": t[:n], "valid": np.full(n, level), "test": np.full(n, level),  # noqa: E731
+                                              "steps": 10 * n, **extra}
+    runs = {"hyper": curve(0.0417), "unrolled": curve(0.0410), "ift_i0": curve(0.0399, 3, diverged="NaN at step 30"),
+            "ift_i5": curve(0.0415), "ift_i20": curve(0.0412)}
+    s = f9.summarise(dataclasses.replace(f9.QUICK, at_s=(10.0, 100.0), budget_s=100.0), runs)
+    assert s["ift_i0"]["valid_at"] == {"10": 0.0399, "100": None}
+    assert s["lowest_valid_at"] == {"10": "ift_i0", "100": "unrolled"}
+    assert s["lowest_valid_final"] == s["lowest_test_final"] == "unrolled"

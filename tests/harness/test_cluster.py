@@ -129,6 +129,10 @@ def test_workers_of_other_code_or_with_more_threads_are_refused(cluster, monkeyp
     monkeypatch.setattr(dask_cluster.provenance, "code_id", lambda: "0123456789abcdef")
     with pytest.raises(dask_cluster.ClusterError, match="runs code .* this checkout is 0123456789ab.*same commit"):
         dask_cluster.connect(cluster, 5)
+    mine = dask_cluster.provenance.code_id()  # the same commit, other uncommitted changes: the line says so
+    monkeypatch.setattr(dask_cluster.provenance, "code_id", lambda: mine.partition("+")[0] + "+feedbeef00000000")
+    with pytest.raises(dask_cluster.ClusterError, match=f"this checkout is {mine[:12]} with uncommitted changes feedbeef"):
+        dask_cluster.connect(cluster, 5)
     monkeypatch.undo()
     with LocalCluster(n_workers=1, threads_per_worker=2, host="127.0.0.1", dashboard_address=None) as two:
         with pytest.raises(dask_cluster.ClusterError, match="has 2 threads; start workers with --nthreads 1"):
