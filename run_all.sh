@@ -11,7 +11,7 @@
 #   --plot-only                      redraw every figure from its saved results, computing nothing
 #   --scheduler tcp://HOST:8786      every figure at once, their jobs on that Dask cluster (README: "Seeds and clusters")
 #   --wait-workers SECONDS           with --scheduler: how long to wait for the first worker
-# Checks every figure's flags and folder first (--check), then runs them, printing the time spent and
+# Checks every figure's flags and folder first (each script's --check), then runs them, printing the time spent and
 # left at each figure; stops at the first failing script with its exit code. The driver is
 # experiments/harness/run_all.py, run as this process (exec): a signal to this pid, SIGKILL included,
 # ends the running figure and its workers too, and the same command resumes from its finished jobs.

@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from hypernet import algorithms, checks, data, hypernets, optim, samplers
-from experiments.harness import bounds, cli, job_cache, results, runner, plotting
+from experiments.harness import bounds, cli, job_cache, plotting, results, runner
 from experiments.common.section41 import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
 from experiments.common import verdicts
@@ -110,6 +110,7 @@ def check_config(config):
     """Sizes whose arrays cannot fit in memory, refused before any work with the estimate: the
     hypernetwork 1 -> hidden -> N_WEIGHTS (its weights, gradient and Adam's two moments), and the
     dense curve (G weight vectors, and the logits of every evaluated point at each)."""
+    bounds.check_mnist_sizes(config)
     fix = "lower it (--set)"
     checks.check_count(hidden=config.hidden, n_samples=config.n_samples)
     bounds.check_memory(f"hidden={config.hidden}", 4 * F64 * config.hidden * (N_WEIGHTS + 2), fix)

@@ -36,7 +36,7 @@ import numpy as np
 from autograd import grad
 
 from hypernet import algorithms, checks, data, hypernets, optim
-from experiments.harness import cli, job_cache, results, runner, plotting
+from experiments.harness import bounds, cli, job_cache, plotting, results, runner
 from experiments.common.section41 import (cross_validate, cv_arrays, cv_metrics, full, hypernet_curves,
                                  plot_crosses, setup)
 from experiments.common import verdicts
@@ -178,6 +178,7 @@ def one_run(config, name):
 
 def check_config(config):
     """The runs named and the seeds of the ablations, refused before any work when they do not fit."""
+    bounds.check_mnist_sizes(config)
     names = tuple(config.paper_runs) + tuple(config.ablations)
     unknown = [n for n in names if n not in RUNS or (n in PAPER_RUNS) != (n in config.paper_runs)]
     if unknown or len(set(names)) < len(names):

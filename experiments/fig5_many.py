@@ -50,7 +50,7 @@ import numpy as np
 from hypernet import checks
 from experiments.common.per_weight import (  # noqa: F401  (Config, PAPER: the figure's settings, re-exported)
     PAPER, TOP, Config, arch_name, cv_job, hyper_job, unrolled_job, ylim)
-from experiments.harness import cli, job_cache, results, runner, plotting
+from experiments.harness import bounds, cli, job_cache, plotting, results, runner
 from experiments.harness.cpu_clock import final, first_time, truncate
 from experiments.common import verdicts
 
@@ -131,6 +131,7 @@ def check_config(config):
     """What depends on several settings, refused before any work: every architecture an MLP from
     784 inputs to 10 outputs, 784-10 (the top panel) among them, a bottom budget for each (784-10's
     within the top one), and each unrolled setting's steps positive."""
+    bounds.check_mnist_sizes(config)
     if TOP not in config.archs:
         raise ValueError(f"archs must include {TOP} (the top panel's model), got {config.archs}")
     for arch in config.archs:

@@ -38,7 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from hypernet import algorithms, checks, data, hypernets, models, optim, samplers
 from hypernet.baselines import gp, many_linear
-from experiments.harness import cli, job_cache, local_pool, results, runner, plotting
+from experiments.harness import bounds, cli, job_cache, local_pool, plotting, results, runner
 from experiments.common import verdicts
 
 FIGURE = "fig6_gp"
@@ -158,6 +158,7 @@ def fit_gps(lam_tr, loss_tr, *, lam_ev, config):
 
 def check_config(config):
     """The evaluation's float type and the range of lam, refused before any work when unusable."""
+    bounds.check_mnist_sizes(config)
     checks.check_choice(("float32", "float64"), dtype=config.dtype)
     low, high = config.lam_range
     if not low < high:

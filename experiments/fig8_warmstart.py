@@ -41,7 +41,7 @@ import numpy as np
 from hypernet import checks, data, hypernets, optim, samplers
 from hypernet.beyond import warmstart
 from experiments.common import per_weight
-from experiments.harness import bounds, cli, job_cache, results, runner, plotting
+from experiments.harness import bounds, cli, job_cache, plotting, results, runner
 from experiments.harness.cpu_clock import Clock, final, first_time
 from experiments.common import verdicts
 
@@ -115,6 +115,7 @@ def label(kind, args=()):
 
 def check_config(config):
     """Every setting that would fail a job, refused before any work."""
+    bounds.check_mnist_sizes(config)
     checks.check_positive(budget_s=config.budget_s, robust_budget_s=config.robust_budget_s,
                           eval_every_s=config.eval_every_s)
     if not config.warm or len(set(config.warm)) != len(config.warm):

@@ -42,7 +42,7 @@ from hypernet import checks, data, hypernets, models, optim
 from hypernet.baselines import unrolled
 from hypernet.beyond import ift
 from experiments.common import per_weight, verdicts
-from experiments.harness import cli, job_cache, plotting, results, runner
+from experiments.harness import bounds, cli, job_cache, plotting, results, runner
 from experiments.harness.cpu_clock import Clock, final, first_time
 
 FIGURE = "fig9_ift"
@@ -158,6 +158,7 @@ def method_names(config):
 
 def check_config(config):
     """Every setting that would fail a job, refused before any work."""
+    bounds.check_mnist_sizes(config)
     checks.check_positive(budget_s=config.budget_s, robust_budget_s=config.robust_budget_s,
                           search_budget_s=config.search_budget_s, eval_every_s=config.eval_every_s)
     if not config.terms or len(set(config.terms)) != len(config.terms):

@@ -91,13 +91,18 @@ def _split(images, labels):
     return Split(images.reshape(len(images), -1) / 255.0, one_hot(labels), labels.astype(int))
 
 
-def mnist_splits(n_train, n_valid, n_test=10000, path=MNIST_PATH):
-    """The paper's splits: train = the first n_train MNIST training images, valid = the n_valid
-    images right after them, test = the first n_test images of the official test set."""
+def check_split_sizes(n_train, n_valid, n_test=10000):
+    """ValueError unless the sizes are positive counts that MNIST holds (mnist_splits' splits)."""
     check_count(n_train=n_train, n_valid=n_valid, n_test=n_test)
     if n_train + n_valid > 60000 or n_test > 10000:
         raise ValueError(f"n_train={n_train}, n_valid={n_valid}, n_test={n_test}: need positive sizes, "
                          "n_train + n_valid <= 60000 and n_test <= 10000")
+
+
+def mnist_splits(n_train, n_valid, n_test=10000, path=MNIST_PATH):
+    """The paper's splits: train = the first n_train MNIST training images, valid = the n_valid
+    images right after them, test = the first n_test images of the official test set."""
+    check_split_sizes(n_train, n_valid, n_test)
     a = load_mnist(path)
     trX, trY = a["train_images"], a["train_labels"]
     return Splits(_split(trX[:n_train], trY[:n_train]),

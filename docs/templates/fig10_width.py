@@ -38,6 +38,14 @@ def page(R):
                          f"{num(r['final_valid'], 4)} (test {num(r['final_test'], 4)})",
                          mean_sd(r["robust.final_valid"], 4),
                          f"{sig(r['robust.sigma_final.mean'], 2)} ± {sig(r['robust.sigma_final.sd'], 2)}"))
+    verdicts = []
+    for cl in claims_of(script, R, NAME, seeds=False):
+        held = [u for u, h in zip(cl["units"], cl["holds"]) if h]
+        not_held = [u for u, h in zip(cl["units"], cl["holds"]) if not h]
+        shown = lambda units: ", ".join(u.replace("tau=", "τ = ") for u in units) or "none"  # noqa: E731
+        verdicts.append((cl["statement"], shown(held), shown(not_held)))
+    judged = {u.split(" ")[0] for cl in claims_of(script, R, NAME, seeds=False)[:1] for u in cl["units"]}
+    unjudged = [p for p in c["problems"] if p not in judged]
     rb = m["robust"]
     budgets = ", ".join(f"{p} {count(m['budget_s.' + p])} CPU s" for p in c["problems"])
     return "\n\n".join([
@@ -52,4 +60,10 @@ def page(R):
         f"run stays the result of [the appendix comparison](fig7_hpo.md). The reference rows are read from "
         f"`{m['reference.file']}` (run {m['reference.run_id']}).",
         table(("problem", "run", "σ at the end", f"valid. NLL (final, seed {c['seed']})",
-               f"robustness: valid., mean ± sd", "robustness: σ, mean ± sd"), rows)])
+               f"robustness: valid., mean ± sd", "robustness: σ, mean ± sd"), rows),
+        f"The robustness runs have {num(rb['budget_s'], 0)} s where seed {c['seed']} has the full budget: σ moves "
+        "with the λ steps, so it ends far nearer its start in them.",
+        "**Which runs each claim holds on** (its rule is in the verdicts above"
+        + (f"; the first two are judged on {', '.join(sorted(judged))} only: fig7_ablations tried fixed widths on no "
+           f"other problem, so {', '.join(unjudged)} has no range to land in" if unjudged else "") + "):",
+        table(("claim", "holds on", "does not hold on"), verdicts)])

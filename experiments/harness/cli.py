@@ -244,7 +244,7 @@ def main(figure, run, plot, *, paper, quick, argv=None, description=None, check=
     name = results.config_name(config, paper, quick)
     out = Path(args.out) if args.out is not None else default_out(args.quick, seed, paper.seed, changes if name == "custom" else None)
     remake, stage, made = command(figure, args), None, staging.new_folder(out)
-    if name == "custom" and not args.check:
+    if name == "custom" and not args.check and not args.plot_only:
         print(f"{figure}: a custom run into {out}; {differences(config, paper)}", flush=True)
     try:
         if args.plot_only and not out.is_dir():  # nothing to redraw: do not create the folder

@@ -64,13 +64,25 @@ def _losses(problem):
     return train, valid
 
 
-def _check_solver(terms, alpha, solver):
-    """terms and alpha are the Neumann series' (solver "cg" leaves them out: None). Returns alpha."""
+def _check_solver(terms, alpha, solver, cg_iters, cg_tol):
+    """terms and alpha are the Neumann series', cg_iters the conjugate gradient's: each solver refuses the
+    other's (it would ignore them). Returns (alpha, cg_tol)."""
     check_choice(SOLVERS, solver=solver)
-    if solver == "neumann" or terms is not None or alpha is not None:
+    if solver == "neumann":
+        if terms is None or alpha is None:
+            raise ValueError("solver='neumann' needs terms and alpha (the series' length and step, e.g. terms=20, "
+                             "alpha=0.1), or use solver='cg'")
+        if cg_iters is not None:
+            raise ValueError("cg_iters applies to solver='cg' only; leave it out with solver='neumann'")
         check_count(terms=terms, allow_zero=True)
-        return check_positive(alpha=alpha)
-    return alpha
+        alpha = check_positive(alpha=alpha)
+    else:
+        if terms is not None or alpha is not None:
+            raise ValueError("terms and alpha are the Neumann series' (solver='neumann'); leave them out with "
+                             "solver='cg'")
+        if cg_iters is not None:
+            check_count(cg_iters=cg_iters)
+    return alpha, check_positive(cg_tol=cg_tol)
 
 
 def ift_hypergradient(problem, *, W, lam, train_data, valid_data, terms=None, alpha=None, solver="neumann",
@@ -85,10 +97,7 @@ def ift_hypergradient(problem, *, W, lam, train_data, valid_data, terms=None, al
     check_problem(problem)
     lam = lam_vector(lam, problem, "lam")
     W = start_array(W, "W", (problem.n_weights,))
-    alpha = _check_solver(terms, alpha, solver)
-    if cg_iters is not None:
-        check_count(cg_iters=cg_iters)
-    cg_tol = check_positive(cg_tol=cg_tol)
+    alpha, cg_tol = _check_solver(terms, alpha, solver, cg_iters, cg_tol)
     train_data = check_batch(train_data, "train_data", sizes=problem.layer_sizes)
     valid_data = check_batch(valid_data, "valid_data", sizes=problem.layer_sizes)
     return _hypergradient(*_losses(problem), W, lam, train_data, valid_data, terms=terms, alpha=alpha, solver=solver,
@@ -153,10 +162,7 @@ def hypertrain_ift(problem, *, W0, lam_hat, train_batch, valid_batch, inner_step
     lam = lam_vector(lam_hat, problem)
     W = start_array(W0, "W0", (problem.n_weights,))
     check_count(inner_steps=inner_steps)
-    alpha = _check_solver(terms, alpha, solver)
-    if cg_iters is not None:
-        check_count(cg_iters=cg_iters)
-    cg_tol = check_positive(cg_tol=cg_tol)
+    alpha, cg_tol = _check_solver(terms, alpha, solver, cg_iters, cg_tol)
     check_optimizer(opt=opt, opt_lam=opt_lam)
     check_steps(iters, callback)
     t0 = time.perf_counter()

@@ -22,8 +22,8 @@ import warnings
 import autograd.numpy as np
 
 from ..algorithms import PAPER_ADAM, hypertrain_joint
-from ..checks import caller_level, check_batch, check_count
-from ..optim import sgd_momentum
+from ..checks import caller_level, check_batch, check_compatible, check_count, check_steps, lam_vector
+from ..optim import check_optimizer, sgd_momentum
 from ..baselines.unrolled import peak_bytes, train_unrolled
 
 
@@ -86,6 +86,11 @@ def hypertrain_warm_start(problem, hypernet, *, phi, lam_hat, sample_lams, train
                           callback=None):
     """Algorithm 3's loop with the lam step on L_Valid(W_K(lam_hat)) (see the module docstring).
     The callback's State also holds `weights`: the function lam -> W_K(lam) of the current phi."""
+    # what hypertrain_joint checks, checked before the K minibatches are drawn (they may take gigabytes)
+    check_compatible(problem, hypernet, phi)
+    lam_vector(lam_hat, problem)
+    check_optimizer(opt_phi=opt_phi, opt_lam=opt_lam)
+    check_steps(iters, callback)
     weights = warm_started(problem, hypernet, K=K, inner_batch=inner_batch, lr=inner_lr, momentum=momentum)
     outer = callback and (lambda step, state: callback(step, state._replace(weights=lambda lam: weights(state.phi, lam))))
     return hypertrain_joint(problem, hypernet, phi=phi, lam_hat=lam_hat, sample_lams=sample_lams,

@@ -152,6 +152,10 @@ ROOT = Path(__file__).resolve().parents[2]
     ("fig2_global", "dense=(-2.0, 4.0, 1e9)", "dense[2] takes an int"),
     ("fig8_warmstart", "warm=((100000000, 1e-4),)", "100000000 unrolled steps (warm, unrolled) needs about"),
     ("fig2_global", "iters=" + "9" * 400, "iters is too large (400 digits); give at most 2**63 - 1"),
+    # MNIST splits and minibatches that do not fit (the run refused them only after its first phase)
+    ("fig2_global", "valid_batch=5000", "valid_batch=5000 is larger than n_valid=1000"),
+    ("fig6_gp", "batch=60000", "batch=60000 is larger than n_train="),
+    ("fig9_ift", "n_train=100000", "n_train + n_valid <= 60000"),
     ])
 def test_settings_that_do_not_fit_together_are_refused_by_check(tmp_path, figure, setting, says):
     """What depends on several settings (the figure's check_config) is refused by --check too, in

@@ -1,6 +1,7 @@
 """The IFT hypergradient (hypernet/beyond/ift.py) against the closed form of ridge regression and
 against finite differences through re-trained weights of a small MLP; the identity approximation
 (terms=0); its refusals; memory that does not grow with the inner steps; hyper-training."""
+import re
 import tracemalloc
 
 import autograd.numpy as anp
@@ -61,8 +62,7 @@ def _ridge_case(seed, per_weight, D=6):
 def test_cg_at_the_optimum_matches_the_closed_form(per_weight):
     D, problem, train, valid, lam = _ridge_case(0, per_weight)
     w, exact, _ = _ridge_closed_form(train, valid, lam, D)
-    res = ift.ift_hypergradient(problem, W=w, lam=lam, train_data=train, valid_data=valid, terms=0, alpha=1.0,
-                                solver="cg")
+    res = ift.ift_hypergradient(problem, W=w, lam=lam, train_data=train, valid_data=valid, solver="cg")
     assert np.linalg.norm(res.grad - exact) <= 1e-8 * np.linalg.norm(exact)
     assert res.valid_loss == pytest.approx(_valid_at(train, valid, lam, D), rel=1e-12)
 
@@ -126,8 +126,7 @@ def test_cg_matches_finite_differences_through_retraining():
     lam, h = -3.0, 1e-4
     W = _fit(lambda W: L_T(W, lam), 0.5 * rng.standard_normal(problem.n_weights))
     assert np.linalg.norm(grad(L_T)(W, lam)) < 1e-12  # converged: the IFT's premise
-    res = ift.ift_hypergradient(problem, W=W, lam=lam, train_data=train, valid_data=valid, terms=0, alpha=1.0,
-                                solver="cg")
+    res = ift.ift_hypergradient(problem, W=W, lam=lam, train_data=train, valid_data=valid, solver="cg")
     # re-trained to convergence at lam +- h from the same weights
     fd = (L_V(_fit(lambda w: L_T(w, lam + h), W)) - L_V(_fit(lambda w: L_T(w, lam - h), W))) / (2 * h)
     assert abs(res.grad[0] - fd) <= 1e-4 * abs(fd), (res.grad[0], fd)
@@ -160,7 +159,7 @@ def test_cg_and_neumann_match_dense_linear_algebra_on_a_relu_mlp():
     assert eigs[0] > 0  # the premise of both solvers
     dense = -np.linalg.solve(hess, v) @ mixed
     kw = dict(W=W, lam=lam, train_data=train, valid_data=valid)
-    cg = ift.ift_hypergradient(problem, **kw, terms=0, alpha=1.0, solver="cg")
+    cg = ift.ift_hypergradient(problem, **kw, solver="cg")
     neumann = ift.ift_hypergradient(problem, **kw, terms=200, alpha=1 / eigs[-1])
     assert np.linalg.norm(cg.grad - dense) < 1e-8 * np.linalg.norm(dense)
     assert np.linalg.norm(neumann.grad - dense) < 1e-10 * np.linalg.norm(dense)
@@ -177,6 +176,24 @@ BAD = [("inner_steps", 0), ("inner_steps", -3), ("inner_steps", 2.5), ("inner_st
        ("alpha", 0), ("alpha", -0.1), ("alpha", float("nan")), ("alpha", float("inf")), ("alpha", "0.1"),
        ("solver", "lu"), ("solver", None),
        ("opt", None), ("opt", "sgd"), ("opt_lam", None), ("opt_lam", optim.adam)]
+
+
+@pytest.mark.parametrize("given, says", [
+    (dict(solver="cg", terms=5), "terms and alpha are the Neumann series' (solver='neumann'); leave them out"),
+    (dict(solver="cg", alpha=0.1), "terms and alpha are the Neumann series'"),
+    (dict(terms=5, alpha=0.1, cg_iters=5), "cg_iters applies to solver='cg' only"),
+    (dict(), "solver='neumann' needs terms and alpha"),
+    (dict(terms=5), "solver='neumann' needs terms and alpha")])
+def test_each_solver_refuses_the_others_arguments(given, says):
+    """An argument of the other solver would be ignored: it is refused, naming whose it is (cg with
+    terms=5 said "alpha must be a positive finite number, got None")."""
+    problem = _ridge(4, True)
+    data = _ridge_data(np.random.default_rng(0), 5, 4)
+    with pytest.raises(ValueError, match=re.escape(says)):
+        ift.ift_hypergradient(problem, W=np.zeros(4), lam=np.zeros(4), train_data=data, valid_data=data, **given)
+    with pytest.raises(ValueError, match=re.escape(says)):
+        ift.hypertrain_ift(problem, W0=np.zeros(4), lam_hat=np.zeros(4), train_batch=_no_work, valid_batch=_no_work,
+                           inner_steps=5, opt=optim.sgd_momentum(0.1, 0.9), iters=3, **given)
 
 
 @pytest.mark.parametrize("name, value", BAD)

@@ -160,6 +160,23 @@ def test_the_estimate_counts_minibatches_that_are_copies():
     assert need > 33 * 2 ** 30   # above this machine's 24 GB: refused before drawing the other batches
 
 
+def test_a_wrong_hypernetwork_or_lam_is_refused_before_any_minibatch_is_drawn():
+    """The K minibatches may take gigabytes: the hypernetwork, phi, lam_hat, optimisers and iters are
+    checked first (a hypernetwork of the wrong H was refused only after drawing all K)."""
+    problem, hn, phi, lam, batch, train, valid = _setup()
+    drawn = []
+    counted = lambda k: drawn.append(k) or batch(k)  # noqa: E731
+    wrong = hypernets.linear(problem.n_hyper + 1, problem.n_weights)
+    for change, says in ((dict(hn=wrong, phi=wrong.init(0, 0.1)), "hyperparameters"),
+                         (dict(lam=lam[:-1]), "lam_hat"), (dict(iters=-1), "iters")):
+        args = dict(hn=hn, phi=phi, lam=lam, iters=1) | change
+        with pytest.raises(ValueError, match=says):
+            warmstart.hypertrain_warm_start(problem, args["hn"], phi=args["phi"], lam_hat=args["lam"],
+                                            sample_lams=samplers.at_lam_hat, train_batch=batch,
+                                            valid_batch=lambda s: valid, K=50, inner_batch=counted, inner_lr=0.1, momentum=0.9, iters=args["iters"])
+        assert drawn == []
+
+
 def test_a_large_K_warns_with_its_estimate(monkeypatch):
     """Above WARN_BYTES (1 GiB; here lowered) the run goes on after a warning that names the estimate
     and the time; K = 100,000 on this toy model (about 1.6 GiB) would otherwise run for minutes a step."""
