@@ -31,13 +31,17 @@ def claims(R):
     for c in claims_of(script, R, NAME, seeds=False):
         n, rb = c["numbers"], c["robust"]
         v = Verdict(c["holds"], c["units"], c["unit"], c["rule"])
-        each = "; ".join(f"{short(x)} {num(n['valid_final'][x], 4)}" for x in n["valid_final"])
-        if c["key"] == "ift_at_or_below_hyper":  # with which method is lowest when
-            low = d["metrics.lowest_valid_at"]
+        each = "; ".join(f"{short(x)} {loss(n['valid_final'][x])}" for x in n["valid_final"])
+        if c["key"] == "ift_at_or_below_hyper":  # with which method is lowest when (the README's row)
+            low, m = d["metrics.lowest_valid_at"], d["metrics"]
+            ift = [x for x in n["valid_final"] if x.startswith("ift_") and not script.blown(m.data, x)]
+            best = min(ift, key=n["valid_final"].get) if ift else None
             each = ("lowest at " + ", ".join(f"{s} s: {short(x)}" for s, x in low.data.items())
-                    + f"; on test: {short(d['metrics.lowest_test_final'])}; final: " + each)
+                    + f"; on test: {short(d['metrics.lowest_test_final'])}; final: hyper-training "
+                    + loss(n["valid_final"]["hyper"])
+                    + (f", best IFT ({short(best)}) {loss(n['valid_final'][best])}" if best else ", every IFT blew up"))
         if c["key"] == "hyper_gap_smallest":
-            each = "valid. − test: " + "; ".join(f"{short(x)} {num(g, 4, True)}"
+            each = "valid. − test: " + "; ".join(f"{short(x)} {loss(g, True)}"
                                                    for x, g in n["gap_valid_minus_test"].items())
         seeds = (f"{c['seeds'][0]}; {seed_list(rb['seeds'])} at {num(rb['budget_s'], 0)} s: "
                  f"{sum(rb['holds'])} of {len(rb['holds'])}")
