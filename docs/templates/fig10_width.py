@@ -38,13 +38,13 @@ def page(R):
                          f"{num(r['final_valid'], 4)} (test {num(r['final_test'], 4)})",
                          mean_sd(r["robust.final_valid"], 4),
                          f"{sig(r['robust.sigma_final.mean'], 2)} ± {sig(r['robust.sigma_final.sd'], 2)}"))
-    verdicts = []
-    for cl in claims_of(script, R, NAME, seeds=False):
+    verdicts, decided = [], claims_of(script, R, NAME, seeds=False)
+    for cl in decided:
         held = [u for u, h in zip(cl["units"], cl["holds"]) if h]
         not_held = [u for u, h in zip(cl["units"], cl["holds"]) if not h]
         shown = lambda units: ", ".join(u.replace("tau=", "τ = ") for u in units) or "none"  # noqa: E731
         verdicts.append((cl["statement"], shown(held), shown(not_held)))
-    judged = {u.split(" ")[0] for cl in claims_of(script, R, NAME, seeds=False)[:1] for u in cl["units"]}
+    judged = {u.split(" ")[0] for u in decided[0]["units"]}
     unjudged = [p for p in c["problems"] if p not in judged]
     rb = m["robust"]
     budgets = ", ".join(f"{p} {count(m['budget_s.' + p])} CPU s" for p in c["problems"])

@@ -122,14 +122,14 @@ def scheduler_of(args):
     connection, so --check catches it), or --wait-workers without --scheduler (it would do nothing)."""
     if args.scheduler is not None and not args.scheduler.strip():
         raise ValueError("--scheduler is empty; give the scheduler's address, e.g. tcp://host:8786")
-    address = args.scheduler and re.fullmatch(r"(?:([a-z]+)://)?(\[[0-9a-fA-F:.]+\]|[^/:\s\[\]]+):(\d+)/?", args.scheduler)
-    if args.scheduler is not None and (not address or address.group(1) not in (None, "tcp", "tls", "ws", "wss", "ucx")):
-        raise ValueError(f"--scheduler {args.scheduler}: not a scheduler's address [PROTOCOL://]HOST:PORT (a Dask "
-                         "scheduler prints it as it starts); give e.g. tcp://host:8786")
-    port = re.search(r":(\d+)/?$", args.scheduler or "")
-    if port and not 0 < int(port.group(1)) < 65536:
-        raise ValueError(f"--scheduler {args.scheduler}: port {port.group(1)} is not a TCP port (1 to 65535); "
-                         "give the scheduler's address, e.g. tcp://host:8786")
+    if args.scheduler is not None:
+        address = re.fullmatch(r"(?:([a-z]+)://)?(\[[0-9a-fA-F:.]+\]|[^/:\s\[\]]+):(\d+)/?", args.scheduler)
+        if not address or address.group(1) not in (None, "tcp", "tls", "ws", "wss", "ucx"):
+            raise ValueError(f"--scheduler {args.scheduler}: not a scheduler's address [PROTOCOL://]HOST:PORT (a "
+                             "Dask scheduler prints it as it starts); give e.g. tcp://host:8786")
+        if not 0 < int(address.group(3)) < 65536:
+            raise ValueError(f"--scheduler {args.scheduler}: port {address.group(3)} is not a TCP port (1 to 65535); "
+                             "give the scheduler's address, e.g. tcp://host:8786")
     if args.scheduler is None and args.wait_workers is not None:
         raise ValueError("--wait-workers applies only with --scheduler ADDRESS (jobs on a Dask cluster); "
                          "add --scheduler or leave it out")
