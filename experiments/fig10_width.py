@@ -34,7 +34,6 @@ import dataclasses
 import time
 from pathlib import Path
 
-import matplotlib.ticker
 import numpy as np
 
 from hypernet import checks
@@ -185,6 +184,7 @@ def run(config=PAPER, out=FIGURES):
 
 # ---- the figure -------------------------------------------------------------------------------
 def plot(out=FIGURES):
+    import matplotlib.ticker
     record, a = results.load_results(out, FIGURE)
     m, config = record["metrics"], record["config"]
     problems, taus = config["problems"], config["taus"]

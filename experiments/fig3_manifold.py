@@ -164,7 +164,7 @@ def plot(out=FIGURES):
         ax.set_zlim(floor, a[surface].max())
         ax.set_xticks(np.arange(np.ceil(lams[0]), lams[-1] + 1e-9))
         ax.set_yticks(np.arange(np.ceil(w_lo), w_hi + 1e-9))
-        ax.zaxis.set_major_locator(plotting.plt.MaxNLocator(5))
+        ax.zaxis.set_major_locator(plotting.pyplot().MaxNLocator(5))
         ax.set_xlabel(plotting.LAM, labelpad=4)
         ax.set_ylabel("Parameter $w$", labelpad=4)
         ax.set_zlabel(zlabel, labelpad=6)

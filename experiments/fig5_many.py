@@ -44,7 +44,6 @@ listed in the README's table):
 import dataclasses
 import time
 
-import matplotlib.ticker
 import numpy as np
 
 from hypernet import checks
@@ -192,6 +191,7 @@ def run(config=PAPER, out=FIGURES):
 
 # ---- the figure -------------------------------------------------------------------------------
 def plot(out=FIGURES):
+    import matplotlib.ticker
     record, a = results.load_results(out, FIGURE)
     m, archs = record["metrics"], [arch_name(s) for s in record["config"]["archs"]]
     fig, (top, bottom) = plotting.figure(2, 1, figsize=(6.5, 8.5), layout="constrained")

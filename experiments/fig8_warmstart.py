@@ -35,7 +35,6 @@ The two questions of the comparison: does warm-started unrolling reach hyper-tra
 import dataclasses
 import time
 
-import matplotlib
 import numpy as np
 
 from hypernet import checks, data, hypernets, optim, samplers
@@ -205,6 +204,7 @@ def stats(values):
 
 # ---- the figure -------------------------------------------------------------------------------
 def plot(out=FIGURES):
+    import matplotlib
     record, a = results.load_results(out, FIGURE)
     m, config = record["metrics"], record["config"]
     warm = [label("warm", w) for w in config["warm"]]

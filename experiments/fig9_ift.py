@@ -33,8 +33,6 @@ the validation loss at 10, 100 and 1,000 s (`at_s`), the time to reach hyper-tra
 import dataclasses
 import time
 
-import matplotlib
-import matplotlib.ticker
 import numpy as np
 from autograd import grad
 
@@ -292,6 +290,7 @@ def nice(name, config):
 
 
 def color(name, config):
+    import matplotlib
     if name in COLORS:
         return COLORS[name]
     terms = list(config["terms"])
@@ -320,6 +319,7 @@ def until_blow_up(t, values, level):
 
 
 def plot(out=FIGURES):
+    import matplotlib.ticker
     record, a = results.load_results(out, FIGURE)
     m, config = record["metrics"], record["config"]
     names = method_names(config)

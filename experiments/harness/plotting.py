@@ -2,16 +2,10 @@
 run id of the results it shows in its metadata and no date, so the same results give the same bytes."""
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-from matplotlib.transforms import ScaledTranslation  # noqa: E402
-
-from . import results  # noqa: E402
-from .results import atomic_write  # noqa: E402
+from . import results
+from .results import atomic_write
 
 STYLE = {"font.size": 11, "axes.labelsize": 12, "axes.titlesize": 12, "legend.fontsize": 9,
          "xtick.labelsize": 10, "ytick.labelsize": 10, "axes.spines.top": False,
@@ -22,7 +16,17 @@ LAM = "Hyperparameter λ"
 LEAVES_TOP = "leaves the top, annotated"
 
 
+def pyplot():
+    """matplotlib.pyplot on the Agg backend. Imported when a figure is drawn, not when a script is
+    imported (it takes about half a second: every --check, job worker and run_all.sh's check pass would pay it)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
 def figure(*args, **kwargs):
+    plt = pyplot()
     plt.rcParams.update(STYLE)
     return plt.subplots(*args, **kwargs)
 
@@ -30,8 +34,9 @@ def figure(*args, **kwargs):
 def legend_below(ax, gap_pt=4, **kwargs):
     """A legend under the axes, below its tick labels and x label (so it hides no curve and no text):
     anchored that many points under the axes, which a layout engine keeps when it moves the axes."""
+    from matplotlib.transforms import ScaledTranslation
     fig = ax.get_figure()
-    fig.canvas.draw()  # the text's extents (and the layout's positions) as they will be drawn
+    fig.draw_without_rendering()  # the text's extents (and the layout's positions) as they will be drawn
     below_pt = (ax.get_window_extent().y0 - ax.get_tightbbox().y0) * 72 / fig.dpi
     shift = ScaledTranslation(0, -(below_pt + gap_pt) / 72, fig.dpi_scale_trans)
     kwargs = {"frameon": False, **kwargs}
@@ -41,6 +46,7 @@ def legend_below(ax, gap_pt=4, **kwargs):
 def log_ticks(axis, minimum=3):
     """Label a log axis with plain numbers at 1, 2 and 5 times the powers of ten when the range holds fewer than
     `minimum` powers (a short run's axis would show a single "10^0")."""
+    import matplotlib.ticker
     lo, hi = sorted(axis.get_view_interval())
     subs = (1.0,) if np.floor(np.log10(hi)) - np.ceil(np.log10(lo)) + 1 >= minimum else (1.0, 2.0, 5.0)
     axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
@@ -59,6 +65,7 @@ def save(fig, out, name):
     """Write <out>/<name>.png and .pdf; returns their paths. The run id is read from <out>/<name>.json.
     In the committed figures/ only the figure's command line draws (results.check_drawing: a PAPER run
     with the default seed, or --plot-only), and only the figure of a PAPER result with the default seed."""
+    plt = pyplot()
     record = results.stored_record(out, name)
     try:
         results.check_committed(out, name, config_name=record.get("config_name", f"unknown (no readable {name}.json)"),

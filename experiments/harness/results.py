@@ -48,10 +48,11 @@ class CommittedError(ValueError):
 
 
 def versions():
-    import matplotlib, scipy, sklearn  # noqa: E401
+    """The versions of Python and of the packages installed (read from their metadata: importing scipy and
+    scikit-learn to ask them would take two seconds in every process that saves)."""
     from importlib.metadata import version
     return {"python": platform.python_version(), "numpy": np.__version__, "autograd": version("autograd"),
-            "scipy": scipy.__version__, "matplotlib": matplotlib.__version__, "scikit-learn": sklearn.__version__,
+            "scipy": version("scipy"), "matplotlib": version("matplotlib"), "scikit-learn": version("scikit-learn"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}", **start_state()}
 
 

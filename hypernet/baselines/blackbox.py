@@ -12,10 +12,9 @@ import time
 import warnings
 
 import numpy as np
-from scipy.stats import norm
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+# scipy.stats and scikit-learn are imported where they are used: they take about a second to import,
+# which every process that only lists or checks the appendix comparison would pay.
 
 
 
@@ -46,6 +45,7 @@ class GlobalDecay(RandomSearch):
 def expected_improvement(mu, sd, best, xi=0.0):
     """E[max(best - xi - f, 0)] for f ~ N(mu, sd^2): how much a point is expected to improve on the
     lowest loss so far, `best` (minimisation). Where sd = 0 it is max(best - xi - mu, 0)."""
+    from scipy.stats import norm
     mu, sd = np.asarray(mu, float), np.asarray(sd, float)
     gain = best - xi - mu
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -70,10 +70,13 @@ class GPEI:
         self.n_init, self.n_candidates, self.restarts = n_init, n_candidates, restarts
         self.rng, self.seed = np.random.default_rng(seed), seed
         self.X, self.y = np.empty((0, n_hyper)), np.empty(0)
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
         self.kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * Matern(np.full(n_hyper, 0.5), (1e-2, 1e2), nu=2.5)
                        + WhiteKernel(1e-3, (1e-8, 1e0)))
 
     def fit(self):
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor
         gp = GaussianProcessRegressor(self.kernel, normalize_y=True, n_restarts_optimizer=self.restarts,
                                       random_state=(self.seed + len(self.y)) % 2 ** 32)
         with warnings.catch_warnings():

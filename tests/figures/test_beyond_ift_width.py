@@ -135,7 +135,8 @@ def test_learned_width_bad_settings_refused_before_work(tmp_path, bad, says):
 
 def test_both_run_on_a_dask_cluster(cluster, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    smaller = {"fig9_ift": ["--set", "terms=(5,)", "--set", "robust_seeds=(8,)"],  # every kind of job, fewer
+    smaller = {"fig9_ift": ["--set", "terms=(5,)", "--set", "robust_seeds=(8,)", "--set", "budget_s=1.0",  # every kind
+                            "--set", "at_s=(0.5, 1.0)"],  # of job, fewer and shorter
                "fig10_width": ["--set", "problems=('h10',)"]}
     for name in ("fig9_ift", "fig10_width"):
         p = subprocess.run([sys.executable, str(ROOT / "experiments" / f"{name}.py"), "--quick", *smaller[name],

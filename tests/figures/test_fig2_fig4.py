@@ -1,8 +1,7 @@
 """Figures 2 and 4: the QUICK runs, determinism, --plot-only, atomic outputs, and the shared
-loss curves against closed forms."""
+loss curves against closed forms. (Both on a Dask cluster, bit for bit: tests/figures/test_run_all_cluster.py.)"""
 import dataclasses
 import json
-import os
 
 import matplotlib.figure
 import numpy as np
@@ -89,19 +88,6 @@ def test_fig4_ablations_alone_give_the_numbers_of_the_full_run(tmp_path):
         with pytest.raises(ValueError, match=message):
             fig4.run(dataclasses.replace(config, **bad), tmp_path / "bad")
         assert not (tmp_path / "bad").exists()
-def test_on_a_dask_cluster_the_results_are_bit_identical(quick_run, cluster, tmp_path):
-    """The QUICK run through --scheduler (a LocalCluster of 2 worker processes) gives every number
-    and array of the local run, bit for bit; its jobs ran in the workers, and their cache is gone."""
-    name, module, record, out = quick_run
-    module.main(["--quick", "--out", str(tmp_path), "--scheduler", cluster])
-    (local, a), (remote, b) = results.load_results(out, name), results.load_results(tmp_path, name)
-    assert remote["metrics"] == local["metrics"] and sorted(a) == sorted(b)
-    assert all(np.array_equal(a[k], b[k]) for k in a)
-    assert [j["label"] for j in remote["jobs"]] and os.getpid() not in {j["pid"] for j in remote["jobs"]}
-    assert all(not j["reused"] and j["cpu"] for j in remote["jobs"])
-    assert not (tmp_path / f".{name}.jobs").exists()
-
-
 def test_fig2_dense_curve_argmin_and_phase2_are_consistent(quick_run, tmp_path):
     name, module, record, out = quick_run
     if module is not fig2:

@@ -5,6 +5,7 @@ its panel after its start. The figure is drawn by its own plot() and checked bef
 (nothing is written)."""
 import importlib
 
+import matplotlib.ticker
 import pytest
 
 import legibility
@@ -50,7 +51,7 @@ def test_the_checks_find_what_they_look_for():
     ax.plot(x, np.full(50, 0.5), label="flat")
     ax.plot(x, np.linspace(0, 2, 50), label="rises")
     ax.set(xscale="log", ylim=(0, 1))
-    ax.xaxis.set_minor_formatter(plotting.matplotlib.ticker.NullFormatter())  # 10^0 alone
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # 10^0 alone
     ax.add_artist(ax.legend(loc="center", fontsize=7))
     ax.legend(handles=ax.get_lines()[:1], loc="center")
     found = " | ".join(legibility.problems(fig))

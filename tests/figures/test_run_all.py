@@ -186,20 +186,20 @@ def test_time_spent_and_left_at_each_figure(repo, tmp_path):
 
 # ---- real processes, real signals -------------------------------------------------------------------
 def _start(out):
-    return subprocess.Popen(["bash", str(ROOT / "run_all.sh"), "--quick", "--only", "fig4_local", "--out", str(out)],
+    return subprocess.Popen(["bash", str(ROOT / "run_all.sh"), "--quick", "--only", "fig5_many", "--out", str(out)],
                             env={**os.environ, "PYTHON": sys.executable}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def _kill_while_computing(out, sig):
-    """Start the QUICK Figure 4 through run_all.sh, send `sig` to run_all.sh's pid once the figure computes
+    """Start the QUICK Figure 5 through run_all.sh, send `sig` to run_all.sh's pid once the figure computes
     with its worker processes and has finished a job; return the processes it had and the seconds
     until the last of them ended."""
     p = _start(out)
     deadline = time.monotonic() + 300  # (a loaded machine takes minutes to import and start them)
     while time.monotonic() < deadline:
         tree = descendants(p.pid)
-        jobs = out / ".fig4_local.jobs"
+        jobs = out / ".fig5_many.jobs"
         if len(tree) >= 3 and jobs.is_dir() and any(jobs.iterdir()):  # the figure and >= 2 pool workers
             break
         time.sleep(0.2)
@@ -226,5 +226,5 @@ def test_nothing_outlives_run_all_and_the_rerun_resumes(tmp_path):
     p = _start(out)
     stdout, stderr = p.communicate(timeout=900)  # (minutes on a loaded machine)
     assert p.returncode == 0, stderr
-    jobs = json.loads((out / "fig4_local.json").read_text())["jobs"]
-    assert any(j["reused"] for j in jobs) and "=== fig4_local done in" in stdout
+    jobs = json.loads((out / "fig5_many.json").read_text())["jobs"]
+    assert any(j["reused"] for j in jobs) and "=== fig5_many done in" in stdout

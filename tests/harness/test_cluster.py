@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FIG7 = [sys.executable, str(ROOT / "experiments" / "fig7_hpo.py"), "--quick"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 DONE = "[fig7_hpo] seed "  # the line fig7_hpo prints for each job it computed
+# Figure 2's QUICK run made smaller (a few seconds; every stage runs) where what is tested is the cluster
+SMALL_FIG2 = ("iters=30", "cv_iters=20", "lam_iters=10", "n_valid=200", "n_test=200", "valid_batch=50",
+              "cv_grid=(-1.0, 3.0, 5)", "optimum_grid=(-1.0, 3.0, 9)")
 
 
 def metric_keys(x, prefix=""):
@@ -36,9 +39,10 @@ def test_appendix_comparison_on_a_cluster_killed_and_started_again(cluster, tmp_
     missing; its results have the local run's jobs, keys and arrays; each black-box method's curve
     is the local one's, cut at another trial (the trials are the same, only their count in the time
     budget differs); hyper-training's curves end within the span of their own second half."""
-    config = dataclasses.replace(fig7_hpo.QUICK, problems=("h10",))  # 15 of QUICK's 27 jobs, every method
+    # 15 of QUICK's 27 jobs, every method, at half QUICK's budgets
+    config = dataclasses.replace(fig7_hpo.QUICK, problems=("h10",), budget_s={"h10": 1.0}, robust_budget_s=0.5)
     remote, local, total = tmp_path / "cluster", tmp_path / "local", len(fig7_hpo.jobs_of(config))
-    one = ["--set", "problems=('h10',)"]
+    one = ["--set", "problems=('h10',)", "--set", "budget_s={'h10': 1.0}", "--set", "robust_budget_s=0.5"]
     cmd = FIG7 + one + ["--out", str(remote), "--scheduler", cluster]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
     done = 0
@@ -250,11 +254,12 @@ def test_a_quick_figure_runs_over_tls_with_dasks_own_configuration(tmp_path):
     key, cert = map(str, pems)
     tls = Security(tls_ca_file=cert, tls_scheduler_cert=cert, tls_scheduler_key=key, tls_worker_cert=cert,
                    tls_worker_key=key, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
-    with LocalCluster(n_workers=2, threads_per_worker=1, protocol="tls://", host="127.0.0.1", security=tls,
+    with LocalCluster(n_workers=1, threads_per_worker=1, protocol="tls://", host="127.0.0.1", security=tls,
                       dashboard_address=None) as c:
         address = c.scheduler_address
         assert address.startswith("tls://127.0.0.1:")
-        fig = [sys.executable, str(ROOT / "experiments" / "fig2_global.py"), "--quick", "--scheduler", address]
+        fig = [sys.executable, str(ROOT / "experiments" / "fig2_global.py"), "--quick", "--scheduler", address,
+               *(x for kv in SMALL_FIG2 for x in ("--set", kv))]
         p = subprocess.run([*fig, "--out", str(tmp_path / "plain")], capture_output=True, text=True, env=ENV,
                            timeout=120)
         assert p.returncode == 1 and p.stderr.count("\n") == 1 and "is a TLS address, but Dask's configuration has no " \
@@ -264,7 +269,7 @@ def test_a_quick_figure_runs_over_tls_with_dasks_own_configuration(tmp_path):
         p = subprocess.run([*fig, "--out", str(tmp_path / "tls")], capture_output=True, text=True, env=env, timeout=600)
         assert p.returncode == 0, p.stderr[-2000:]
     record, _ = results.load_results(tmp_path / "tls", "fig2_global")
-    assert record["config_name"] == "QUICK" and record["jobs"]
+    assert record["config_name"] == "custom" and record["jobs"]
     assert all(j["worker"].startswith("tls://127.0.0.1:") and j["code"] for j in record["jobs"])
 
 
