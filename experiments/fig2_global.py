@@ -62,7 +62,7 @@ class Config:
 
 PAPER = Config()
 QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, optimum_grid=(-1.0, 3.0, 21), cv_iters=300,
-                            iters=1500, lam_iters=300, lr_lam=1e-2, valid_batch=200, dense=(-2.0, 4.0, 121))
+                            iters=750, lam_iters=300, lr_lam=1e-2, valid_batch=200, dense=(-2.0, 4.0, 121))
 
 
 # ---- Figure 2 ---------------------------------------------------------------------------------

@@ -90,8 +90,8 @@ class Config:
 
 PAPER = Config()
 QUICK = dataclasses.replace(PAPER, n_valid=1000, n_test=1000, optimum_grid=(-1.0, 3.0, 21), cv_iters=300,
-                            iters=2000, lr_lam=1e-2, valid_batch=200, dense=(-2.0, 4.0, 121), slope_iters=1000,
-                            ablations=("alg3_wide", "alg4_code_sgd"), ablation_iters=1000, ablation_seeds=(8,))
+                            iters=1000, lr_lam=1e-2, valid_batch=200, dense=(-2.0, 4.0, 121), slope_iters=500,
+                            ablations=("alg3_wide", "alg4_code_sgd"), ablation_iters=500, ablation_seeds=(8,))
 
 
 def run_config(config, name):

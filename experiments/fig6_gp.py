@@ -68,7 +68,7 @@ class Config:
 
 
 PAPER = Config()
-QUICK = dataclasses.replace(PAPER, n_valid=2000, n_eval_tuples=500, iters=200, gp_restarts=2)
+QUICK = dataclasses.replace(PAPER, n_valid=2000, n_eval_tuples=256, iters=100, gp_restarts=2)
 
 
 def _losses_of(W_fn, n, splits, config):

@@ -73,7 +73,8 @@ class Config:
 
 
 PAPER = Config()
-QUICK = dataclasses.replace(PAPER, hpo=appendix.QUICK, ablations={
+QUICK = dataclasses.replace(PAPER, hpo=dataclasses.replace(appendix.QUICK, budget_s={"h10": 1.0, "h7850": 1.0},
+                                                           robust_budget_s=0.5), ablations={
     "h10": ({"tangent": True}, {"sigma": 0.3}, {"tangent": True, "sigma": 0.3}), "h7850": ({"tangent": True},)},
     diag_at=(0.5, 1.0), diag_directions=2)
 
@@ -397,8 +398,8 @@ def plot(out=FIGURES):
                                           for k in keys], rotation=15, fontsize=8)
         rax.set(title=f"{name}: final validation NLL, {len(m['robust']['seeds'])} seed(s) at "
                       f"{m['robust']['budget_s']:g} s, mean ± sd", ylabel="Final validation NLL")
-    for ax in (*axes[0], *axes[2], *axes[3]):  # below the panels (after their labels are set): no curve hidden
-        plotting.legend_below(ax, ncol=2, fontsize=8)
+    plotting.legend_below(*axes[0], *axes[2], *axes[3], ncol=2, fontsize=8)  # below the panels (after their labels
+    # are set): no curve hidden
     fig.suptitle(f"{record['config_name']}: ablations of Algorithm 3 (labelled) beside the faithful run; committed "
                  f"comparison: {REFERENCE} run {ref['run_id']} ({ref['config_name']})", fontsize=11)
     return plotting.save(fig, out, FIGURE)

@@ -65,7 +65,7 @@ class Config:
 
 
 PAPER = Config()
-QUICK = dataclasses.replace(PAPER, budget_s=3.0, warm=((2, 1e-4), (5, 1e-4), (5, 0.03)), unrolled=(10, 0.05, 0.03),
+QUICK = dataclasses.replace(PAPER, budget_s=2.0, warm=((2, 1e-4), (5, 1e-4), (5, 0.03)), unrolled=(10, 0.05, 0.03),
                             n_train=2000, n_valid=2000, n_test=2000, eval_every_s=0.3, robust_seeds=(8,),
                             robust_budget_s=1.0)
 

@@ -31,16 +31,18 @@ def figure(*args, **kwargs):
     return plt.subplots(*args, **kwargs)
 
 
-def legend_below(ax, gap_pt=4, **kwargs):
-    """A legend under the axes, below its tick labels and x label (so it hides no curve and no text):
-    anchored that many points under the axes, which a layout engine keeps when it moves the axes."""
+def legend_below(*axes, gap_pt=4, **kwargs):
+    """A legend under each of the axes, below its tick labels and x label (so it hides no curve and no
+    text): anchored that many points under the axes, which a layout engine keeps when it moves the axes.
+    Returns the legend (a list of them for several axes). The figure is laid out once for all of them."""
     from matplotlib.transforms import ScaledTranslation
-    fig = ax.get_figure()
+    fig = axes[0].get_figure()
     fig.draw_without_rendering()  # the text's extents (and the layout's positions) as they will be drawn
-    below_pt = (ax.get_window_extent().y0 - ax.get_tightbbox().y0) * 72 / fig.dpi
-    shift = ScaledTranslation(0, -(below_pt + gap_pt) / 72, fig.dpi_scale_trans)
+    below_pt = [(ax.get_window_extent().y0 - ax.get_tightbbox().y0) * 72 / fig.dpi for ax in axes]
     kwargs = {"frameon": False, **kwargs}
-    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=ax.transAxes + shift, **kwargs)
+    legends = [ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), **kwargs, bbox_transform=ax.transAxes
+                         + ScaledTranslation(0, -(pt + gap_pt) / 72, fig.dpi_scale_trans)) for ax, pt in zip(axes, below_pt)]
+    return legends[0] if len(axes) == 1 else legends
 
 
 def log_ticks(axis, minimum=3):

@@ -78,13 +78,15 @@ def makespan(jobs, workers):
     return together({"": (jobs, 0.0)}, workers)[""]
 
 
-def together(figures, workers, after=None):
+def together(figures, workers, after=None, tail=None):
     """{figure: the time it is done} when the figures {name: (jobs, outside seconds)}, in the order
     they start, share `workers` workers (None: as many as there are jobs). A figure starts at 0, or
     when the figure `after[name]` is done if that one is among them; it computes its own part (the
-    outside seconds), then sends its jobs. A free worker takes the ready job of highest priority, then
-    the one sent first."""
+    outside seconds), then sends its jobs, and is done `tail[name]` seconds (default 0: drawing and
+    saving, which no record holds) after the last of them. A free worker takes the ready job of highest
+    priority, then the one sent first."""
     after = {k: v for k, v in (after or {}).items() if k in figures and v in figures}
+    tail = tail or {}
     workers = workers or max(sum(len(j) for j, _ in figures.values()), 1)
     waiting, running, left, done, ends, order = {}, [], {}, set(), {}, itertools.count()
 
@@ -97,6 +99,7 @@ def together(figures, workers, after=None):
             finish(name, t + outside)
 
     def finish(name, t):
+        t += tail.get(name, 0.0)
         ends[name] = t
         for later in [n for n, a in after.items() if a == name]:
             start(later, t)
@@ -122,7 +125,7 @@ def together(figures, workers, after=None):
             now = min(later)
         else:
             raise ValueError(f"jobs that wait for jobs that do not exist: {sorted(waiting)}")
-    return {name: max(ends.get(name, 0.0), figures[name][1]) for name in figures}
+    return {name: max(ends.get(name, 0.0), figures[name][1] + tail.get(name, 0.0)) for name in figures}
 
 
 def records(folder):
@@ -140,11 +143,18 @@ def predict(folder, counts, recs=None):
     return out
 
 
-def predict_together(recs, names, counts, after):
+def predict_together(recs, names, counts, after, start_s=None, end_s=None):
     """[seconds on each N of counts, then on any N] of the figures `names` (in run_all.sh's order) all
-    at once, as run_all.sh --scheduler runs them, from their records `recs`."""
-    figures = {n: jobs_of(n, recs[n]) for n in names if n in recs}
-    return [max(together(figures, n, after).values(), default=0.0) for n in [*counts, None]]
+    at once, as run_all.sh --scheduler runs them, from their records `recs`. What no record holds may be
+    added where it is measured (bench/runner_overhead.py): start_s {figure: seconds before it computes
+    (its script's start-up, the connection)}, end_s {figure: seconds after its jobs (the drawing)}."""
+    start_s = start_s or {}
+    figures = {}
+    for n in names:
+        if n in recs:
+            jobs, outside = jobs_of(n, recs[n])
+            figures[n] = (jobs, outside + start_s.get(n, 0.0))
+    return [max(together(figures, n, after, end_s).values(), default=0.0) for n in [*counts, None]]
 
 
 def hm(s):
