@@ -9,6 +9,12 @@ import shutil
 
 import pytest
 
+# pytest.ini runs the tests in 2 worker processes, one per core of the machine they were timed on: one BLAS
+# thread each, and in the processes they start (a second thread would spin against the other worker's:
+# about 25% more CPU for the same numbers; the figures' jobs run on one thread anyway). Set before numpy loads.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 
 @pytest.fixture(scope="session")
 def cluster():

@@ -127,13 +127,35 @@ def page(R):
                         [("local processes", ", ".join(num(x, 1) for x in lo), secs(statistics.median(lo))),
                          ("Dask cluster", ", ".join(num(x, 1) for x in sc), secs(statistics.median(sc)))]),
                   f"The cluster's median run takes **{pct(b['ratio'] - 1, 1, sign=True)}** of the local one's time."]
-        if "predicted_scheduler_s" in b:
+        if "overhead" in b:
+            o = b["overhead"]
+            parts.append(
+                "The check of the prediction. The same prediction as above is made from the job times of the first "
+                "local run. It holds each figure's jobs and its recorded time outside them, but no results file "
+                "holds the rest, so the bench measures it on that run's folder:\n\n"
+                + "\n".join(f"- {item}" for item in (
+                    f"run_all.sh's check pass, each script's `--check` one after another: "
+                    f"{secs(sum(o['check_s'].values()))};",
+                    f"each script's start-up (its `--check`): {num(min(o['check_s'].values()), 1)}-"
+                    f"{num(max(o['check_s'].values()), 1)} s;",
+                    f"a client's import of `distributed` and connection to the scheduler: {num(o['connect_s'], 1)} s;",
+                    f"the drawing (`--plot-only` minus `--check`): {num(min(o['draw_s'].values()), 1)}-"
+                    f"{num(max(o['draw_s'].values()), 1)} s a figure, {secs(sum(o['draw_s'].values()))} in all.")))
+            parts.append(table(("run_all.sh --quick", "predicted", "measured (median)", "measured / predicted"), [
+                ("local processes, one figure after another", secs(b["predicted_local_s"]),
+                 secs(statistics.median(lo)), f"**{pct(b['local_measured_over_predicted'] - 1, 1, sign=True)}**"),
+                ("Dask cluster, all at once", secs(b["predicted_scheduler_s"]), secs(statistics.median(sc)),
+                 f"**{pct(b['measured_over_predicted'] - 1, 1, sign=True)}**")]))
+            parts.append(f"From the jobs and records alone, the `--scheduler` run would have been predicted at "
+                         f"{secs(b['predicted_scheduler_jobs_only_s'])}. What the model still leaves out: each "
+                         "worker's first import of a figure's code, and on this machine the clients' own work, "
+                         "which shares the 2 cores with the 2 workers (on a cluster the clients run elsewhere). "
+                         "Seconds each, the overhead is a large share of a QUICK run of two minutes and a small "
+                         "one of the paper's hours (`bench/predict_wall.py` leaves it out).")
+        elif "predicted_scheduler_s" in b:
             parts.append(f"The same prediction as above, made from the job times of the first local run, gave "
                          f"{secs(b['predicted_scheduler_s'])} for the `--scheduler` run; the measured median is "
                          f"{secs(statistics.median(sc))}, **{pct(b['measured_over_predicted'] - 1, 1, sign=True)}** "
-                         "of the prediction. The prediction holds each figure's jobs and its recorded time outside "
-                         "them; it leaves out what no figure records: each script's start-up, run_all.sh's check of "
-                         "every figure before the first runs, the connection to the scheduler and the drawing of the "
-                         "figures. Seconds each, they are a large share of a QUICK run of two minutes and a small "
-                         "one of the paper's hours.")
+                         "of the prediction, leaving out what no results file holds (start-up, the check pass, the "
+                         "connection, the drawing).")
     return "\n\n".join(parts)

@@ -46,6 +46,20 @@ def test_figures_at_once_share_the_workers_and_wait_for_the_figure_they_read():
     assert wall_time.together(figures, 1, {"z": "y"}) == {"x": 10.0, "y": 13.0, "z": 18.0}
     assert wall_time.together(figures, None, {"z": "y"}) == {"x": 10.0, "y": 5.0, "z": 10.0}
     assert wall_time.together(figures, 2, {}) == {"x": 10.0, "y": 8.0, "z": 5.0}  # b waits for z's c to end
+    # a figure's drawing after its jobs (tail) delays the figure that reads it, and a figure without jobs too
+    figures["w"] = ([], 2.0)
+    assert wall_time.together(figures, None, {"z": "y"}, tail={"y": 1.5, "w": 1.0}) == {"x": 10.0, "y": 6.5, "z": 11.5,
+                                                                                      "w": 3.0}
+
+
+def test_what_no_record_holds_is_added_where_it_is_measured():
+    """predict_together's start_s (start-up, connection: before the figure's part and jobs) and end_s
+    (drawing: after its jobs), as bench/runner_overhead.py measures them."""
+    rec = lambda s: {"timings_s": {"total": s}, "config": {"workers": 1},  # noqa: E731
+                     "jobs": [{"label": "a", "wall_s": s, "cpu_s": s}]}
+    recs = {"f": rec(10.0), "g": rec(4.0)}
+    assert wall_time.predict_together(recs, ["f", "g"], [1], {}) == [14.0, 10.0]
+    assert wall_time.predict_together(recs, ["f", "g"], [1], {}, {"f": 2.0, "g": 0.5}, {"f": 1.0}) == [15.5, 13.0]
 
 
 def test_a_job_is_predicted_from_its_cpu_seconds_and_a_loaded_one_is_named():
