@@ -16,14 +16,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
-def pytest_collection_modifyitems(items):
-    """With pytest.ini's --dist loadgroup: each test file's tests in one worker process (its module fixtures
-    are made once), but every test of the Dask cluster in the same one, so that one cluster serves them all."""
-    for item in items:
-        group = "cluster" if "cluster" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def cluster():
     """The scheduler's address, tcp://127.0.0.1:PORT."""
