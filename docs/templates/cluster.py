@@ -126,9 +126,9 @@ def page(R):
                   table(("", "runs (s)", "median"),
                         [("local processes", ", ".join(num(x, 1) for x in lo), secs(statistics.median(lo))),
                          ("Dask cluster", ", ".join(num(x, 1) for x in sc), secs(statistics.median(sc)))]),
-                  f"The cluster's median run takes **{pct(b['ratio'] - 1, 1, sign=True)}** of the local one's time."]
+                  f"The cluster's median run differs from the local one's by **{pct(b['ratio'] - 1, 1, sign=True)}**."]
         if "overhead" in b:
-            o = b["overhead"]
+            o = b["overhead"].data  # (plain numbers: sums and ranges of them)
             parts.append(
                 "The check of the prediction. The same prediction as above is made from the job times of the first "
                 "local run. It holds each figure's jobs and its recorded time outside them, but no results file "
