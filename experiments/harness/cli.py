@@ -25,6 +25,7 @@ import os
 import re
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 from hypernet import checks
@@ -99,6 +100,10 @@ def check_json_out(p, path, full_scale, defaults, committed):
         p.error(f"--json {path}: is a folder; give a file name")
     if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
         p.error(f"--json {path}: its folder does not exist or cannot be written; give a path in a writable folder")
+    try:  # (os.access says yes to root in folders where no file can be made, e.g. /proc)
+        tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe").close()
+    except OSError as e:
+        p.error(f"--json {path}: no file can be made in its folder ({e.strerror or e}); give a path in a writable folder")
 
 
 def add_scheduler(p):

@@ -36,6 +36,9 @@ def legend_below(*axes, gap_pt=4, **kwargs):
     text): anchored that many points under the axes, which a layout engine keeps when it moves the axes.
     Returns the legend (a list of them for several axes). The figure is laid out once for all of them."""
     from matplotlib.transforms import ScaledTranslation
+    if not axes or not all(hasattr(ax, "get_window_extent") and hasattr(ax, "legend") for ax in axes):
+        raise TypeError(f"legend_below needs one or more matplotlib Axes, e.g. legend_below(*axes) for an array of "
+                        f"them; got {tuple(type(ax).__name__ for ax in axes)}")
     fig = axes[0].get_figure()
     fig.draw_without_rendering()  # the text's extents (and the layout's positions) as they will be drawn
     below_pt = [(ax.get_window_extent().y0 - ax.get_tightbbox().y0) * 72 / fig.dpi for ax in axes]

@@ -13,10 +13,18 @@ import warnings
 
 import numpy as np
 
+from ..checks import check_count, check_seed, finite_real
+
 # scipy.stats and scikit-learn are imported where they are used: they take about a second to import,
 # which every process that only lists or checks the appendix comparison would pay.
 
 
+def check_box(low, high, n_hyper, seed):
+    """Every proposer's search box [low, high]^n_hyper and seed, refused in one line."""
+    check_count(n_hyper=n_hyper)
+    check_seed(seed=seed)
+    if finite_real(low) is None or finite_real(high) is None or not low < high:
+        raise ValueError(f"the search box needs finite numbers low < high, got low={low!r}, high={high!r}")
 
 
 # ---- the proposers ---------------------------------------------------------------------------
@@ -24,6 +32,7 @@ class RandomSearch:
     """lam ~ U[low, high]^H, independent of what came before (so any number at once)."""
 
     def __init__(self, low, high, n_hyper, seed):
+        check_box(low, high, n_hyper, seed)
         self.low, self.high, self.H = low, high, n_hyper
         self.rng = np.random.default_rng(seed)
 
@@ -66,6 +75,9 @@ class GPEI:
     Gaussian perturbations (sd 0.05 of the box) of the best points so far."""
 
     def __init__(self, low, high, n_hyper, seed, n_init=10, n_candidates=2000, restarts=1):
+        check_box(low, high, n_hyper, seed)
+        check_count(n_init=n_init, n_candidates=n_candidates)
+        check_count(allow_zero=True, restarts=restarts)
         self.low, self.high, self.H = low, high, n_hyper
         self.n_init, self.n_candidates, self.restarts = n_init, n_candidates, restarts
         self.rng, self.seed = np.random.default_rng(seed), seed
@@ -115,6 +127,7 @@ class TPE:
     trials), constant_liar=True (no effect here: no trial is pending when the next is asked)."""
 
     def __init__(self, low, high, n_hyper, seed):
+        check_box(low, high, n_hyper, seed)
         import optuna
         from optuna.distributions import FloatDistribution
         optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -2,6 +2,7 @@
 hand-computed cases, trial time counted, Optuna reproducible by seed, the per-weight trainer
 against Algorithm 1, the figure's summary numbers on hand-made curves, and resuming a run."""
 import dataclasses
+import re
 import time
 
 import numpy as np
@@ -53,6 +54,26 @@ def test_each_method_finds_the_minimum_of_a_quadratic(make, n, batch, tol):
     assert best - 1.0 < tol ** 2 * 2  # within tol of OPT in each of the 2 coordinates
     assert res["trials"] == n and np.all(np.diff(res["best_valid"]) < 0)
     assert np.all(res["best_test"] == -1.0)  # the test loss of each new best was asked for
+
+
+@pytest.mark.parametrize("make", [blackbox.RandomSearch, blackbox.GlobalDecay, blackbox.GPEI, blackbox.TPE])
+@pytest.mark.parametrize("box, says", [((-1, 1, 0, 0), "n_hyper must be a positive integer, got 0"),
+                                       ((-1, 1, "two", 0), "n_hyper must be a positive integer, got 'two'"),
+                                       ((-1, 1, 2.5, 0), "n_hyper must be a positive integer, got 2.5"),
+                                       ((1, -1, 2, 0), "needs finite numbers low < high"),
+                                       ((-1, float("nan"), 2, 0), "needs finite numbers low < high"),
+                                       ((-1, 1, 2, "a"), "seed must be a non-negative integer")])
+def test_a_proposer_refuses_a_bad_box_in_one_line(make, box, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        make(*box)
+
+
+def test_gp_ei_refuses_bad_settings():
+    for kw, says in (({"n_init": 0}, "n_init must be a positive integer"),
+                     ({"n_candidates": 1.5}, "n_candidates must be a positive integer"),
+                     ({"restarts": -1}, "restarts must be a non-negative integer")):
+        with pytest.raises(ValueError, match=says):
+            blackbox.GPEI(-1, 1, 2, 0, **kw)
 
 
 def test_gp_ei_beats_random_search_at_the_same_number_of_trials():

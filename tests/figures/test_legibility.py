@@ -5,6 +5,7 @@ its panel after its start. The figure is drawn by its own plot() and checked bef
 (nothing is written)."""
 import importlib
 
+import matplotlib.legend
 import matplotlib.ticker
 import pytest
 
@@ -62,3 +63,16 @@ def test_the_checks_find_what_they_look_for():
     ax.set(xscale="log", ylim=(0, 1), xlabel="x")
     plotting.legend_below(ax)
     assert legibility.problems(fig) == []
+
+
+def test_legend_below_needs_axes():
+    """legend_below(*axes): no axes, or an array of them not unpacked, is one line naming the fix; one axes
+    gives its legend, several a list."""
+    fig, axes = plotting.figure(1, 2)
+    for ax in axes:
+        ax.plot([1, 2], [1, 2], label="x")
+    for bad in ((), (axes,)):
+        with pytest.raises(TypeError, match=r"legend_below needs one or more matplotlib Axes, e\.g\. legend_below\(\*axes\)"):
+            plotting.legend_below(*bad)
+    assert isinstance(plotting.legend_below(axes[0]), matplotlib.legend.Legend)
+    assert [type(x).__name__ for x in plotting.legend_below(*axes)] == ["Legend", "Legend"]

@@ -147,9 +147,10 @@ def test_grid_bench_refuses_bad_arguments_before_any_work(argv, says):
     (["--repeats", "0"], "argument --repeats: 0 is not a positive integer"),
     (["--repeats", "1", "--json", str(ROOT / "figures" / "bench_runner_overhead.json")],
      "only the default --repeats write the committed figures/"),
-    (["--json", "/nonexistent-folder/x.json"], "its folder does not exist or cannot be written")])
+    (["--json", "/nonexistent-folder/x.json"], "its folder does not exist or cannot be written"),
+    (["--json", "/proc/x.json"], "give a path in a writable folder")])  # (root may "write" /proc, but makes no file)
 def test_runner_overhead_bench_refuses_bad_arguments_before_any_work(argv, says):
-    """bench/runner_overhead.py (10 minutes of runs): one line before any cluster starts; without
+    """bench/runner_overhead.py (minutes of runs): one line before any cluster starts; without
     --json it only prints, so the committed figures/bench_runner_overhead.json is never replaced by accident."""
     before = (ROOT / "figures" / "bench_runner_overhead.json").read_bytes()
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "runner_overhead.py"), *argv], capture_output=True,
@@ -202,11 +203,13 @@ def test_before_after_terminated_removes_its_worktree():
                                         (["--workers", "-3"], "-3 is not a positive integer"),
                                         (["--folder", "/nonexistent-folder"], "not a folder"),
                                         (["--folder", str(ROOT / "data")], "holds no figure's results"),
-                                        (["--folder", "QUICK"], "needs the job times of PAPER runs; fig9_tiny is QUICK")])
+                                        (["--folder", "QUICK"], "needs the job times of PAPER runs; fig9_tiny is QUICK"),
+                                        (["--folder", "[1, 2]"], "fig9_tiny.json is not a figure's results record"),
+                                        (["--folder", "{bad"], "fig9_tiny.json is not a figure's results record")])
 def test_predict_wall_refuses_bad_arguments(argv, says, tmp_path):
-    if argv[-1] == "QUICK":
+    if argv[-1] in ("QUICK", "[1, 2]", "{bad"):  # a results file of another config, or that is not a record
+        (tmp_path / "fig9_tiny.json").write_text('{"config_name": "QUICK"}' if argv[-1] == "QUICK" else argv[-1])
         argv = ["--folder", str(tmp_path)]
-        (tmp_path / "fig9_tiny.json").write_text('{"config_name": "QUICK"}')
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "predict_wall.py"), *argv], capture_output=True,
                        text=True, env=checkout_env(), timeout=60)
     assert p.returncode == 2 and says in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
