@@ -14,7 +14,6 @@ what no number of workers can go below. The last lines say which times may inclu
 machine, then `predicted wall: <seconds> s on N workers` for the chosen scope, one per N.
 """
 import argparse
-import json
 from pathlib import Path
 
 from experiments.harness import cli
@@ -53,15 +52,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not Path(args.folder).is_dir():
         p.error(f"--folder {args.folder}: not a folder; give a folder of results, e.g. figures")
-    for path in sorted(Path(args.folder).glob("fig*_*.json")):  # each file named where it cannot be read
-        try:
-            if not isinstance(json.loads(path.read_text()), dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as e:
-            p.error(f"--folder {args.folder}: {path.name} is not a figure's results record ({e}); give a folder of "
-                    "PAPER results, e.g. figures")
     try:
         recs = records(args.folder)
+    except (OSError, ValueError) as e:  # the file named
+        p.error(f"--folder {args.folder}: {e}; give a folder of PAPER results, e.g. figures")
+    try:
         names = {k: r.get("config_name") for k, r in recs.items()}
         if any(n != "PAPER" for n in names.values()):
             p.error(f"--folder {args.folder}: the prediction needs the job times of PAPER runs; "

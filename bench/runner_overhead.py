@@ -33,17 +33,16 @@ from experiments.harness.jobs import cpu_model
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timed_run(extra, out):
-    t0 = time.perf_counter()
-    subprocess.run(["bash", str(ROOT / "run_all.sh"), "--quick", "--out", str(out), *extra], check=True,
-                   cwd=ROOT, stdout=subprocess.DEVNULL, env=os.environ | {"PYTHON": sys.executable})
-    return time.perf_counter() - t0
-
-
 def timed(cmd):
+    """Wall seconds of the command, run from the checkout with its code and Python, output discarded."""
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, env=os.environ | {"PYTHONPATH": str(ROOT)})
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+                   env=os.environ | {"PYTHON": sys.executable, "PYTHONPATH": str(ROOT)})
     return time.perf_counter() - t0
+
+
+def timed_run(extra, out):
+    return timed(["bash", str(ROOT / "run_all.sh"), "--quick", "--out", str(out), *extra])
 
 
 def overhead(folder, address):
@@ -60,17 +59,19 @@ def overhead(folder, address):
 
 
 def predicted_s(folder, workers, over):
-    """(run_all.sh --quick locally, the same with --scheduler on `workers` workers, the latter from the
-    jobs and records alone), predicted from the records in folder and the measured overhead `over`: the
-    check pass, then each figure's start-up, its part and jobs, and its drawing; one after another locally
-    (each figure's jobs on its config's workers), all at once with --scheduler (a connection more each)."""
+    """{"predicted_local_s", "predicted_scheduler_s", "predicted_scheduler_jobs_only_s"}: run_all.sh --quick
+    locally, with --scheduler on `workers` workers, and the latter from the jobs and records alone, predicted
+    from the records in folder and the measured overhead `over`: the check pass, then each figure's start-up,
+    its part and jobs, and its drawing; one after another locally (each figure's jobs on its config's
+    workers), all at once with --scheduler (a connection more each)."""
     recs, names, check, draw = wall_time.records(folder), run_all.PAPER_SCOPE, over["check_s"], over["draw_s"]
     checks = sum(check.values())
     alone = wall_time.predict(folder, [workers], recs)
     local = checks + sum(check[n] + alone[n][0] + draw[n] for n in names if n in recs)
     start = {n: check[n] + over["connect_s"] for n in names}
     together = checks + wall_time.predict_together(recs, names, [workers], run_all.AFTER, start, draw)[0]
-    return local, together, wall_time.predict_together(recs, names, [workers], run_all.AFTER)[0]
+    return {"predicted_local_s": local, "predicted_scheduler_s": together,
+            "predicted_scheduler_jobs_only_s": wall_time.predict_together(recs, names, [workers], run_all.AFTER)[0]}
 
 
 def main(argv=None):
@@ -96,17 +97,17 @@ def main(argv=None):
                 predicted = predicted_s(Path(tmp) / str(i), 2, over)
     ratio = statistics.median(times["scheduler"]) / statistics.median(times["local"])
     record = {"local_s": times["local"], "scheduler_s": times["scheduler"], "order": order, "ratio": ratio,
-              "predicted_scheduler_s": predicted[1],
-              "measured_over_predicted": statistics.median(times["scheduler"]) / predicted[1],
-              "predicted_local_s": predicted[0],
-              "local_measured_over_predicted": statistics.median(times["local"]) / predicted[0],
-              "predicted_scheduler_jobs_only_s": predicted[2], "overhead": over,
+              **predicted,
+              "measured_over_predicted": statistics.median(times["scheduler"]) / predicted["predicted_scheduler_s"],
+              "local_measured_over_predicted": statistics.median(times["local"]) / predicted["predicted_local_s"],
+              "overhead": over,
               "workers": 2, "machine": {"host": platform.node(), "cpu": cpu_model(), "cores": os.cpu_count()},
               "load_before": load, "commit": job_cache.code_id()}
     print(f"scheduler / local = {ratio:.3f} (medians); measured / predicted: scheduler "
-          f"{record['measured_over_predicted']:.3f} (predicted {predicted[1]:.1f} s), local "
-          f"{record['local_measured_over_predicted']:.3f} (predicted {predicted[0]:.1f} s); from the first local run's "
-          f"job times and the overhead measured on its results (jobs and records alone: {predicted[2]:.1f} s)")
+          f"{record['measured_over_predicted']:.3f} (predicted {record['predicted_scheduler_s']:.1f} s), local "
+          f"{record['local_measured_over_predicted']:.3f} (predicted {record['predicted_local_s']:.1f} s); from the "
+          f"first local run's job times and the overhead measured on its results (jobs and records alone: "
+          f"{record['predicted_scheduler_jobs_only_s']:.1f} s)")
     if a.json:
         cli.write_json(a.json, record)
 

@@ -137,6 +137,7 @@ def run(config=PAPER, out=FIGURES):
 
 
 def plot(out=FIGURES):
+    import matplotlib.ticker
     record, a = results.load_results(out, FIGURE)
     m = record["metrics"]
     fig, axes = plotting.figure(1, 2, figsize=(12.5, 5.6), subplot_kw={"projection": "3d", "computed_zorder": False})
@@ -164,7 +165,7 @@ def plot(out=FIGURES):
         ax.set_zlim(floor, a[surface].max())
         ax.set_xticks(np.arange(np.ceil(lams[0]), lams[-1] + 1e-9))
         ax.set_yticks(np.arange(np.ceil(w_lo), w_hi + 1e-9))
-        ax.zaxis.set_major_locator(plotting.pyplot().MaxNLocator(5))
+        ax.zaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
         ax.set_xlabel(plotting.LAM, labelpad=4)
         ax.set_ylabel("Parameter $w$", labelpad=4)
         ax.set_zlabel(zlabel, labelpad=6)

@@ -129,8 +129,17 @@ def together(figures, workers, after=None, tail=None):
 
 
 def records(folder):
-    """{figure: its results record} of every <figure>.json in folder."""
-    return {path.stem: json.loads(path.read_text()) for path in sorted(Path(folder).glob("fig*_*.json"))}
+    """{figure: its results record} of every <figure>.json in folder; ValueError naming the file that is not
+    a JSON object."""
+    out = {}
+    for path in sorted(Path(folder).glob("fig*_*.json")):
+        try:
+            out[path.stem] = json.loads(path.read_text())
+            if not isinstance(out[path.stem], dict):
+                raise ValueError("not a JSON object")
+        except ValueError as e:
+            raise ValueError(f"{path.name} is not a figure's results record ({e})") from None
+    return out
 
 
 def predict(folder, counts, recs=None):
